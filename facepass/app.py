@@ -1,0 +1,82 @@
+"""create_app(): the FastAPI application, its lifespan, routers and error handling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from facepass import __version__
+from facepass.config import Settings, get_settings
+from facepass.errors import install_error_handlers
+from facepass.observability.middleware import RequestContextMiddleware
+from facepass.resources import Resources
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """
+FacePass lets a guest of a Pixora photo session find every photo that shows them with a selfie.
+
+Every non-2xx answer has one shape: `{"error": {"code": "...", "detail": "...", "request_id": "..."}}`
+(the brief's validation answers keep their own 200 shape). Admin endpoints take
+`Authorization: Bearer <FACEPASS_ADMIN_TOKEN>`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    resources: Resources | None = None,
+    run_migrations: bool = True,
+    start_background: bool = True,
+) -> FastAPI:
+    """Build the application. Tests pass their own settings or resources."""
+    settings = settings or get_settings()
+    settings.require_production_ready()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = resources or Resources(settings)
+        app.state.resources = owned
+        if run_migrations:
+            from facepass.migrations import upgrade
+
+            assert settings.database_url is not None
+            await asyncio.to_thread(upgrade, settings.database_url)
+        from facepass.indexing.lifecycle import start_background_work, stop_background_work
+
+        if start_background:
+            await asyncio.to_thread(start_background_work, owned)
+        try:
+            yield
+        finally:
+            if start_background:
+                await asyncio.to_thread(stop_background_work, owned)
+            if resources is None:
+                owned.close()
+
+    app = FastAPI(
+        title="FacePass",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+
+    from facepass.ops.router import router as ops_router
+    from facepass.photos.router import router as photos_router
+    from facepass.search.router import router as search_router
+    from facepass.sessions.router import router as sessions_router
+    from facepass.web.router import router as web_router
+
+    app.include_router(ops_router)
+    app.include_router(sessions_router)
+    app.include_router(photos_router)
+    app.include_router(search_router)
+    app.include_router(web_router)
+    return app

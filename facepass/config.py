@@ -1,0 +1,161 @@
+"""One settings object per process, built from the environment (and `.env`).
+
+Every knob has a default that works on the embedded setup. In production a missing or
+placeholder secret is refused at start, with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "example", "your-", "xxx")
+RATE_LIMIT_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unusable; the message names it and never echoes a secret."""
+
+
+def _looks_like_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(marker in lowered for marker in PLACEHOLDER_MARKERS)
+
+
+class Settings(BaseSettings):
+    """FacePass's settings. Environment variables use the `FACEPASS_` prefix unless noted."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FACEPASS_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    environment: Literal["development", "production"] = "development"
+
+    # Pixora's database: read-only. The brief names this variable without our prefix.
+    main_app_database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MAIN_APP_DATABASE_URL", "FACEPASS_MAIN_APP_DATABASE_URL"),
+    )
+    pixora_statement_timeout_ms: int = 3000
+    pixora_connect_timeout_s: int = 3
+    pixora_pool_size: int = 5
+
+    # FacePass's own database: every write goes here.
+    database_url: str | None = None
+    database_pool_size: int = 10
+
+    # Optional Redis: validation cache, rate limits, and the task queue's broker.
+    redis_url: str | None = None
+    redis_key_prefix: str = "facepass:"  # lets several deployments (or test runs) share a Redis
+
+    admin_token: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str | None = None  # how guests reach us, for printed links
+    data_dir: Path = Path(".facepass-data")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Validation cache: short, and shorter still for negative answers.
+    cache_ttl_s: float = 30.0
+    cache_negative_ttl_s: float = 5.0
+
+    # Photos and their storage.
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "facepass/"
+    max_upload_bytes: int = 80 * 1024 * 1024
+    max_files_per_upload: int = 200
+
+    # Background indexing.
+    queue_backend: Literal["inprocess", "redis", "rabbitmq"] = "inprocess"
+    rabbitmq_url: str | None = None
+    inprocess_workers: int = 1
+    reconcile_interval_s: float = 30.0
+    stale_indexing_after_s: float = 600.0
+
+    # Face engine.
+    engine_threads: int = 1
+    engine_providers: str = "CPUExecutionProvider"
+    engine_detector: str | None = None
+    engine_embedder: str | None = None
+    models_dir: Path | None = None
+
+    # Selfie search.
+    search_rate_limit: str = "10/minute"
+    search_session_rate_limit: str = "600/minute"
+    search_max_selfies: int = 3
+    search_max_selfie_bytes: int = 15 * 1024 * 1024
+    search_page_size: int = 60
+    search_threshold: float | None = None  # cosine distance; None: the model's own default
+    retain_selfies: bool = False
+    media_signing_key: str | None = None
+    media_url_ttl_s: int = 3600
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        for name in ("search_rate_limit", "search_session_rate_limit"):
+            if not RATE_LIMIT_PATTERN.match(getattr(self, name)):
+                raise ValueError(f"FACEPASS_{name.upper()} must look like '10/minute'")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no database is configured: the embedded default starts its own."""
+        return self.database_url is None and self.main_app_database_url is None
+
+    def require_production_ready(self) -> None:
+        """Refuse to start in production with a missing or placeholder setting."""
+        if not self.is_production:
+            return
+        required = {
+            "MAIN_APP_DATABASE_URL": self.main_app_database_url,
+            "FACEPASS_DATABASE_URL": self.database_url,
+            "FACEPASS_ADMIN_TOKEN": self.admin_token,
+            "FACEPASS_MEDIA_SIGNING_KEY": self.media_signing_key,
+        }
+        for name, value in required.items():
+            if not value:
+                raise ConfigError(f"{name} is required when FACEPASS_ENVIRONMENT=production")
+            if _looks_like_placeholder(value):
+                raise ConfigError(f"{name} still holds a placeholder value; set a real one")
+        for name, secret in (
+            ("FACEPASS_ADMIN_TOKEN", self.admin_token),
+            ("FACEPASS_MEDIA_SIGNING_KEY", self.media_signing_key),
+        ):
+            if secret is not None and len(secret) < 24:
+                raise ConfigError(f"{name} must be at least 24 characters in production")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ConfigError("FACEPASS_S3_BUCKET is required when FACEPASS_STORAGE_BACKEND=s3")
+        if self.queue_backend == "redis" and not self.redis_url:
+            raise ConfigError("FACEPASS_REDIS_URL is required when FACEPASS_QUEUE_BACKEND=redis")
+        if self.queue_backend == "rabbitmq" and not self.rabbitmq_url:
+            raise ConfigError(
+                "FACEPASS_RABBITMQ_URL is required when FACEPASS_QUEUE_BACKEND=rabbitmq"
+            )
+
+
+def parse_rate_limit(spec: str) -> tuple[int, float]:
+    """'10/minute' -> (10, 60.0): how many requests in how many seconds."""
+    match = RATE_LIMIT_PATTERN.match(spec)
+    if match is None:
+        raise ConfigError(f"not a rate limit: {spec!r} (expected e.g. '10/minute')")
+    seconds = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}[match.group(2)]
+    return int(match.group(1)), seconds
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Background indexing: queue actors, the worker, the reconciler, re-indexing."""

@@ -1,0 +1,21 @@
+"""Alembic environment: the URL comes from the caller, never from a committed ini file."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from facepass.db import Base, sqlalchemy_url
+
+url = context.config.attributes.get("database_url")
+if not url:
+    raise RuntimeError("run migrations through facepass.migrations.upgrade(url)")
+
+engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata)
+    with context.begin_transaction():
+        # One migrator at a time, even when several processes start together.
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+        context.run_migrations()
+engine.dispose()

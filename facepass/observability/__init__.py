@@ -1,0 +1,1 @@
+"""Logging, request ids and metrics: what an operator sees of the service."""

@@ -1,0 +1,1 @@
+"""Photos of a session: upload, storage backends, thumbnails, the photos/faces schema."""

@@ -1,0 +1,1 @@
+"""Read-only access to Pixora's database: PhotoSession, get_pixora_db, validation and cache."""

@@ -1,0 +1,1 @@
+"""Selfie search: ranking within one session, signed media URLs, rate limits."""

@@ -1,0 +1,1 @@
+"""The brief's session endpoints: validate, details, FacePass status, guest page, batch."""

@@ -1,0 +1,1 @@
+"""The guest page: HTML, CSS and JS served as-is (no build step, no CDN)."""

@@ -1,0 +1,104 @@
+"""Shared fixtures: the real services the tests talk to.
+
+- FacePass's own database: embedded PostgreSQL 18 with pgvector, one server per test run.
+- Pixora's stand-in: the machine's PostgreSQL 15 (127.0.0.1:5432), a fresh database per run
+  with the brief's schema, read through a SELECT-only role, as production does.
+- Redis: the machine's server, with a key prefix unique to the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, pool, text
+
+from facepass.config import Settings
+from facepass.db import sqlalchemy_url
+from facepass.embedded import EmbeddedPostgres, start_embedded_postgres
+from facepass.pixora.demo import create_schema, grant_read_only, insert_demo_sessions
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+PIXORA_SERVER = os.environ.get("FACEPASS_TEST_PIXORA_SERVER", "postgresql://postgres@127.0.0.1:5432")
+REDIS_SERVER = os.environ.get("FACEPASS_TEST_REDIS", "redis://127.0.0.1:6379/0")
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+RUN_ID = uuid.uuid4().hex[:10]
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test with a clear message when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"evaluation data not found at {path} (see ../shared/data/README.md)")
+    return path
+
+
+def _admin_engine(url: str):  # type: ignore[no-untyped-def]
+    return create_engine(sqlalchemy_url(url), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    """One embedded PostgreSQL (with pgvector) for the whole run."""
+    postgres = start_embedded_postgres(tmp_path_factory.mktemp("embedded"), with_demo_pixora=False)
+    yield postgres
+    postgres.stop()
+
+
+@pytest.fixture(scope="session")
+def own_db_url(embedded_pg: EmbeddedPostgres) -> str:
+    """FacePass's own database, migrated to head."""
+    from facepass.migrations import upgrade
+
+    upgrade(embedded_pg.own_url)
+    return embedded_pg.own_url
+
+
+@pytest.fixture(scope="session")
+def pixora_admin_url() -> Iterator[str]:
+    """A fresh database on the machine's PostgreSQL 15 with the brief's schema and demo rows."""
+    name = f"facepass_test_pixora_{RUN_ID}"
+    admin = _admin_engine(f"{PIXORA_SERVER}/postgres")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    owner_url = f"{PIXORA_SERVER}/{name}"
+    engine = create_engine(sqlalchemy_url(owner_url), poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        create_schema(conn)
+        insert_demo_sessions(conn)
+        grant_read_only(conn, "facepass_test_reader")
+    engine.dispose()
+    yield owner_url
+    with admin.connect() as conn:
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pixora_url(pixora_admin_url: str) -> str:
+    """How FacePass reads the stand-in: through the SELECT-only role."""
+    return pixora_admin_url.replace("postgresql://postgres@", "postgresql://facepass_test_reader@")
+
+
+@pytest.fixture
+def settings(own_db_url: str, pixora_url: str, tmp_path: Path) -> Settings:
+    """Settings for one test: real databases and Redis, a private data directory."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=own_db_url,
+        main_app_database_url=pixora_url,
+        redis_url=REDIS_SERVER,
+        redis_key_prefix=f"facepass-test:{RUN_ID}:{uuid.uuid4().hex[:6]}:",
+        admin_token=ADMIN_TOKEN,
+        media_signing_key="test-signing-key-0123456789abcdef",
+        data_dir=tmp_path / "data",
+        log_json=False,
+    )
