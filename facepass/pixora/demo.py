@@ -75,7 +75,7 @@ _INSERT = text(
             CAST(:studio_id AS uuid), CAST(:status AS {STATUS_ENUM}), CAST(:settings AS jsonb),
             CAST(:created_at AS timestamptz), CAST(:updated_at AS timestamptz), :facepass_enabled)
     ON CONFLICT (id) DO NOTHING
-    """
+    """  # noqa: S608 - the enum name is a constant, not input
 )
 
 
@@ -94,7 +94,7 @@ def grant_read_only(conn: Connection, role: str) -> None:
     """Create `role` (no password, login) able to SELECT `photo_sessions` and nothing more."""
     # A DO block, not check-then-create: concurrent set-ups must not race on the role.
     conn.exec_driver_sql(
-        f"DO $$ BEGIN CREATE ROLE \"{role}\" LOGIN; "
+        f'DO $$ BEGIN CREATE ROLE "{role}" LOGIN; '
         "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
     )
     conn.exec_driver_sql(f'GRANT SELECT ON photo_sessions TO "{role}"')
