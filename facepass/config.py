@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     inprocess_workers: int = 1
     reconcile_interval_s: float = 30.0
     stale_indexing_after_s: float = 600.0
+    index_queue_name: str = "facepass-index"
+    index_batch_size: int = 2  # photo ids per queue message
+    index_max_attempts: int = 5  # claims of one photo before it fails as INDEXING_FAILED
+    worker_heartbeat_s: float = 10.0  # a worker silent for 3 beats is dead to the reconciler
 
     # Face engine.
     engine_threads: int = 1
