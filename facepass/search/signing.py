@@ -1,0 +1,108 @@
+"""Signed, expiring links to photos: the only way a guest's browser ever reaches one.
+
+A link names a photo, a size and an expiry, and carries an HMAC-SHA256 of the three under
+`settings.media_signing_key`. Nothing about a photo id is guessable enough to matter, but even
+a leaked id is useless without a signature, and a signature dies at its expiry.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import math
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from facepass.config import Settings
+from facepass.errors import Forbidden
+
+logger = logging.getLogger(__name__)
+
+MediaSize = Literal["thumb", "large", "original"]
+MEDIA_SIZES: tuple[str, ...] = get_args(MediaSize)
+# Expiries are rounded up to this step so that two searches a minute apart hand out the same
+# URLs and the browser's cache serves the second gallery.
+EXPIRY_STEP_S = 300
+
+
+@dataclass(frozen=True, slots=True)
+class SignedMedia:
+    """A verified claim: this photo, at this size, until this time."""
+
+    photo_id: uuid.UUID
+    size: MediaSize
+    expires_at: int
+
+
+class MediaSigner:
+    """Signs and verifies (photo id, size, expiry) with one secret key."""
+
+    def __init__(self, key: str, ttl_s: int) -> None:
+        if not key:
+            raise ValueError("an empty signing key signs nothing")
+        self._key = key.encode()
+        self.ttl_s = ttl_s
+
+    def expiry(self, now: float | None = None) -> int:
+        """The expiry of links made now: at least ttl away, at most ttl + one step."""
+        moment = time.time() if now is None else now
+        return int(math.ceil((moment + self.ttl_s) / EXPIRY_STEP_S) * EXPIRY_STEP_S)
+
+    def signature(self, photo_id: uuid.UUID, size: str, expires_at: int) -> str:
+        message = f"{photo_id}:{size}:{expires_at}".encode()
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def media_path(self, photo_id: uuid.UUID, size: MediaSize, expires_at: int) -> str:
+        """The relative URL of one photo at one size, signed until `expires_at`."""
+        sig = self.signature(photo_id, size, expires_at)
+        return f"/media/{photo_id}/{size}?exp={expires_at}&sig={sig}"
+
+    def token(self, photo_id: uuid.UUID, expires_at: int) -> str:
+        """A compact claim on a photo's original, for the ZIP download: id.exp.sig."""
+        return f"{photo_id}.{expires_at}.{self.signature(photo_id, 'original', expires_at)}"
+
+    def verify(
+        self, photo_id: str, size: str, expires_at: str | int, sig: str, now: float | None = None
+    ) -> SignedMedia:
+        """The claim if the signature is right and not expired; Forbidden otherwise."""
+        try:
+            parsed_id = uuid.UUID(photo_id)
+            expiry = int(expires_at)
+        except (ValueError, TypeError):
+            raise _refused() from None
+        if size not in MEDIA_SIZES:
+            raise _refused()
+        expected = self.signature(parsed_id, size, expiry)
+        # Compare in constant time, and only then look at the clock: a forger learns nothing.
+        if not hmac.compare_digest(expected.encode(), sig.encode()):
+            raise _refused()
+        if expiry < (time.time() if now is None else now):
+            raise Forbidden("This link has expired; search again.", code="LINK_EXPIRED")
+        return SignedMedia(parsed_id, size, expiry)  # type: ignore[arg-type]
+
+    def verify_token(self, token: str, now: float | None = None) -> SignedMedia:
+        """Verify a token made by `token()`."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise _refused()
+        return self.verify(parts[0], "original", parts[1], parts[2], now=now)
+
+
+def _refused() -> Forbidden:
+    return Forbidden("This link is not valid.", code="INVALID_SIGNATURE")
+
+
+def build_signer(settings: Settings) -> MediaSigner:
+    """The process's signer; without a configured key (development only) a random one."""
+    key = settings.media_signing_key
+    if not key:
+        # Production refuses to start without a key; here links just die with the process.
+        logger.warning("FACEPASS_MEDIA_SIGNING_KEY is not set; using a random per-process key")
+        key = secrets.token_urlsafe(32)
+    return MediaSigner(key, settings.media_url_ttl_s)

@@ -1,0 +1,165 @@
+"""The guest page's words in Russian and English, and how a request picks its language.
+
+Order of preference: `?lang=` in the URL (the page's switch, then remembered in a cookie),
+the cookie, the browser's Accept-Language, and Russian, the language of Pixora's studios.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Language = Literal["ru", "en"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+DEFAULT_LANGUAGE: Language = "ru"
+LANGUAGE_COOKIE = "facepass_lang"
+
+MESSAGES: dict[Language, dict[str, str]] = {
+    "ru": {
+        "page_title": "Найдите свои фото",
+        "intro": "Сделайте селфи — и мы найдём все фотографии этой съёмки, на которых есть вы.",
+        "privacy": "Селфи используется только для поиска и не сохраняется.",
+        "start_camera": "Сделать селфи",
+        "upload": "Выбрать фото",
+        "upload_hint": "Нет камеры? Выберите своё фото из галереи.",
+        "camera_label": "Камера: поместите лицо в овал",
+        "camera_guide": "Поместите лицо в овал и смотрите в камеру",
+        "capture": "Снять",
+        "retake": "Переснять",
+        "cancel": "Отмена",
+        "search": "Найти мои фото",
+        "add_selfie": "Добавить ещё ракурс",
+        "selfies_hint": "Несколько селфи с разных ракурсов помогают найти больше фото.",
+        "remove": "Убрать",
+        "camera_denied": "Нет доступа к камере. Разрешите его в настройках браузера "
+        "или выберите фото из галереи.",
+        "camera_absent": "Камера не найдена. Выберите фото из галереи.",
+        "camera_starting": "Включаем камеру…",
+        "preparing": "Готовим фото…",
+        "uploading": "Отправляем селфи…",
+        "searching": "Ищем вас на фотографиях…",
+        "found_one": "Найдена {n} фотография",
+        "found_few": "Найдено {n} фотографии",
+        "found_many": "Найдено {n} фотографий",
+        "show_more": "Показать ещё",
+        "download_all": "Скачать все (ZIP)",
+        "download": "Скачать",
+        "close": "Закрыть",
+        "previous": "Предыдущее",
+        "next": "Следующее",
+        "search_again": "Искать снова",
+        "no_results_title": "Пока не нашли ваших фото",
+        "no_results": "Возможно, фотографии ещё загружаются. Попробуйте позже "
+        "или сделайте селфи при лучшем освещении.",
+        "index_state": "Обработано фото: {indexed}. В очереди: {pending}.",
+        "index_state_done": "Обработано фото: {indexed}.",
+        "photo_alt": "Фото {n}",
+        "NO_FACE_FOUND": "Лицо не найдено. Смотрите прямо в камеру, лицо целиком в кадре.",
+        "FACE_TOO_SMALL": "Лицо слишком маленькое. Поднесите камеру ближе.",
+        "FACE_BLURRY": "Фото размыто. Держите телефон неподвижно, добавьте света.",
+        "FACE_NOT_FRONTAL": "Повернитесь к камере лицом.",
+        "FACE_LOW_CONFIDENCE": "Лицо плохо видно. Добавьте света и смотрите в камеру.",
+        "INVALID_IMAGE": "Не удалось прочитать фото. Попробуйте другое.",
+        "SELFIE_TOO_LARGE": "Фото слишком большое. Выберите другое.",
+        "RATE_LIMITED": "Слишком много попыток. Попробуйте снова через {s} с.",
+        "SESSION_GONE": "Поиск для этой съёмки сейчас недоступен.",
+        "UNAVAILABLE": "Сервис временно недоступен. Попробуйте через минуту.",
+        "NETWORK": "Нет связи с сервером. Проверьте интернет и попробуйте снова.",
+        "error_404_title": "Съёмка не найдена",
+        "error_404": "Проверьте ссылку или QR-код — такой съёмки нет.",
+        "error_403_title": "Поиск по лицу выключен",
+        "error_403": "Студия не включила FacePass для этой съёмки.",
+        "error_503_title": "Сервис временно недоступен",
+        "error_503": "Не удалось проверить съёмку. Обновите страницу через минуту.",
+        "retry": "Обновить",
+        "language": "Язык",
+    },
+    "en": {
+        "page_title": "Find your photos",
+        "intro": "Take a selfie and we will find every photo of this session that shows you.",
+        "privacy": "Your selfie is only used for the search and is not stored.",
+        "start_camera": "Take a selfie",
+        "upload": "Choose a photo",
+        "upload_hint": "No camera? Choose a photo of yourself from your gallery.",
+        "camera_label": "Camera: fit your face in the oval",
+        "camera_guide": "Fit your face in the oval and look at the camera",
+        "capture": "Capture",
+        "retake": "Retake",
+        "cancel": "Cancel",
+        "search": "Find my photos",
+        "add_selfie": "Add another angle",
+        "selfies_hint": "A few selfies from different angles help find more photos.",
+        "remove": "Remove",
+        "camera_denied": "Camera access was denied. Allow it in your browser settings "
+        "or choose a photo from your gallery.",
+        "camera_absent": "No camera found. Choose a photo from your gallery.",
+        "camera_starting": "Starting the camera…",
+        "preparing": "Preparing the photo…",
+        "uploading": "Sending your selfie…",
+        "searching": "Looking for you in the photos…",
+        "found_one": "Found {n} photo",
+        "found_few": "Found {n} photos",
+        "found_many": "Found {n} photos",
+        "show_more": "Show more",
+        "download_all": "Download all (ZIP)",
+        "download": "Download",
+        "close": "Close",
+        "previous": "Previous",
+        "next": "Next",
+        "search_again": "Search again",
+        "no_results_title": "No photos of you found yet",
+        "no_results": "The photos may still be arriving. Try again later, "
+        "or take a selfie in better light.",
+        "index_state": "Photos processed: {indexed}. Still in the queue: {pending}.",
+        "index_state_done": "Photos processed: {indexed}.",
+        "photo_alt": "Photo {n}",
+        "NO_FACE_FOUND": "No face found. Look straight at the camera with your whole face in view.",
+        "FACE_TOO_SMALL": "Your face is too small. Move closer.",
+        "FACE_BLURRY": "The photo is blurry. Hold still, more light.",
+        "FACE_NOT_FRONTAL": "Turn your face towards the camera.",
+        "FACE_LOW_CONFIDENCE": "Your face is hard to see. More light, and look at the camera.",
+        "INVALID_IMAGE": "That photo could not be read. Try another one.",
+        "SELFIE_TOO_LARGE": "That photo is too large. Choose another one.",
+        "RATE_LIMITED": "Too many tries. Try again in {s} s.",
+        "SESSION_GONE": "Search is not available for this session right now.",
+        "UNAVAILABLE": "The service is temporarily unavailable. Try again in a minute.",
+        "NETWORK": "Cannot reach the server. Check your connection and try again.",
+        "error_404_title": "Session not found",
+        "error_404": "Check the link or QR code: there is no such session.",
+        "error_403_title": "Face search is off",
+        "error_403": "The studio has not turned FacePass on for this session.",
+        "error_503_title": "Temporarily unavailable",
+        "error_503": "We could not check this session. Reload the page in a minute.",
+        "retry": "Reload",
+        "language": "Language",
+    },
+}
+
+
+def _accepted(header: str) -> list[tuple[float, str]]:
+    """Accept-Language entries as (quality, primary subtag), best first."""
+    entries: list[tuple[float, str]] = []
+    for position, item in enumerate(header.split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag:
+            # Keep header order among equal qualities.
+            entries.append((quality - position * 1e-6, tag.split("-")[0].lower()))
+    return sorted(entries, reverse=True)
+
+
+def choose_language(query: str | None, cookie: str | None, accept_language: str | None) -> Language:
+    """The page's language: explicit choice, remembered choice, browser, default."""
+    for explicit in (query, cookie):
+        if explicit in LANGUAGES:
+            return explicit  # type: ignore[return-value]
+    if accept_language:
+        for quality, tag in _accepted(accept_language):
+            if quality > 0 and tag in LANGUAGES:
+                return tag  # type: ignore[return-value]
+        return "en"  # a browser that asks for neither reads English more often than Russian
+    return DEFAULT_LANGUAGE
