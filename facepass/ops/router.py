@@ -1,5 +1,93 @@
-"""HTTP routes of this domain."""
+"""Operations endpoints: liveness, readiness (both databases) and Prometheus metrics."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import logging
+from collections.abc import Callable
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from facepass.errors import ServiceUnavailable, error_responses
+from facepass.observability.metrics import REGISTRY
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["operations"])
+
+CheckName = Literal["database", "pixora"]
+CHECK_LABELS: dict[CheckName, str] = {
+    "database": "FacePass's database",
+    "pixora": "Pixora's database",
+}
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"] = "ready"
+    checks: dict[CheckName, Literal["ok"]]
+
+
+@router.get(
+    "/health/live",
+    response_model=Liveness,
+    summary="Liveness",
+    description="The process is up and serving; touches no dependency.",
+)
+def live() -> Liveness:
+    return Liveness()
+
+
+def _failed_checks(checks: dict[CheckName, Callable[[], None]]) -> list[CheckName]:
+    failed: list[CheckName] = []
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception as exc:  # any failure at all means "not ready"
+            # The type only: a driver's message may name hosts or users.
+            logger.warning(
+                "readiness check failed", extra={"check": name, "error_type": type(exc).__name__}
+            )
+            failed.append(name)
+    return failed
+
+
+@router.get(
+    "/health/ready",
+    response_model=Readiness,
+    summary="Readiness",
+    description=(
+        "Both databases answer: FacePass's own and Pixora's (read-only). "
+        "503 NOT_READY names the one that failed, never its address."
+    ),
+    responses=error_responses(503),
+)
+def ready(request: Request) -> Readiness:
+    resources = request.app.state.resources
+    checks: dict[CheckName, Callable[[], None]] = {
+        "database": resources.own_db.ping,
+        "pixora": resources.pixora.ping,
+    }
+    failed = _failed_checks(checks)
+    if failed:
+        names = " and ".join(CHECK_LABELS[name] for name in failed)
+        raise ServiceUnavailable(
+            f"Not ready: {names} unreachable ({', '.join(failed)}).", code="NOT_READY"
+        )
+    return Readiness(checks=dict.fromkeys(checks, "ok"))
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Counters and histograms in the Prometheus text format.",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
+def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_serializer
+
+DEMO_SESSION_EXAMPLE: dict[str, Any] = {
+    "id": "1788875f-fc71-49d6-a9fa-a060e3ee6fee",
+    "name": "Тестовая поиск по лицу",
+    "studio_id": "9cccbfe6-2137-4d5a-97c7-e470dd73a758",
+    "facepass_enabled": True,
+    "photographer_id": "5ff5d5fd-1068-405f-b4c9-3c9c01a499d9",
+    "status": "created",
+    "created_at": "2026-02-18T17:55:51.746000+00:00",
+    "updated_at": "2026-02-18T17:55:51.746000+00:00",
+}
 
 
 def utc_isoformat(value: datetime) -> str:
@@ -19,18 +31,7 @@ class SessionInfo(BaseModel):
 
     model_config = ConfigDict(
         frozen=True,
-        json_schema_extra={
-            "example": {
-                "id": "1788875f-fc71-49d6-a9fa-a060e3ee6fee",
-                "name": "Тестовая поиск по лицу",
-                "studio_id": "9cccbfe6-2137-4d5a-97c7-e470dd73a758",
-                "facepass_enabled": True,
-                "photographer_id": "5ff5d5fd-1068-405f-b4c9-3c9c01a499d9",
-                "status": "created",
-                "created_at": "2026-02-18T17:55:51.746000+00:00",
-                "updated_at": "2026-02-18T17:55:51.746000+00:00",
-            }
-        },
+        json_schema_extra={"example": DEMO_SESSION_EXAMPLE},
     )
 
     id: uuid.UUID

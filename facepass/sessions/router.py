@@ -1,5 +1,119 @@
-"""HTTP routes of this domain."""
+"""The brief's session endpoints: validate (one and many), session data, FacePass status.
 
-from fastapi import APIRouter
+Validation answers are the brief's JSON with HTTP 200 whether the session is valid, unknown or
+has FacePass off. When Pixora cannot answer, the status is 503 PIXORA_UNAVAILABLE (the brief
+said 500; a 503 with Retry-After tells clients the failure is temporary).
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from facepass.errors import error_responses
+from facepass.pixora import PhotoSession, PixoraDb
+from facepass.pixora.errors import SessionNotFound
+from facepass.pixora.validation import validate_session, validate_sessions
+from facepass.sessions.schemas import (
+    VALIDATION_EXAMPLES,
+    BatchCounts,
+    BatchValidationRequest,
+    BatchValidationResponse,
+    FacePassStatus,
+    SessionDetails,
+    ValidationResponse,
+)
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+
+
+@router.get(
+    "/validate/{session_id}",
+    response_model=ValidationResponse,
+    summary="Validate a session",
+    description=(
+        "Is this a real Pixora session with FacePass on? HTTP 200 in all three cases "
+        "(valid, unknown, FacePass off); 503 PIXORA_UNAVAILABLE when Pixora cannot answer."
+    ),
+    responses={
+        200: {"content": {"application/json": {"examples": VALIDATION_EXAMPLES}}},
+        **error_responses(422, 503),
+    },
+)
+def validate(session_id: uuid.UUID, request: Request) -> JSONResponse:
+    validation = validate_session(request.app.state.resources, session_id)
+    return JSONResponse(validation.as_brief())
+
+
+@router.post(
+    "/validate",
+    response_model=BatchValidationResponse,
+    summary="Validate many sessions",
+    description=(
+        "Validate 1 to 1000 session ids in one request (one read of Pixora for the ids not "
+        "cached). Each distinct id gets the single-validation answer, keyed by its canonical "
+        "form, in the order first given."
+    ),
+    responses=error_responses(422, 503),
+)
+def validate_batch(body: BatchValidationRequest, request: Request) -> JSONResponse:
+    answers = validate_sessions(request.app.state.resources, body.session_ids)
+    results = {str(session_id): answer.as_brief() for session_id, answer in answers.items()}
+    outcomes = Counter(answer.result for answer in answers.values())
+    counts = BatchCounts(
+        requested=len(body.session_ids),
+        unique=len(answers),
+        valid=outcomes["valid"],
+        not_found=outcomes["not_found"],
+        disabled=outcomes["disabled"],
+    )
+    logger.info(
+        "sessions validated",
+        extra={
+            **counts.model_dump(),
+            "cache_hits": sum(answer.cache_hit for answer in answers.values()),
+        },
+    )
+    payload: dict[str, Any] = {"results": results, "counts": counts.model_dump()}
+    return JSONResponse(payload)
+
+
+@router.get(
+    "/{session_id}",
+    response_model=SessionDetails,
+    summary="Session data",
+    description="Every column of the session's row in Pixora (read live, not cached).",
+    responses=error_responses(404, 422, 503),
+)
+def session_details(session_id: uuid.UUID, db: PixoraDb) -> SessionDetails:
+    row = db.get(PhotoSession, session_id)
+    if row is None:
+        raise SessionNotFound()
+    return SessionDetails.model_validate(row)
+
+
+@router.get(
+    "/{session_id}/facepass-status",
+    response_model=FacePassStatus,
+    summary="FacePass status of a session",
+    description="Whether guests can use FacePass on the session now; `reason` says why not.",
+    responses=error_responses(404, 422, 503),
+)
+def facepass_status(session_id: uuid.UUID, request: Request) -> FacePassStatus:
+    validation = validate_session(request.app.state.resources, session_id)
+    if validation.session is None:
+        raise SessionNotFound()
+    return FacePassStatus(
+        session_id=session_id,
+        facepass_enabled=validation.session.facepass_enabled,
+        status=validation.session.status,
+        active=validation.valid,
+        reason=validation.error,
+    )

@@ -1,0 +1,116 @@
+"""Request and response bodies of the session endpoints (the brief's JSON, exactly)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from facepass.pixora.schemas import DEMO_SESSION_EXAMPLE, SessionInfo, utc_isoformat
+
+MAX_BATCH = 1000
+
+DEMO_ID = "1788875f-fc71-49d6-a9fa-a060e3ee6fee"
+_DEMO_SESSION = DEMO_SESSION_EXAMPLE
+
+VALIDATION_EXAMPLES: dict[str, dict[str, Any]] = {
+    "valid": {
+        "summary": "FacePass is on",
+        "value": {"valid": True, "session": _DEMO_SESSION, "error": None},
+    },
+    "not_found": {
+        "summary": "Unknown session",
+        "value": {"valid": False, "session": None, "error": "Session not found"},
+    },
+    "disabled": {
+        "summary": "FacePass is off for the session",
+        "value": {
+            "valid": False,
+            "session": {**_DEMO_SESSION, "facepass_enabled": False, "status": "completed"},
+            "error": "FacePass is not enabled",
+        },
+    },
+}
+
+
+class ValidationResponse(BaseModel):
+    """The brief's validation answer: always HTTP 200 for found, unknown and disabled."""
+
+    valid: bool
+    session: SessionInfo | None
+    error: str | None = Field(description='"Session not found", "FacePass is not enabled" or null')
+
+
+class SessionDetails(BaseModel):
+    """Every column of Pixora's `photo_sessions` row."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    photographer_id: uuid.UUID
+    studio_id: uuid.UUID
+    status: str = Field(description="Pixora's status enum, read as text (any value may appear)")
+    scheduled_at: datetime | None
+    completed_at: datetime | None
+    settings: dict[str, Any] | list[Any] | None
+    created_at: datetime
+    updated_at: datetime
+    service_package_id: uuid.UUID | None
+    facepass_enabled: bool
+
+    @field_serializer("scheduled_at", "completed_at", "created_at", "updated_at")
+    def _timestamp(self, value: datetime | None) -> str | None:
+        return None if value is None else utc_isoformat(value)
+
+
+class FacePassStatus(BaseModel):
+    """Whether guests can use FacePass on a session now, and why not when they cannot."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "session_id": DEMO_ID,
+                "facepass_enabled": True,
+                "status": "created",
+                "active": True,
+                "reason": None,
+            }
+        }
+    )
+
+    session_id: uuid.UUID
+    facepass_enabled: bool
+    status: str
+    active: bool
+    reason: str | None = Field(description="Why FacePass is not active; null when it is")
+
+
+class BatchValidationRequest(BaseModel):
+    """Up to 1000 session ids; repeated ids are answered once."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"session_ids": [DEMO_ID, "00000000-0000-4000-8000-000000000000"]}
+        }
+    )
+
+    session_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchCounts(BaseModel):
+    requested: int = Field(description="Ids in the request, repeats included")
+    unique: int
+    valid: int
+    not_found: int
+    disabled: int
+
+
+class BatchValidationResponse(BaseModel):
+    """One validation answer per distinct id, keyed by id, in the order first given."""
+
+    results: dict[str, ValidationResponse]
+    counts: BatchCounts
