@@ -1,5 +1,132 @@
-"""HTTP routes of this domain."""
+"""Admin routes for a session's photos: upload, list, check, delete, index status."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import asyncio
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from facepass.db import DbSession
+from facepass.engine_config import engine_config
+from facepass.errors import error_responses
+from facepass.photos import service
+from facepass.photos.schemas import (
+    DeletedPhotos,
+    HashCheck,
+    HashCheckResult,
+    IndexStatus,
+    PhotoPage,
+    PhotoStatus,
+    UploadResult,
+)
+from facepass.photos.upload import FILES_FIELD, MultipartReceiver
+from facepass.pixora.validation import EXISTING_SESSION_ERRORS, ExistingSession
+from facepass.resources import Resources
+from facepass.security import AdminAuth
+
+router = APIRouter(
+    prefix="/api/v1/sessions/{session_id}",
+    tags=["photos"],
+    dependencies=[AdminAuth],
+    responses=error_responses(401, 422),
+)
+
+UPLOAD_DESCRIPTION = f"""
+Upload photos as `multipart/form-data`, any number of parts named `{FILES_FIELD}` (up to
+`FACEPASS_MAX_FILES_PER_UPLOAD` per request, each up to `FACEPASS_MAX_UPLOAD_BYTES`). The body is
+streamed to temp files while hashed, never held in memory.
+
+Each file gets its own answer. Uploading the same bytes again is safe: the existing photo is
+reported with `duplicate: true`. Files whose first bytes are not those of an image (JPEG, PNG,
+WebP, HEIC/HEIF, AVIF, TIFF, GIF, BMP) are refused at once (`UNSUPPORTED_TYPE`); a file that
+looks like an image but cannot be decoded is accepted and fails at indexing (`CORRUPT_IMAGE`).
+Only sessions that exist in Pixora accept photos (FacePass need not be enabled yet).
+"""
+
+
+def _resources(request: Request) -> Resources:
+    return request.app.state.resources  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/photos",
+    summary="Upload photos",
+    description=UPLOAD_DESCRIPTION,
+    responses=EXISTING_SESSION_ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            FILES_FIELD: {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            }
+                        },
+                        "required": [FILES_FIELD],
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_photos(session: ExistingSession, request: Request) -> UploadResult:
+    resources = _resources(request)
+    settings = resources.settings
+    receiver = MultipartReceiver(
+        settings.data_dir / "tmp",
+        max_file_bytes=settings.max_upload_bytes,
+        max_files=settings.max_files_per_upload,
+    )
+    files = await receiver.receive(request.headers.get("content-type", ""), request.stream())
+    try:
+        return await asyncio.to_thread(service.store_uploads, resources, session.id, files)
+    finally:
+        receiver.discard_all()
+
+
+@router.get("/photos", summary="List a session's photos")
+def list_photos(
+    session_id: uuid.UUID,
+    db: DbSession,
+    status: Annotated[PhotoStatus | None, Query(description="Only photos of this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PhotoPage:
+    return service.list_photos(db, session_id, status=status, limit=limit, offset=offset)
+
+
+@router.post(
+    "/photos/check",
+    summary="Which files are already uploaded (by SHA-256)",
+    description="Lets an import resume: send up to 1000 digests, get back those already stored.",
+)
+def check_photos(session_id: uuid.UUID, body: HashCheck, db: DbSession) -> HashCheckResult:
+    return HashCheckResult(known=service.check_hashes(db, session_id, body.sha256))
+
+
+@router.delete(
+    "/photos/{photo_id}",
+    summary="Delete one photo (row, faces and files)",
+    status_code=204,
+    responses=error_responses(404),
+)
+def delete_photo(session_id: uuid.UUID, photo_id: uuid.UUID, request: Request) -> Response:
+    service.delete_photo(_resources(request), session_id, photo_id)
+    return Response(status_code=204)
+
+
+@router.delete("/photos", summary="Delete all of a session's photos, faces and files")
+def delete_session_photos(session_id: uuid.UUID, request: Request) -> DeletedPhotos:
+    return service.delete_session_photos(_resources(request), session_id)
+
+
+@router.get("/index-status", summary="Indexing progress of a session")
+def index_status(session_id: uuid.UUID, db: DbSession, request: Request) -> IndexStatus:
+    default_model = engine_config(_resources(request).settings).embedder
+    return service.index_status(db, session_id, default_model)
