@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     search_max_selfie_bytes: int = 15 * 1024 * 1024
     search_page_size: int = 60
     search_threshold: float | None = None  # cosine distance; None: the model's own default
+    search_max_results: int = 1000  # most photos one search returns (the page pages locally)
+    search_combine: Literal["mean", "union"] = "mean"  # how several selfies make one query
+    search_query_expansion: bool = False  # second pass with the strongest matches
+    search_ef_search: int = 100  # pgvector hnsw.ef_search for large sessions
     retain_selfies: bool = False
     media_signing_key: str | None = None
     media_url_ttl_s: int = 3600

@@ -217,7 +217,8 @@
     if (status === 429) {
       rateLimited(parseInt(retryAfter || "60", 10));
     } else if (status === 422) {
-      failed(t[code] || t.NO_FACE_FOUND, true);
+      // Face codes have advice of their own; anything else means the file itself is unusable.
+      failed(t[code] || (code.indexOf("FACE") >= 0 ? t.NO_FACE_FOUND : t.INVALID_IMAGE), true);
     } else if (status === 413) {
       failed(t.SELFIE_TOO_LARGE, true);
     } else if (status === 403 || status === 404) {

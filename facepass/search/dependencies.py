@@ -1,0 +1,72 @@
+"""Per-application parts of search, built on first use: the link signer, the engine gate,
+and the rate-limit checks."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from anyio import CapacityLimiter
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from facepass.errors import RateLimited
+from facepass.observability.metrics import SEARCHES
+from facepass.resources import Resources
+from facepass.search.ratelimit import Limit
+from facepass.search.signing import MediaSigner, build_signer
+
+
+def media_signer(request: Request) -> MediaSigner:
+    """The application's signer of media links (one key per process)."""
+    state = request.app.state
+    signer: MediaSigner | None = getattr(state, "media_signer", None)
+    if signer is None:
+        signer = build_signer(state.resources.settings)
+        state.media_signer = signer
+    return signer
+
+
+def engine_gate(request: Request) -> CapacityLimiter:
+    """At most one engine call per core at once: more would only slow every guest down."""
+    state = request.app.state
+    gate: CapacityLimiter | None = getattr(state, "engine_gate", None)
+    if gate is None:
+        gate = CapacityLimiter(max(1, os.cpu_count() or 1))
+        state.engine_gate = gate
+    return gate
+
+
+def client_address(request: Request) -> str:
+    """The guest's address. Behind a reverse proxy, uvicorn's --proxy-headers (on by default)
+    replaces it with X-Forwarded-For when the proxy is in --forwarded-allow-ips (env
+    FORWARDED_ALLOW_IPS); a header from anyone else is ignored, so it cannot be spoofed."""
+    return request.client.host if request.client else "unknown"
+
+
+async def check_rate_limit(resources: Resources, scope: str, key: str, spec: str) -> None:
+    """429 RATE_LIMITED with Retry-After when `key` has used up its limit."""
+    limit = Limit.parse(spec)
+    decision = await run_in_threadpool(resources.rate_limiter.hit, scope, key, limit)
+    if not decision.allowed:
+        SEARCHES.labels("rate_limited").inc()
+        raise RateLimited(
+            f"Too many searches; try again in {decision.retry_after_s} seconds.",
+            headers={"Retry-After": str(decision.retry_after_s)},
+        )
+
+
+async def check_client_limit(request: Request) -> None:
+    """The per-address limit (FACEPASS_SEARCH_RATE_LIMIT)."""
+    resources: Resources = request.app.state.resources
+    await check_rate_limit(
+        resources, "search-client", client_address(request), resources.settings.search_rate_limit
+    )
+
+
+async def check_session_limit(request: Request, session_id: uuid.UUID) -> None:
+    """The per-session limit (FACEPASS_SEARCH_SESSION_RATE_LIMIT), against floods on one event."""
+    resources: Resources = request.app.state.resources
+    await check_rate_limit(
+        resources, "search-session", str(session_id), resources.settings.search_session_rate_limit
+    )

@@ -1,0 +1,219 @@
+"""Photos for guests, only through signed links: one size of one photo, or a ZIP of originals.
+
+A link proves that a search of this session returned the photo, recently; the session must
+also still have FacePass on (a studio that turns it off closes every link at once).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Uuid
+from starlette.concurrency import run_in_threadpool
+
+from facepass.errors import FacePassError, Forbidden, NotFound, UnprocessableInput, error_responses
+from facepass.photos.storage import ObjectNotFound, PhotoStorage, thumbnail_key
+from facepass.pixora.validation import validate_session
+from facepass.resources import Resources
+from facepass.search.dependencies import media_signer
+from facepass.search.signing import MediaSigner, MediaSize
+
+router = APIRouter(tags=["search"])
+
+_CHUNK = 256 * 1024
+_PHOTOS = text(
+    "SELECT id, session_id, storage_key, content_type, original_filename "
+    "FROM photos WHERE id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ARRAY(Uuid())))
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/heic": ".heic",
+    "image/webp": ".webp",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPhoto:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    storage_key: str
+    content_type: str
+    original_filename: str
+
+
+def _load_photos(resources: Resources, ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredPhoto]:
+    with resources.own_db.engine.connect() as conn:
+        rows = conn.execute(_PHOTOS, {"ids": ids}).all()
+    return {row.id: StoredPhoto(*row) for row in rows}
+
+
+def _require_facepass_on(resources: Resources, session_id: uuid.UUID) -> None:
+    if not validate_session(resources, session_id).valid:
+        raise Forbidden("Search is not available for this session.", code="FACEPASS_DISABLED")
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    with stream:
+        while chunk := stream.read(_CHUNK):
+            yield chunk
+
+
+def _download_name(photo: StoredPhoto, position: int) -> str:
+    stem = _SAFE_NAME.sub("_", photo.original_filename.rsplit("/", 1)[-1]).strip(" ._")
+    if not stem:
+        stem = f"photo-{position:04d}{_EXTENSIONS.get(photo.content_type, '')}"
+    return stem[:120]
+
+
+@router.get(
+    "/media/{photo_id}/{size}",
+    summary="One photo at one size, through a signed, expiring link",
+    responses=error_responses(403, 404),
+    response_class=StreamingResponse,
+)
+def media(
+    request: Request,
+    signer: Annotated[MediaSigner, Depends(media_signer)],
+    photo_id: Annotated[str, Path()],
+    size: Annotated[str, Path(description="thumb, large or original")],
+    exp: Annotated[str, Query(description="Expiry (Unix time), as signed")] = "",
+    sig: Annotated[str, Query(description="HMAC-SHA256 signature")] = "",
+    download: Annotated[bool, Query(description="Ask the browser to save the file")] = False,
+) -> StreamingResponse:
+    """403 for a missing, wrong or expired signature; private caching until the expiry."""
+    claim = signer.verify(photo_id, size, exp, sig)
+    resources: Resources = request.app.state.resources
+    photo = _load_photos(resources, [claim.photo_id]).get(claim.photo_id)
+    if photo is None:
+        raise NotFound("This photo no longer exists.", code="PHOTO_NOT_FOUND")
+    _require_facepass_on(resources, photo.session_id)
+    stream, content_type = _open(resources.storage, photo, claim.size)
+    max_age = max(0, min(claim.expires_at - int(time.time()), signer.ttl_s + 600))
+    headers = {
+        "Cache-Control": f"private, max-age={max_age}",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    if download:
+        name = _download_name(photo, 1)
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return StreamingResponse(_chunks(stream), media_type=content_type, headers=headers)
+
+
+def _open(storage: PhotoStorage, photo: StoredPhoto, size: MediaSize) -> tuple[IO[bytes], str]:
+    try:
+        if size == "original":
+            return storage.open(photo.storage_key), photo.content_type
+        return storage.open(thumbnail_key(photo.session_id, photo.id, size)), "image/jpeg"
+    except ObjectNotFound:
+        raise NotFound("This photo is not available yet.", code="PHOTO_NOT_FOUND") from None
+
+
+async def _tokens(request: Request, max_tokens: int) -> list[str]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        body = await request.json()
+        tokens = body.get("tokens") if isinstance(body, dict) else None
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            raise UnprocessableInput('Send {"tokens": ["..."]}.', code="TOKENS_REQUIRED")
+        return tokens[: max_tokens + 1]
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        form = await request.form(max_fields=max_tokens + 1, max_files=0)
+        return [value for value in form.getlist("token") if isinstance(value, str)]
+    raise UnprocessableInput(
+        "Send the download tokens of a search as a form (token=...) or JSON.",
+        code="TOKENS_REQUIRED",
+    )
+
+
+@router.post(
+    "/api/v1/sessions/{session_id}/download",
+    summary="A ZIP of originals, from the download tokens of a search",
+    responses=error_responses(403, 404, 422, 503),
+    response_class=StreamingResponse,
+)
+async def download_zip(
+    session_id: uuid.UUID,
+    request: Request,
+    signer: Annotated[MediaSigner, Depends(media_signer)],
+) -> StreamingResponse:
+    """Streams a ZIP of the photos the tokens name; every token must be valid and of this
+    session. Body: form fields `token` (what the page sends) or JSON {"tokens": [...]}."""
+    resources: Resources = request.app.state.resources
+    tokens = await _tokens(request, resources.settings.search_max_results)
+    if not tokens:
+        raise UnprocessableInput("No photos to download.", code="TOKENS_REQUIRED")
+    if len(tokens) > resources.settings.search_max_results:
+        raise UnprocessableInput("Too many photos in one download.", code="TOO_MANY_PHOTOS")
+    claims = [signer.verify_token(token) for token in tokens]
+    ids = list(dict.fromkeys(claim.photo_id for claim in claims))
+    await run_in_threadpool(_require_facepass_on, resources, session_id)
+    photos = await run_in_threadpool(_load_photos, resources, ids)
+    if any(photos.get(i) is None or photos[i].session_id != session_id for i in ids):
+        # A token of another session (or of a deleted photo) never joins this archive.
+        raise Forbidden("A photo in this download is not available.", code="INVALID_SIGNATURE")
+    ordered = [photos[i] for i in ids]
+    headers = {
+        "Content-Disposition": f'attachment; filename="photos-{str(session_id)[:8]}.zip"',
+        "Cache-Control": "no-store",
+    }
+    return StreamingResponse(
+        _zip_stream(resources.storage, ordered), media_type="application/zip", headers=headers
+    )
+
+
+class _Pipe:
+    """A write-only file for zipfile whose bytes are taken away as soon as they are written."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._position = 0
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        return None
+
+    def take(self) -> bytes:
+        data, self._parts = b"".join(self._parts), []
+        return data
+
+
+def _zip_stream(storage: PhotoStorage, photos: list[StoredPhoto]) -> Iterator[bytes]:
+    """A ZIP built while it is sent: photos are already compressed, so they are stored as-is."""
+    pipe = _Pipe()
+    used: set[str] = set()
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[call-overload]
+        for position, photo in enumerate(photos, start=1):
+            name = _download_name(photo, position)
+            while name in used:
+                name = f"{position:04d}-{name}"
+            used.add(name)
+            try:
+                source = storage.open(photo.storage_key)
+            except (ObjectNotFound, FacePassError):
+                continue  # deleted meanwhile: the rest still downloads
+            with source, archive.open(name, "w", force_zip64=True) as entry:
+                while chunk := source.read(_CHUNK):
+                    entry.write(chunk)
+                    yield pipe.take()
+            yield pipe.take()
+    yield pipe.take()

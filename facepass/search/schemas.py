@@ -1,0 +1,72 @@
+"""The search answer's shape (documented in OpenAPI)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class QueryFaceOut(BaseModel):
+    """The face a selfie contributed: where it is in the selfie and how good it is."""
+
+    selfie: int = Field(description="Index of the selfie in the request (0-based).")
+    box: list[float] = Field(description="[left, top, right, bottom] in selfie pixels.")
+    detection_score: float
+    size_px: float
+    sharpness: float
+    yaw: float
+    pitch: float
+
+
+class SkippedSelfie(BaseModel):
+    """A selfie of a multi-selfie search that had no usable face (the others were used)."""
+
+    selfie: int
+    code: str
+    detail: str
+
+
+class Match(BaseModel):
+    """One photo of the session showing the guest."""
+
+    photo_id: uuid.UUID
+    similarity: float = Field(description="1 - cosine distance of the best face; higher is closer.")
+    distance: float = Field(description="Cosine distance of the photo's best face to the query.")
+    box: list[float] = Field(description="[left, top, right, bottom] of that face, original px.")
+    width: int | None
+    height: int | None
+    captured_at: datetime | None
+    thumb_url: str = Field(description="Signed, expiring link to a ~320 px JPEG.")
+    large_url: str = Field(description="Signed, expiring link to a ~1600 px JPEG.")
+    original_url: str = Field(description="Signed, expiring link to the original upload.")
+    download_token: str = Field(description="Signed claim on the original, for the ZIP download.")
+
+
+class IndexState(BaseModel):
+    """How far indexing of the session has got (counts only: no photo ids)."""
+
+    photos_indexed: int
+    photos_pending: int
+
+
+class SearchResponse(BaseModel):
+    """Every photo of the guest found in the session (up to `max_results`), best first.
+
+    All matches come in this one answer: the page shows them `page_size` at a time, so no page
+    needs the selfie again. Links expire at `expires_at` (Unix time): search again after that.
+    """
+
+    session_id: uuid.UUID
+    model_id: str
+    threshold: float
+    took_ms: float
+    query_faces: list[QueryFaceOut]
+    skipped_selfies: list[SkippedSelfie]
+    total: int
+    truncated: bool = Field(description="True when more photos matched than `max_results`.")
+    page_size: int
+    expires_at: int
+    matches: list[Match]
+    index: IndexState

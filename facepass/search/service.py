@@ -1,0 +1,239 @@
+"""Selfie search behind the route: which model, which faces, which photos, which links.
+
+Everything here is blocking (engine, database) and runs in worker threads; the route only
+awaits it. Selfies live in memory for the length of the request unless the operator turned
+`retain_selfies` on for debugging.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Uuid
+
+from facepass.engine import FaceEngine, ModelError, get_engine
+from facepass.errors import ServiceUnavailable
+from facepass.photos.service import active_model_id
+from facepass.resources import Resources
+from facepass.search.query import QueryFace, SelfieRejected, analyze_selfie
+from facepass.search.ranking import FaceHit, RankingParams, rank_photos
+from facepass.search.schemas import (
+    IndexState,
+    Match,
+    QueryFaceOut,
+    SearchResponse,
+    SkippedSelfie,
+)
+from facepass.search.selfies import Selfie
+from facepass.search.signing import MediaSigner
+from facepass.search.vector_search import PgVectorFaceIndex
+
+logger = logging.getLogger(__name__)
+
+_PHOTOS = text(
+    "SELECT id, width, height, captured_at FROM photos WHERE session_id = :s AND id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ARRAY(Uuid())))
+_INDEX_STATE = text(
+    """
+    SELECT count(*) FILTER (WHERE status = 'indexed') AS indexed,
+           count(*) FILTER (WHERE status IN ('pending', 'indexing')) AS pending
+    FROM photos WHERE session_id = :s
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoMeta:
+    width: int | None
+    height: int | None
+    captured_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """The usable faces of a search's selfies, and why the others were skipped."""
+
+    queries: list[QueryFace]
+    skipped: list[SkippedSelfie]
+    elapsed_ms: float
+
+
+def engine_for_session(resources: Resources, session_id: uuid.UUID) -> FaceEngine:
+    """The engine that embeds like the session's active index (its model may not be ours)."""
+    engine = resources.face_engine
+    with resources.own_db.sessions() as db:
+        model_id = active_model_id(db, session_id, engine.model_id)
+    if model_id == engine.model_id:
+        return engine
+    try:
+        return get_engine(dataclasses.replace(engine.config, embedder=model_id))
+    except ModelError:
+        logger.error("model of a session index unavailable", extra={"model_id": model_id})
+        raise ServiceUnavailable(
+            "Search for this session needs a face model that is not installed here.",
+            code="MODEL_UNAVAILABLE",
+        ) from None
+
+
+def embed_selfies(engine: FaceEngine, selfies: Sequence[Selfie]) -> Embedded:
+    """Each selfie's main face; SelfieRejected (the first reason) when none is usable."""
+    started = time.perf_counter()
+    queries: list[QueryFace] = []
+    rejections: list[SelfieRejected] = []
+    skipped: list[SkippedSelfie] = []
+    for index, selfie in enumerate(selfies):
+        try:
+            queries.append(analyze_selfie(engine, selfie.data, index))
+        except SelfieRejected as exc:
+            rejections.append(exc)
+            skipped.append(SkippedSelfie(selfie=index, code=exc.code, detail=exc.detail))
+    if not queries:
+        raise rejections[0]
+    return Embedded(queries, skipped, (time.perf_counter() - started) * 1000)
+
+
+def ranking_params(resources: Resources, engine: FaceEngine) -> RankingParams:
+    """The threshold configured for the default model, or the model's own."""
+    settings = resources.settings
+    configured = settings.search_threshold
+    same_model = engine.model_id == resources.face_engine.model_id
+    threshold = configured if configured is not None and same_model else engine.match_threshold
+    return RankingParams(
+        threshold=threshold,
+        max_faces=2 * settings.search_max_results,
+        combine=settings.search_combine,
+        expansion=settings.search_query_expansion,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Photos found, their metadata, and the session's indexing state."""
+
+    hits: list[FaceHit]
+    photos: dict[uuid.UUID, PhotoMeta]
+    index: IndexState
+    vector_ms: float
+
+
+def find_photos(
+    resources: Resources,
+    session_id: uuid.UUID,
+    engine: FaceEngine,
+    queries: Sequence[QueryFace],
+    params: RankingParams,
+) -> Found:
+    """The session's photos of the person, ranked by similarity then capture time."""
+    with resources.own_db.engine.begin() as conn:
+        started = time.perf_counter()
+        index = PgVectorFaceIndex(
+            conn,
+            session_id,
+            engine.model_id,
+            engine.embedding_dim,
+            ef_search=resources.settings.search_ef_search,
+        )
+        hits = rank_photos(index, [q.embedding for q in queries], params)
+        vector_ms = (time.perf_counter() - started) * 1000
+        rows = conn.execute(_PHOTOS, {"s": session_id, "ids": [h.photo_id for h in hits]})
+        photos = {row.id: PhotoMeta(row.width, row.height, row.captured_at) for row in rows}
+        state = conn.execute(_INDEX_STATE, {"s": session_id}).one()
+    # A photo deleted between the two reads is dropped rather than linked.
+    hits = [h for h in hits if h.photo_id in photos]
+    latest = datetime.max.replace(tzinfo=UTC)
+    hits.sort(key=lambda h: (round(h.distance, 3), photos[h.photo_id].captured_at or latest))
+    return Found(
+        hits,
+        photos,
+        IndexState(photos_indexed=state.indexed, photos_pending=state.pending),
+        vector_ms,
+    )
+
+
+def build_response(
+    *,
+    session_id: uuid.UUID,
+    engine: FaceEngine,
+    params: RankingParams,
+    embedded: Embedded,
+    found: Found,
+    signer: MediaSigner,
+    page_size: int,
+    max_results: int,
+    started: float,
+) -> SearchResponse:
+    """The answer, with signed links to every size of every photo found."""
+    expires_at = signer.expiry()
+    matches = []
+    for hit in found.hits[:max_results]:
+        meta = found.photos[hit.photo_id]
+        matches.append(
+            Match(
+                photo_id=hit.photo_id,
+                similarity=round(1.0 - hit.distance, 4),
+                distance=round(hit.distance, 4),
+                box=[round(v, 1) for v in hit.box],
+                width=meta.width,
+                height=meta.height,
+                captured_at=meta.captured_at,
+                thumb_url=signer.media_path(hit.photo_id, "thumb", expires_at),
+                large_url=signer.media_path(hit.photo_id, "large", expires_at),
+                original_url=signer.media_path(hit.photo_id, "original", expires_at),
+                download_token=signer.token(hit.photo_id, expires_at),
+            )
+        )
+    query_faces = [
+        QueryFaceOut(
+            selfie=q.selfie_index,
+            box=[round(v, 1) for v in q.face.box.as_list()],
+            detection_score=round(q.face.quality.detection_score, 3),
+            size_px=round(q.face.quality.size_px, 1),
+            sharpness=round(q.face.quality.sharpness, 1),
+            yaw=round(q.face.quality.yaw, 1),
+            pitch=round(q.face.quality.pitch, 1),
+        )
+        for q in embedded.queries
+    ]
+    return SearchResponse(
+        session_id=session_id,
+        model_id=engine.model_id,
+        threshold=params.threshold,
+        took_ms=round((time.perf_counter() - started) * 1000, 1),
+        query_faces=query_faces,
+        skipped_selfies=embedded.skipped,
+        total=len(matches),
+        truncated=len(found.hits) > max_results,
+        page_size=page_size,
+        expires_at=expires_at,
+        matches=matches,
+        index=found.index,
+    )
+
+
+def retain_selfies(data_dir: Path, session_id: uuid.UUID, selfies: Sequence[Selfie]) -> None:
+    """Debugging only (FACEPASS_RETAIN_SELFIES): keep this search's selfies on disk."""
+    folder = data_dir / "selfies" / str(session_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    name = uuid.uuid4().hex[:8]
+    for index, selfie in enumerate(selfies):
+        (folder / f"{stamp}-{name}-{index}.jpg").write_bytes(selfie.data)
+    logger.warning(
+        "selfies retained for debugging (FACEPASS_RETAIN_SELFIES is on)",
+        extra={"session_id": str(session_id), "count": len(selfies), "folder": str(folder)},
+    )
+
+
+def log_search(session_id: uuid.UUID, **counts: Any) -> None:
+    """One line per search: counts and timings, never an image or an embedding."""
+    logger.info("search", extra={"session_id": str(session_id), **counts})

@@ -1,0 +1,106 @@
+"""The faces of one session in pgvector, behind the `FaceIndex` of the ranking code.
+
+k-NN queries use the very expression of the model's partial HNSW index
+(`embedding::vector(dim) <=> :q`, see facepass.photos.vector_index) so PostgreSQL can use it,
+and filter on the session and the model. A session is a small slice of the table, so an HNSW
+scan alone would stop early with too few of the session's faces: iterative scans (pgvector 0.8,
+`relaxed_order`) keep it going until the limit is met, and small sessions, where PostgreSQL
+prefers the btree on (session_id, model_id) and an exact sort, are exact anyway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import BigInteger
+
+from facepass.engine.types import Embedding
+from facepass.photos.vector_index import knn_expression
+from facepass.search.ranking import FaceHit
+
+DEFAULT_EF_SEARCH = 100
+# Most tuples one iterative HNSW scan visits before giving up (bounds the worst case).
+MAX_SCAN_TUPLES = 50_000
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    """pgvector's text form of a vector: '[0.1,0.2,...]'."""
+    return "[" + ",".join(f"{float(x):.8g}" for x in vector) + "]"
+
+
+def parse_vector(value: object) -> Embedding:
+    """A stored embedding (pgvector adapter array, or text) as float32."""
+    if isinstance(value, str):
+        return np.asarray([float(x) for x in value.strip("[]").split(",")], np.float32)
+    return np.asarray(value, np.float32)
+
+
+class PgVectorFaceIndex:
+    """The faces of (session, model) in FacePass's own PostgreSQL."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        session_id: uuid.UUID,
+        model_id: str,
+        dim: int,
+        *,
+        ef_search: int = DEFAULT_EF_SEARCH,
+    ) -> None:
+        self._conn = conn
+        self._session_id = session_id
+        self._model_id = model_id
+        self._dim = dim
+        distance = knn_expression(dim)
+        self._nearest = text(
+            f"""
+            SELECT id, photo_id, box_left, box_top, box_right, box_bottom, {distance} AS distance
+            FROM faces
+            WHERE session_id = :s AND model_id = :m AND indexable
+            ORDER BY {distance}
+            LIMIT :k
+            """  # noqa: S608 - `distance` is built from an int by knn_expression
+        )
+        self._embeddings = text(
+            f"SELECT id, embedding::vector({int(dim)})::text FROM faces WHERE id = ANY(:ids)"  # noqa: S608
+        ).bindparams(bindparam("ids", type_=ARRAY(BigInteger())))
+        self._tune(ef_search)
+
+    def _tune(self, ef_search: int) -> None:
+        # Transaction-local: the pooled connection goes back unchanged.
+        for name, value in (
+            ("hnsw.ef_search", ef_search),
+            ("hnsw.iterative_scan", "relaxed_order"),
+            ("hnsw.max_scan_tuples", MAX_SCAN_TUPLES),
+        ):
+            self._conn.execute(
+                text("SELECT set_config(:name, :value, true)"),
+                {"name": name, "value": str(value)},
+            )
+
+    def nearest(self, query: Embedding, limit: int) -> list[FaceHit]:
+        """Up to `limit` faces of the session nearest the query."""
+        rows = self._conn.execute(
+            self._nearest,
+            {"q": vector_literal(query), "s": self._session_id, "m": self._model_id, "k": limit},
+        )
+        return [
+            FaceHit(
+                face_id=row.id,
+                photo_id=row.photo_id,
+                distance=float(row.distance),
+                box=(row.box_left, row.box_top, row.box_right, row.box_bottom),
+            )
+            for row in rows
+        ]
+
+    def embeddings(self, face_ids: Sequence[int]) -> dict[int, Embedding]:
+        """Stored embeddings of some faces (for query expansion)."""
+        if not face_ids:
+            return {}
+        rows = self._conn.execute(self._embeddings, {"ids": list(face_ids)})
+        return {row[0]: parse_vector(row[1]) for row in rows}

@@ -1,0 +1,209 @@
+"""POST /api/v1/sessions/{id}/search against real services: a real face, a real index."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image, ImageFilter
+from skimage import data as skdata
+
+from facepass.app import create_app
+from facepass.demo_photos import astronaut, astronaut_selfie
+from tests.search.conftest import SearchWorld, jpeg
+
+
+@pytest.fixture
+def client(world: SearchWorld) -> Iterator[TestClient]:
+    with TestClient(create_app(world.settings, start_background=False)) as test_client:
+        yield test_client
+
+
+def search(client: TestClient, session_id: uuid.UUID, *selfies: bytes):  # type: ignore[no-untyped-def]
+    files = [("selfie", (f"selfie-{i}.jpg", s, "image/jpeg")) for i, s in enumerate(selfies)]
+    return client.post(f"/api/v1/sessions/{session_id}/search", files=files)
+
+
+def test_a_selfie_finds_exactly_the_guests_photos_of_this_session(
+    client: TestClient, world: SearchWorld
+) -> None:
+    response = search(client, world.main.session_id, world.selfie)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    found = {uuid.UUID(m["photo_id"]) for m in body["matches"]}
+    assert found == world.main.astronaut_photos
+    assert not found & world.other.astronaut_photos  # the same face in another session
+    assert body["total"] == len(found)
+    assert body["model_id"] == "dlib-resnet-v1"
+    assert body["took_ms"] > 0
+    query = body["query_faces"][0]
+    assert query["selfie"] == 0
+    left, top, right, bottom = query["box"]
+    assert 0 <= left < right <= 640
+    assert 0 <= top < bottom <= 480
+    similarities = [m["similarity"] for m in body["matches"]]
+    assert similarities == sorted(similarities, reverse=True)
+    assert body["index"] == {"photos_indexed": len(world.photos), "photos_pending": 0}
+    for match in body["matches"]:
+        assert match["thumb_url"].startswith(f"/media/{match['photo_id']}/thumb?exp=")
+        assert "sig=" in match["original_url"]
+        assert len(match["box"]) == 4
+
+
+def test_the_other_session_finds_only_its_own_photos(
+    client: TestClient, world: SearchWorld
+) -> None:
+    body = search(client, world.other.session_id, world.selfie).json()
+    assert {uuid.UUID(m["photo_id"]) for m in body["matches"]} == world.other.astronaut_photos
+
+
+@pytest.mark.parametrize(
+    ("image", "code"),
+    [
+        (lambda: Image.fromarray(skdata.coffee()), "NO_FACE_FOUND"),
+        (lambda: _small_face(), "FACE_TOO_SMALL"),
+        (lambda: astronaut_selfie().filter(ImageFilter.GaussianBlur(6)), "FACE_BLURRY"),
+    ],
+    ids=["no-face", "too-small", "blurry"],
+)
+def test_a_selfie_without_a_usable_face_gets_advice(
+    client: TestClient,
+    world: SearchWorld,
+    image,
+    code: str,  # type: ignore[no-untyped-def]
+) -> None:
+    response = search(client, world.main.session_id, jpeg(image()))
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == code
+
+
+def _small_face() -> Image.Image:
+    canvas = Image.new("RGB", (1000, 1000), (90, 90, 90))
+    canvas.paste(astronaut().resize((200, 200)), (400, 400))
+    return canvas
+
+
+def test_not_an_image_is_refused(client: TestClient, world: SearchWorld) -> None:
+    response = search(client, world.main.session_id, b"definitely not a jpeg")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] in {"UNSUPPORTED_FORMAT", "CORRUPT_IMAGE"}
+
+
+def test_several_selfies_skip_the_unusable_ones(client: TestClient, world: SearchWorld) -> None:
+    no_face = jpeg(Image.fromarray(skdata.coffee()))
+    mirrored = jpeg(astronaut_selfie().transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    body = search(client, world.main.session_id, world.selfie, no_face, mirrored).json()
+    assert [q["selfie"] for q in body["query_faces"]] == [0, 2]
+    assert body["skipped_selfies"] == [
+        {"selfie": 1, "code": "NO_FACE_FOUND", "detail": body["skipped_selfies"][0]["detail"]}
+    ]
+    assert {uuid.UUID(m["photo_id"]) for m in body["matches"]} == world.main.astronaut_photos
+
+
+def test_too_many_or_no_selfies_are_refused(client: TestClient, world: SearchWorld) -> None:
+    four = search(client, world.main.session_id, *([world.selfie] * 4))
+    assert four.status_code == 422
+    assert four.json()["error"]["code"] == "TOO_MANY_SELFIES"
+    none = client.post(
+        f"/api/v1/sessions/{world.main.session_id}/search", files={"photo": ("a.jpg", b"x")}
+    )
+    assert none.status_code == 422
+    assert none.json()["error"]["code"] == "SELFIE_REQUIRED"
+
+
+def test_an_oversized_selfie_is_refused_while_streaming(
+    client: TestClient, world: SearchWorld
+) -> None:
+    limit = world.settings.search_max_selfie_bytes
+    response = search(client, world.main.session_id, b"\xff\xd8\xff" + b"\0" * (limit + 1))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "SELFIE_TOO_LARGE"
+
+
+@pytest.mark.parametrize(
+    ("session", "status", "code"),
+    [("disabled", 403, "FACEPASS_DISABLED"), ("unknown", 404, "SESSION_NOT_FOUND")],
+)
+def test_sessions_without_facepass_are_refused(
+    client: TestClient, world: SearchWorld, session: str, status: int, code: str
+) -> None:
+    session_id = world.disabled_session_id if session == "disabled" else uuid.uuid4()
+    response = search(client, session_id, world.selfie)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+def _first_match(client: TestClient, world: SearchWorld) -> dict[str, str]:
+    return search(client, world.main.session_id, world.selfie).json()["matches"][0]  # type: ignore[no-any-return]
+
+
+def test_signed_links_serve_every_size_with_private_caching(
+    client: TestClient, world: SearchWorld
+) -> None:
+    match = _first_match(client, world)
+    for key, longest in (("thumb_url", 320), ("large_url", 1600)):
+        response = client.get(match[key])
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/jpeg"
+        cache = response.headers["cache-control"]
+        assert cache.startswith("private, max-age=")
+        assert int(cache.split("=")[1]) <= world.settings.media_url_ttl_s + 600
+        assert max(Image.open(io.BytesIO(response.content)).size) <= longest
+    original = client.get(match["original_url"] + "&download=1")
+    assert original.status_code == 200
+    assert original.content in {p.data for p in world.photos}
+    assert original.headers["content-disposition"].startswith("attachment;")
+
+
+def test_tampered_or_expired_links_are_refused(client: TestClient, world: SearchWorld) -> None:
+    match = _first_match(client, world)
+    url = match["original_url"]
+    photo_id = match["photo_id"]
+    other_photo = next(iter(world.main.other_photos))
+    for bad in (
+        url.replace(photo_id, str(other_photo)),  # another photo, same signature
+        url.replace("/original?", "/large?").replace("sig=", "sig=x"),
+        url.split("&sig=")[0],  # no signature
+        url[:-3] + ("abc" if not url.endswith("abc") else "xyz"),
+        f"/media/{photo_id}/original",
+    ):
+        assert client.get(bad).status_code == 403, bad
+    expired = url.split("?")[0]
+    from facepass.search.signing import MediaSigner
+
+    signer = MediaSigner(world.settings.media_signing_key or "", 60)
+    response = client.get(
+        expired + f"?exp=1000&sig={signer.signature(uuid.UUID(photo_id), 'original', 1000)}"
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "LINK_EXPIRED"
+
+
+def test_zip_download_of_the_search_results(client: TestClient, world: SearchWorld) -> None:
+    body = search(client, world.main.session_id, world.selfie).json()
+    tokens = [m["download_token"] for m in body["matches"]]
+    response = client.post(
+        f"/api/v1/sessions/{world.main.session_id}/download", data={"token": tokens}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert len(names) == len(world.main.astronaut_photos)
+    assert {archive.read(n) for n in names} <= {p.data for p in world.photos}
+    # A token of another session's photo never joins this session's archive.
+    other = search(client, world.other.session_id, world.selfie).json()["matches"][0]
+    mixed = client.post(
+        f"/api/v1/sessions/{world.main.session_id}/download",
+        json={"tokens": [tokens[0], other["download_token"]]},
+    )
+    assert mixed.status_code == 403
+    forged = client.post(
+        f"/api/v1/sessions/{world.main.session_id}/download",
+        json={"tokens": [tokens[0][:-4] + "AAAA"]},
+    )
+    assert forged.status_code == 403
