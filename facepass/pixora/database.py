@@ -49,6 +49,9 @@ class PixoraDatabase:
             pool_timeout=max(1, connect_timeout_s),
             pool_pre_ping=True,
             pool_recycle=1800,
+            # Reads need no BEGIN/ROLLBACK round trips: each statement is its own transaction,
+            # and default_transaction_read_only makes every one of them read-only.
+            isolation_level="AUTOCOMMIT",
             # Never echo the URL or statements: they would put credentials or data in logs.
             echo=False,
             hide_parameters=True,
