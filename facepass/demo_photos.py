@@ -9,14 +9,24 @@ at once with the page's upload button and a photo of the astronaut.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
+import os
+import tempfile
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from PIL import Image, ImageEnhance, ImageOps
+
+if TYPE_CHECKING:
+    from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
@@ -104,10 +114,8 @@ def schedule_demo_photos(app: FastAPI) -> None:
     router = app.router
     previous = router.lifespan_context
 
-    from contextlib import asynccontextmanager
-
     @asynccontextmanager
-    async def lifespan_with_demo(application: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan_with_demo(application: FastAPI) -> AsyncIterator[Any]:
         async with previous(application) as state:
             thread = threading.Thread(
                 target=_add_demo_photos, args=(application,), name="demo-photos", daemon=True
@@ -122,13 +130,34 @@ def _add_demo_photos(app: FastAPI) -> None:
     from facepass.pixora.demo import DEMO_SESSION_ID
 
     try:
-        added = add_photos(app, DEMO_SESSION_ID, demo_photo_set())
+        added = add_photos(app.state.resources, uuid.UUID(DEMO_SESSION_ID), demo_photo_set())
     except Exception:
         logger.warning("could not add the demo photos", exc_info=True)
         return
     logger.info("demo photos ready", extra={"added": added})
 
 
-def add_photos(app: FastAPI, session_id: str, photos: list[DemoPhoto]) -> int:
-    """Add photos to a session through the studios' upload service; returns how many were new."""
-    raise NotImplementedError("waiting for the photo upload service")
+def add_photos(resources: Resources, session_id: uuid.UUID, photos: list[DemoPhoto]) -> int:
+    """Add photos through the studios' upload service (queued for indexing); returns how many
+    were new (the service skips bytes the session already has)."""
+    from facepass.photos.service import store_uploads
+    from facepass.photos.upload import HEAD_BYTES, ReceivedFile
+
+    spool = Path(resources.settings.data_dir) / "tmp"
+    spool.mkdir(parents=True, exist_ok=True)
+    files = []
+    for photo in photos:
+        fd, name = tempfile.mkstemp(dir=spool, suffix=".jpg")
+        with os.fdopen(fd, "wb") as out:
+            out.write(photo.data)
+        files.append(
+            ReceivedFile(
+                filename=photo.filename,
+                declared_type="image/jpeg",
+                path=Path(name),
+                size=len(photo.data),
+                sha256=hashlib.sha256(photo.data).hexdigest(),
+                head=photo.data[:HEAD_BYTES],
+            )
+        )
+    return store_uploads(resources, session_id, files).accepted
