@@ -1,0 +1,196 @@
+"""A live FacePass (uvicorn in a thread, real databases, in-process indexing) and a real
+headless Chromium whose camera is a video file of a real face.
+
+Photos reach the server exactly as a studio's do: uploaded over HTTP with the admin token,
+indexed by the in-process worker. Screenshots of each state go to test-artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from PIL import Image
+
+from facepass.app import create_app
+from facepass.config import Settings
+from facepass.demo_photos import DemoPhoto, astronaut_selfie, demo_photo_set
+from tests.conftest import ADMIN_TOKEN, REPO_ROOT
+from tests.search.conftest import create_pixora_session, search_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
+
+
+def write_y4m(path: Path, image: Image.Image, frames: int = 10) -> None:
+    """A YUV4MPEG2 (4:2:0, full-range BT.601) video of one still frame, for Chrome's fake camera."""
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+    height, width = rgb.shape[:2]
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    cb = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
+    cr = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
+
+    def subsample(plane: np.ndarray) -> np.ndarray:
+        return plane.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+
+    planes = [
+        np.clip(p, 0, 255).round().astype(np.uint8).tobytes()
+        for p in (y, subsample(cb), subsample(cr))
+    ]
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n")
+            for plane in planes:
+                out.write(plane)
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    settings: Settings
+    session_id: uuid.UUID
+    disabled_session_id: uuid.UUID
+    photo_names: dict[uuid.UUID, str] = field(default_factory=dict)
+    astronaut_photos: set[uuid.UUID] = field(default_factory=set)
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def _upload_and_wait(
+    base_url: str, session_id: uuid.UUID, photos: list[DemoPhoto]
+) -> dict[str, uuid.UUID]:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    files = [("files", (p.filename, p.data, "image/jpeg")) for p in photos]
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
+        answer = client.post(f"/api/v1/sessions/{session_id}/photos", files=files)
+        answer.raise_for_status()
+        ids = {f["filename"]: uuid.UUID(f["photo_id"]) for f in answer.json()["files"]}
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            status = client.get(f"/api/v1/sessions/{session_id}/index-status").json()
+            if status["complete"]:
+                break
+            time.sleep(0.5)
+        assert status["complete"], status
+        assert status["photos"]["indexed"] == len(photos), status
+    return ids
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    own_db_url: str,
+    pixora_url: str,
+    pixora_admin_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveServer]:
+    settings = search_settings(
+        own_db_url, pixora_url, tmp_path_factory.mktemp("e2e-data"), search_rate_limit="1000/minute"
+    )
+    app = create_app(settings)
+    sock = _free_socket()
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the live server did not start"
+    host, port = sock.getsockname()
+    base_url = f"http://{host}:{port}"
+    session_id = create_pixora_session(pixora_admin_url, name="Свадьба Анны и Ивана")
+    photos = demo_photo_set()
+    ids = _upload_and_wait(base_url, session_id, photos)
+    live = LiveServer(
+        base_url=base_url,
+        settings=settings,
+        session_id=session_id,
+        disabled_session_id=create_pixora_session(pixora_admin_url, enabled=False),
+        photo_names={photo_id: name for name, photo_id in ids.items()},
+        astronaut_photos={ids[p.filename] for p in photos if p.shows_astronaut},
+    )
+    yield live
+    server.should_exit = True
+    thread.join(timeout=30)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def fake_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("camera") / "astronaut.y4m"
+    write_y4m(path, astronaut_selfie((640, 480)))
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(fake_camera: Path) -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={fake_camera}",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
+    """Opens fresh phone-sized pages in a given locale; fails the test on any JavaScript error."""
+    contexts = []
+    errors: list[str] = []
+
+    def _open(path: str, locale: str = "en-US"):  # type: ignore[no-untyped-def]
+        context = browser.new_context(
+            base_url=live_server.base_url,
+            locale=locale,
+            viewport={"width": 390, "height": 844},
+            is_mobile=True,
+            has_touch=True,
+        )
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.goto(path)
+        return tab
+
+    yield _open
+    for context in contexts:
+        context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
