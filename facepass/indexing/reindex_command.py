@@ -1,0 +1,58 @@
+"""`facepass reindex`: rebuild sessions' faces with the configured model, session by session."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import ExitStack
+from typing import Any
+
+from facepass.config import Settings
+from facepass.indexing.reindex import sessions_needing_model, start_reindex
+from facepass.photos.vector_index import ensure_vector_index
+from facepass.resources import Resources
+
+logger = logging.getLogger(__name__)
+
+
+def reindex_sessions(settings: Settings, session_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """Put sessions' photos back in the queue for the configured model; returns a report.
+
+    Searches keep using each session's current model until its new index is complete.
+    """
+    from facepass.migrations import upgrade
+
+    with ExitStack() as cleanup:
+        if settings.embedded:
+            from facepass.embedded import embedded_settings
+
+            settings, postgres = embedded_settings(settings, settings.data_dir)
+            cleanup.callback(postgres.stop)  # only drops this process's handle on the server
+        assert settings.database_url is not None
+        upgrade(settings.database_url)
+        resources = Resources(settings)
+        cleanup.callback(resources.close)
+        engine = resources.face_engine
+        with resources.own_db.engine.begin() as conn:
+            ensure_vector_index(conn, engine.model_id, engine.embedding_dim)
+        with resources.own_db.session() as db:
+            sessions = (
+                [session_id]
+                if session_id is not None
+                else sessions_needing_model(db, engine.model_id)
+            )
+        # The in-process queue lives in the API process: its reconciler queues these photos.
+        queue = None if settings.queue_backend == "inprocess" else resources.index_queue
+        queued = 0
+        for session in sessions:
+            with resources.own_db.session() as db:
+                photo_ids = start_reindex(db, session, engine.model_id)
+            if queue is not None:
+                queue.enqueue(photo_ids)
+            queued += len(photo_ids)
+        return {
+            "model_id": engine.model_id,
+            "sessions": [str(s) for s in sessions],
+            "photos": queued,
+            "queued_by": "reconciler of the running server" if queue is None else "queue",
+        }

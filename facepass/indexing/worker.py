@@ -1,0 +1,134 @@
+"""`facepass worker`: indexing worker processes for a Redis or RabbitMQ queue.
+
+Each process builds its own Resources from settings, loads the face engine once, beats its
+heartbeat, and runs Dramatiq worker threads on the `index_photos` actor. Indexing scales out
+by starting more processes, here or on other machines. The supervising process restarts a
+child that dies and runs the reconciler (one pass at a time across every process).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+import dramatiq
+
+from facepass.config import ConfigError, Settings, get_settings
+from facepass.indexing.heartbeat import Heartbeat
+from facepass.indexing.reconciler import Reconciler
+from facepass.observability.logging import configure_logging
+from facepass.photos.vector_index import ensure_vector_index
+from facepass.resources import Resources
+
+logger = logging.getLogger(__name__)
+
+RESTART_DELAY_S = 2.0
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum: int, _: FrameType | None) -> None:
+        logger.info("worker stopping", extra={"signal": signum})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+def check_worker_settings(settings: Settings) -> None:
+    """Workers need a shared queue and database; refuse the in-process default clearly."""
+    if settings.queue_backend == "inprocess":
+        raise ConfigError(
+            "facepass worker needs FACEPASS_QUEUE_BACKEND=redis or rabbitmq; with the "
+            "in-process default the API process indexes photos itself"
+        )
+    if not settings.database_url:
+        raise ConfigError("facepass worker needs FACEPASS_DATABASE_URL")
+
+
+def run_worker_process(settings: Settings, threads: int, *, reconcile: bool) -> None:
+    """Run one worker process until SIGTERM/SIGINT, then finish in-flight photos and exit."""
+    from facepass.migrations import upgrade
+
+    check_worker_settings(settings)
+    stop = _stop_on_signals()
+    assert settings.database_url is not None
+    upgrade(settings.database_url)
+    resources = Resources(settings)
+    queue = resources.index_queue
+    dramatiq.set_broker(queue.broker)  # once per process, before any actor runs
+    engine = resources.face_engine  # loaded once per process, before taking work
+    with resources.own_db.engine.begin() as conn:
+        ensure_vector_index(conn, engine.model_id, engine.embedding_dim)
+    heartbeat = Heartbeat(
+        resources.own_db, queue.worker_id, engine.model_id, settings.worker_heartbeat_s
+    ).start()
+    worker = dramatiq.Worker(queue.broker, worker_threads=threads, worker_timeout=500)
+    # Take one message per thread at a time: photos are slow, so spread them across processes.
+    worker.queue_prefetch = threads
+    worker.start()
+    reconciler = (
+        Reconciler(resources, queue, settings.reconcile_interval_s).start() if reconcile else None
+    )
+    logger.info(
+        "worker started",
+        extra={"worker_id": queue.worker_id, "threads": threads, "model_id": engine.model_id},
+    )
+    try:
+        stop.wait()
+    finally:
+        if reconciler is not None:
+            reconciler.stop()
+        worker.stop(timeout=60_000)
+        heartbeat.stop()
+        resources.close()
+        logger.info("worker stopped", extra={"worker_id": queue.worker_id})
+
+
+def _child_main(threads: int) -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    run_worker_process(settings, threads, reconcile=False)
+
+
+def run_workers(settings: Settings, processes: int, threads: int) -> None:
+    """Run `processes` worker processes (restarting any that dies) and the reconciler."""
+    check_worker_settings(settings)
+    if processes <= 1:
+        run_worker_process(settings, threads, reconcile=True)
+        return
+    stop = _stop_on_signals()
+    context = multiprocessing.get_context("spawn")  # children build everything themselves
+
+    def spawn() -> BaseProcess:
+        child = context.Process(target=_child_main, args=(threads,), name="facepass-worker")
+        child.start()
+        return child
+
+    children = [spawn() for _ in range(processes)]
+    resources = Resources(settings)
+    reconciler = Reconciler(resources, resources.index_queue, settings.reconcile_interval_s).start()
+    try:
+        while not stop.wait(1.0):
+            for index, child in enumerate(children):
+                if not child.is_alive():
+                    logger.warning(
+                        "worker process died; restarting", extra={"exit_code": child.exitcode}
+                    )
+                    time.sleep(RESTART_DELAY_S)
+                    children[index] = spawn()
+    finally:
+        reconciler.stop()
+        for child in children:
+            if child.is_alive():
+                child.terminate()  # SIGTERM: finish the current photos, then exit
+        for child in children:
+            child.join(timeout=90)
+        resources.close()
