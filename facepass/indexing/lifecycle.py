@@ -16,6 +16,7 @@ import dramatiq
 from facepass.indexing.heartbeat import Heartbeat
 from facepass.indexing.reconciler import Reconciler
 from facepass.resources import Resources
+from facepass.sync.worker import start_sync, stop_sync
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def start_background_work(resources: Resources) -> None:
         worker.start()
     reconciler = Reconciler(resources, queue, settings.reconcile_interval_s).start()
     setattr(resources, _STATE_ATTRIBUTE, BackgroundWork(reconciler, worker, heartbeat))
+    start_sync(resources)  # Pixora sync, webhooks, usage flushing (facepass.sync)
     logger.info(
         "background work started",
         extra={"queue_backend": settings.queue_backend, "in_process_workers": worker is not None},
@@ -53,6 +55,7 @@ def start_background_work(resources: Resources) -> None:
 
 def stop_background_work(resources: Resources) -> None:
     """Stop what start_background_work started, letting in-flight work finish."""
+    stop_sync(resources)
     state: BackgroundWork | None = getattr(resources, _STATE_ATTRIBUTE, None)
     if state is None:
         return

@@ -155,7 +155,7 @@ def _face_rows(held: Claim, analysis: ImageAnalysis) -> list[dict[str, object]]:
     return rows
 
 
-def _finish(ctx: IndexingContext, held: Claim, analysis: ImageAnalysis, data: bytes) -> bool:
+def finish(ctx: IndexingContext, held: Claim, analysis: ImageAnalysis, data: bytes) -> bool:
     """Replace the photo's faces of this model and mark it indexed, if the claim still holds."""
     rows = _face_rows(held, analysis)
     with ctx.resources.own_db.session() as db:
@@ -280,7 +280,7 @@ def _process(ctx: IndexingContext, held: Claim, timings: Timings | None) -> Outc
     for size, jpeg in thumbnails.items():
         storage.put(thumbnail_key(held.session_id, held.photo_id, size), jpeg, "image/jpeg")
     mark = _lap(timings, "thumbnails", mark)
-    finished = _finish(ctx, held, analysis, data)
+    finished = finish(ctx, held, analysis, data)
     _lap(timings, "db", mark)
     if not finished:
         if not _photo_exists(ctx, held.photo_id):

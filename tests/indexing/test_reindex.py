@@ -1,0 +1,69 @@
+"""Re-indexing with a new model: searches use the old faces until the new index is complete."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Engine, text
+
+from facepass.engine import FaceEngine, get_engine
+from facepass.indexing.pipeline import IndexingContext, index_photo
+from facepass.indexing.reindex import sessions_needing_model, start_reindex
+from facepass.indexing.tasks import run_batch
+from facepass.photos.service import active_model_id
+from facepass.photos.vector_index import ensure_vector_index
+from facepass.resources import Resources
+from tests.indexing.conftest import add_photo
+from tests.photos.images import face_jpeg, faceless_jpeg
+
+NEW_MODEL = "dlib-resnet-v1-next"
+
+
+def new_model_engine() -> FaceEngine:
+    """The same networks under another model id: what a deployment sees after a model change."""
+    base = get_engine()
+    engine = FaceEngine(base.config, base.detector, base.embedder)
+    engine.model_id = NEW_MODEL
+    return engine
+
+
+def faces_by_model(own_db: Engine, session_id: uuid.UUID) -> dict[str, int]:
+    with own_db.connect() as conn:
+        rows = conn.execute(
+            text("SELECT model_id, count(*) FROM faces WHERE session_id = :s GROUP BY model_id"),
+            {"s": session_id},
+        )
+        return {model: count for model, count in rows}
+
+
+def test_a_session_switches_model_only_when_its_new_index_is_complete(
+    settings, own_db: Engine
+) -> None:
+    resources = Resources(settings)
+    try:
+        session_id = uuid.uuid4()
+        old = IndexingContext(resources, "old-worker", get_engine())
+        photos = [add_photo(resources, session_id, face_jpeg()) for _ in range(2)]
+        photos.append(add_photo(resources, session_id, faceless_jpeg()))
+        run_batch(old, [str(p) for p in photos])
+        with resources.own_db.session() as db:
+            assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
+            assert session_id in sessions_needing_model(db, NEW_MODEL)
+            ensure_vector_index(db.connection(), NEW_MODEL, 128)
+            queued = start_reindex(db, session_id, NEW_MODEL)
+        assert sorted(queued) == sorted(photos)
+
+        new = IndexingContext(resources, "new-worker", new_model_engine())
+        assert index_photo(new, photos[0]) == "indexed"
+        # Half-way: searches still use the complete old index.
+        with resources.own_db.session() as db:
+            assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
+        assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2, NEW_MODEL: 1}
+
+        run_batch(new, [str(p) for p in photos[1:]])
+        with resources.own_db.session() as db:
+            assert active_model_id(db, session_id, "none") == NEW_MODEL
+            assert session_id not in sessions_needing_model(db, NEW_MODEL)
+        assert faces_by_model(own_db, session_id) == {NEW_MODEL: 2}
+    finally:
+        resources.close()
