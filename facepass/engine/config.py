@@ -1,0 +1,43 @@
+"""The engine's settings: which models, how ONNX Runtime runs, and what a face must be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DETECTOR = "centerface-v1"
+DEFAULT_EMBEDDER = "dlib-resnet-v1"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything that changes how the engine loads and runs; every default works out of the box."""
+
+    intra_op_threads: int = 1
+    providers: tuple[str, ...] = ("CPUExecutionProvider",)
+    detector: str = DEFAULT_DETECTOR
+    embedder: str = DEFAULT_EMBEDDER
+    # Smallest face searched for, as a fraction of the photo's shorter side (80 px at 24 MP).
+    min_face_fraction: float = 1 / 50
+    # Heatmap score above which the detector reports a face.
+    detection_threshold: float = 0.35
+    # Score below which a found face is reported but not worth indexing (LOW_CONFIDENCE).
+    min_index_score: float = 0.6
+    # Shorter box side, in original pixels, below which a face is TOO_SMALL to index.
+    min_face_px: float = 32.0
+    # Variance of the Laplacian on the aligned grey crop below which a face is BLURRY.
+    min_sharpness: float = 8.0
+    # Estimated head yaw / pitch (degrees) beyond which a face is EXTREME_POSE.
+    max_yaw: float = 55.0
+    max_pitch: float = 40.0
+    # How dlib chips are aligned: "landmarks" (CenterFace's 5 points onto a measured template) or
+    # "shape_predictor" (dlib's own 5-point predictor run inside the CenterFace box).
+    alignment: str = "landmarks"
+    # Embed each face and its mirror image and average the two (more accurate, twice the cost).
+    flip_average: bool = True
+    # Most faces embedded in one call of the embedder.
+    embed_batch_size: int = 16
+    # Where operator-added models and downloaded packs live (a registry.json per pack).
+    models_dir: Path | None = None
+    # Upper bound on the detector's input, in megapixels (bounds time on huge photos).
+    max_detect_megapixels: float = 2.0

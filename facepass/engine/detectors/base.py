@@ -1,0 +1,71 @@
+"""What every detector returns, and the non-maximum suppression they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+FloatArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Detections:
+    """N faces: boxes (N, 4) as x1 y1 x2 y2, scores (N,), landmarks (N, 5, 2) as x y.
+
+    Landmarks are the left eye, right eye (as seen in the image), nose tip and the left and
+    right mouth corners, the convention of CenterFace, RetinaFace, SCRFD and YuNet alike.
+    """
+
+    boxes: FloatArray
+    scores: FloatArray
+    landmarks: FloatArray
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(
+            np.zeros((0, 4), np.float32),
+            np.zeros((0,), np.float32),
+            np.zeros((0, 5, 2), np.float32),
+        )
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+    def scaled(self, factor: float) -> Detections:
+        """The same detections in an image `factor` times the size."""
+        return Detections(self.boxes * factor, self.scores, self.landmarks * factor)
+
+    def select(self, keep: npt.NDArray[np.intp]) -> Detections:
+        return Detections(self.boxes[keep], self.scores[keep], self.landmarks[keep])
+
+
+class Detector(Protocol):
+    """A face detector; `min_face_px` is the smallest face (in image pixels) it must find."""
+
+    def detect(self, image: Image.Image, min_face_px: float) -> Detections: ...
+
+    def input_scale(self, width: int, height: int, min_face_px: float) -> float: ...
+
+
+def nms(boxes: FloatArray, scores: FloatArray, iou_threshold: float) -> npt.NDArray[np.intp]:
+    """Indices of the boxes kept by greedy non-maximum suppression, best score first."""
+    if len(scores) == 0:
+        return np.zeros((0,), np.intp)
+    x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    areas = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    while order.size:
+        best = int(order[0])
+        keep.append(best)
+        rest = order[1:]
+        inter_w = np.maximum(np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]), 0)
+        inter_h = np.maximum(np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]), 0)
+        inter = inter_w * inter_h
+        iou = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
+        order = rest[iou <= iou_threshold]
+    return np.asarray(keep, dtype=np.intp)

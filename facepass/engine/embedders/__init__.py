@@ -1,0 +1,7 @@
+"""Face embedders: aligned crops in, unit-length float32 vectors out."""
+
+from facepass.engine.embedders.arcface import ArcFaceOnnx
+from facepass.engine.embedders.base import Embedder, normalise
+from facepass.engine.embedders.dlib_resnet import DlibResNet
+
+__all__ = ["ArcFaceOnnx", "DlibResNet", "Embedder", "normalise"]

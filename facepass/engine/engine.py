@@ -1,0 +1,202 @@
+"""The face engine: bytes or pixels in; faces with box, landmarks, quality, embedding out."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, MutableMapping, Sequence
+
+import numpy as np
+from PIL import Image
+
+from facepass.engine.config import EngineConfig
+from facepass.engine.detectors.base import Detections, Detector
+from facepass.engine.detectors.centerface import CenterFace
+from facepass.engine.embedders.arcface import ArcFaceOnnx
+from facepass.engine.embedders.base import Embedder, FloatArray, UInt8Array
+from facepass.engine.embedders.dlib_resnet import DlibResNet
+from facepass.engine.errors import ModelError
+from facepass.engine.imaging import decode, open_image, oriented_size
+from facepass.engine.quality import assess
+from facepass.engine.registry import ModelRegistry, ModelSpec, default_models_dir
+from facepass.engine.types import Box, DetectedFace, ImageAnalysis
+
+logger = logging.getLogger(__name__)
+
+Timings = MutableMapping[str, float]
+
+
+def _load_detector(spec: ModelSpec, config: EngineConfig) -> Detector:
+    if spec.family == "centerface":
+        return CenterFace.load(spec, config)
+    raise ModelError("MODEL_UNSUPPORTED", f"No detector class for family {spec.family!r}.")
+
+
+def _load_embedder(spec: ModelSpec, config: EngineConfig) -> Embedder:
+    if spec.family == "dlib-resnet":
+        return DlibResNet.load(spec, config)
+    if spec.family == "arcface":
+        return ArcFaceOnnx.load(spec, config)
+    raise ModelError("MODEL_UNSUPPORTED", f"No embedder class for family {spec.family!r}.")
+
+
+class _Stopwatch:
+    """Adds elapsed milliseconds per stage into an optional dict (for `facepass bench`)."""
+
+    def __init__(self, timings: Timings | None) -> None:
+        self._timings = timings
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self._timings is not None:
+            self._timings[stage] = self._timings.get(stage, 0.0) + (now - self._last) * 1000
+        self._last = now
+
+
+class FaceEngine:
+    """Detects, aligns, assesses and embeds faces; load once per process, share across threads."""
+
+    def __init__(self, config: EngineConfig, detector: Detector, embedder: Embedder) -> None:
+        self.config = config
+        self.detector = detector
+        self.embedder = embedder
+        self.model_id: str = embedder.model_id
+        self.embedding_dim: int = embedder.embedding_dim
+        self.match_threshold: float = embedder.match_threshold
+
+    @classmethod
+    def load(cls, config: EngineConfig | None = None) -> FaceEngine:
+        """Verify and load the configured detector and embedder (expensive: do it once)."""
+        config = config or EngineConfig()
+        started = time.perf_counter()
+        registry = ModelRegistry.discover(config.models_dir or default_models_dir())
+        detector = _load_detector(registry.get(config.detector, "detector"), config)
+        embedder = _load_embedder(registry.get(config.embedder, "embedder"), config)
+        logger.info(
+            "Face engine ready (%s + %s) in %.0f ms",
+            config.detector,
+            embedder.model_id,
+            (time.perf_counter() - started) * 1000,
+        )
+        return cls(config, detector, embedder)
+
+    def analyze(
+        self,
+        data: bytes,
+        *,
+        embed: bool = True,
+        max_faces: int | None = None,
+        timings: Timings | None = None,
+    ) -> ImageAnalysis:
+        """Every face in an uploaded image (largest first); raises ImageError if unreadable.
+
+        The photo is decoded at the reduced size detection needs (JPEG draft mode); if some face
+        is too small there for a full-quality crop, it is decoded again just large enough.
+        """
+        watch = _Stopwatch(timings)
+        image = open_image(data)
+        width, height = oriented_size(image)
+        min_face = self.config.min_face_fraction * min(width, height)
+        scale = self.detector.input_scale(width, height, min_face)
+        base = decode(image, max_side=math.ceil(max(width, height) * min(scale, 1.0)))
+        watch.lap("decode")
+
+        def source_at(needed_scale: float) -> Image.Image:
+            if base.width >= width * needed_scale * 0.95 or base.size == (width, height):
+                return base
+            sharper = decode(
+                open_image(data), max_side=math.ceil(max(width, height) * needed_scale)
+            )
+            watch.lap("decode")
+            return sharper
+
+        return self._analyze(base, width, height, source_at, embed, max_faces, watch)
+
+    def analyze_image(
+        self, image: Image.Image, *, embed: bool = True, max_faces: int | None = None
+    ) -> ImageAnalysis:
+        """Every face in an already decoded (and oriented) image, largest first."""
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        return self._analyze(
+            rgb, rgb.width, rgb.height, lambda _: rgb, embed, max_faces, _Stopwatch(None)
+        )
+
+    def _analyze(
+        self,
+        base: Image.Image,
+        width: int,
+        height: int,
+        source_at: Callable[[float], Image.Image],
+        embed: bool,
+        max_faces: int | None,
+        watch: _Stopwatch,
+    ) -> ImageAnalysis:
+        base_factor = base.width / width
+        min_face = self.config.min_face_fraction * min(width, height)
+        found = self.detector.detect(base, min_face * base_factor).scaled(1 / base_factor)
+        areas = (found.boxes[:, 2] - found.boxes[:, 0]) * (found.boxes[:, 3] - found.boxes[:, 1])
+        order = np.argsort(-areas, kind="stable")[: max_faces if max_faces is not None else None]
+        found = found.select(order)
+        watch.lap("detect")
+        if len(found) == 0:
+            return ImageAnalysis(width, height, (), self.model_id)
+        sizes = np.minimum(
+            found.boxes[:, 2] - found.boxes[:, 0], found.boxes[:, 3] - found.boxes[:, 1]
+        )
+        needed = float(min(1.0, self.embedder.min_source_face_px / max(float(sizes.min()), 1.0)))
+        source = source_at(needed)
+        crops = self.embedder.align(source, found.scaled(source.width / width))
+        watch.lap("align")
+        embeddings = self.embedder.embed(crops) if embed else None
+        watch.lap("embed")
+        return ImageAnalysis(width, height, self._faces(found, crops, embeddings), self.model_id)
+
+    def _faces(
+        self, found: Detections, crops: Sequence[UInt8Array], embeddings: FloatArray | None
+    ) -> tuple[DetectedFace, ...]:
+        faces = []
+        for index in range(len(found)):
+            box, points = found.boxes[index], found.landmarks[index]
+            faces.append(
+                DetectedFace(
+                    box=Box(*(float(v) for v in box)),
+                    landmarks=tuple((float(x), float(y)) for x, y in points),
+                    quality=assess(
+                        float(found.scores[index]), box, points, crops[index], self.config
+                    ),
+                    embedding=None if embeddings is None else embeddings[index],
+                )
+            )
+        return tuple(faces)
+
+    def embed_faces(self, crops: Sequence[UInt8Array]) -> FloatArray:
+        """Embeddings (N x embedding_dim, unit length) of crops made by `embedder.align`."""
+        return self.embedder.embed(crops)
+
+
+_engines: dict[EngineConfig, FaceEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(config: EngineConfig | None = None) -> FaceEngine:
+    """The process-wide engine for this configuration, loaded on first use (thread-safe)."""
+    config = config or EngineConfig()
+    with _engines_lock:
+        engine = _engines.get(config)
+        if engine is None:
+            engine = FaceEngine.load(config)
+            _engines[config] = engine
+        return engine
+
+
+def cosine_distance(a: FloatArray | Sequence[float], b: FloatArray | Sequence[float]) -> float:
+    """1 - cosine similarity; for the engine's unit-length embeddings, 1 - a.b."""
+    va = np.asarray(a, dtype=np.float64)
+    vb = np.asarray(b, dtype=np.float64)
+    denominator = float(np.linalg.norm(va) * np.linalg.norm(vb))
+    if denominator == 0.0:
+        raise ValueError("cosine distance is undefined for a zero vector")
+    return 1.0 - float(va @ vb) / denominator

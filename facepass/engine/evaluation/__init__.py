@@ -1,0 +1,1 @@
+"""Measuring the engine: LFW verification, detection recall/precision, speed per stage."""

