@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     cache_ttl_s: float = 30.0
     cache_negative_ttl_s: float = 5.0
 
+    # Pixora sync, webhooks of FacePass status changes, usage analytics (migration 0003).
+    sync_interval_s: float = 60.0  # 0 turns the periodic sync, and so the webhooks, off
+    webhook_urls: str | None = None  # comma-separated endpoints told of status changes
+    webhook_secret: str | None = None  # HMAC-SHA256 key of the X-FacePass-Signature header
+    webhook_timeout_s: float = 5.0
+    webhook_max_attempts: int = 8
+    usage_flush_interval_s: float = 10.0
+
     # Photos and their storage.
     storage_backend: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None

@@ -28,6 +28,7 @@ from facepass.pixora.errors import (
 )
 from facepass.pixora.models import PhotoSession
 from facepass.pixora.schemas import SessionInfo
+from facepass.sessions.usage import record_usage
 
 if TYPE_CHECKING:
     from facepass.resources import Resources
@@ -123,6 +124,8 @@ def validate_sessions(
         hit = cached.get(session_id)
         session = hit.session if hit is not None else fresh[session_id]
         answers[session_id] = Validation(session_id, session, cache_hit=hit is not None)
+        if session is not None:
+            record_usage(session_id, "validations")
     return answers
 
 

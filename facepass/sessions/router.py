@@ -10,15 +10,18 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from facepass.db import DbSession
 from facepass.errors import error_responses
 from facepass.pixora import PhotoSession, PixoraDb
 from facepass.pixora.errors import SessionNotFound
 from facepass.pixora.validation import validate_session, validate_sessions
+from facepass.security import AdminAuth
 from facepass.sessions.schemas import (
     VALIDATION_EXAMPLES,
     BatchCounts,
@@ -26,8 +29,12 @@ from facepass.sessions.schemas import (
     BatchValidationResponse,
     FacePassStatus,
     SessionDetails,
+    SessionUsage,
+    UsageDay,
+    UsageTotals,
     ValidationResponse,
 )
+from facepass.sessions.usage import USAGE, daily_usage
 
 logger = logging.getLogger(__name__)
 
@@ -116,4 +123,33 @@ def facepass_status(session_id: uuid.UUID, request: Request) -> FacePassStatus:
         status=validation.session.status,
         active=validation.valid,
         reason=validation.error,
+    )
+
+
+@router.get(
+    "/{session_id}/usage",
+    response_model=SessionUsage,
+    summary="Usage analytics of a session (admin)",
+    description=(
+        "Validations (every check of the session: validate calls, guest page loads, searches' "
+        "session checks) and selfie searches per UTC day, over the last `days` days."
+    ),
+    dependencies=[AdminAuth],
+    responses=error_responses(401, 422),
+)
+def session_usage(
+    session_id: uuid.UUID,
+    request: Request,
+    db: DbSession,
+    days: Annotated[int, Query(ge=1, le=366, description="How many UTC days back")] = 30,
+) -> SessionUsage:
+    USAGE.flush(request.app.state.resources.own_db)  # include this process's latest counts
+    rows = daily_usage(db, session_id, days)
+    return SessionUsage(
+        session_id=session_id,
+        since=datetime.now(UTC).date() - timedelta(days=days - 1),
+        days=[UsageDay(day=r.day, validations=r.validations, searches=r.searches) for r in rows],
+        totals=UsageTotals(
+            validations=sum(r.validations for r in rows), searches=sum(r.searches for r in rows)
+        ),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
@@ -114,3 +114,34 @@ class BatchValidationResponse(BaseModel):
 
     results: dict[str, ValidationResponse]
     counts: BatchCounts
+
+
+class UsageDay(BaseModel):
+    day: date
+    validations: int
+    searches: int
+
+
+class UsageTotals(BaseModel):
+    validations: int
+    searches: int
+
+
+class SessionUsage(BaseModel):
+    """FacePass usage of a session per UTC day (days without any use are left out)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "session_id": DEMO_ID,
+                "since": "2026-02-01",
+                "days": [{"day": "2026-02-18", "validations": 42, "searches": 17}],
+                "totals": {"validations": 42, "searches": 17},
+            }
+        }
+    )
+
+    session_id: uuid.UUID
+    since: date
+    days: list[UsageDay]
+    totals: UsageTotals

@@ -1,0 +1,1 @@
+"""Periodic synchronisation of Pixora's session data into local snapshots (change detection)."""

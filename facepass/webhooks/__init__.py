@@ -1,0 +1,1 @@
+"""Webhook notifications of FacePass status changes: signed, queued in the database, retried."""
