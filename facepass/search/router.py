@@ -26,6 +26,7 @@ from facepass.search.media import router as media_router
 from facepass.search.query import SelfieRejected
 from facepass.search.schemas import SearchResponse
 from facepass.search.selfies import SELFIE_FIELD, read_selfies
+from facepass.sessions.usage import record_usage
 
 router = APIRouter(tags=["search"])
 router.include_router(media_router)
@@ -79,6 +80,7 @@ async def search(session_id: uuid.UUID, request: Request) -> SearchResponse:
     selfies = await read_selfies(
         request, max_count=settings.search_max_selfies, max_bytes=settings.search_max_selfie_bytes
     )
+    record_usage(session_id, "searches")  # usage analytics: every search with selfies
     if settings.retain_selfies:
         await run_in_threadpool(service.retain_selfies, settings.data_dir, session_id, selfies)
     engine = await run_in_threadpool(service.engine_for_session, resources, session_id)
