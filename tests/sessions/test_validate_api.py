@@ -175,3 +175,14 @@ def test_no_credentials_in_503_bodies_or_log_lines(settings: Settings, caplog) -
             [record.getMessage(), str(vars(record)), logging.Formatter().format(record)]
         )
         assert FAKE_PASSWORD not in rendered
+
+
+def test_redis_down_still_validates_from_pixora(settings: Settings) -> None:
+    no_redis = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port()}/0"})
+    with app_client(no_redis) as client:
+        first = client.get(f"/api/v1/sessions/validate/{DEMO_SESSION_ID}")
+        second = client.get(f"/api/v1/sessions/validate/{DISABLED_SESSION_ID}")
+        batch = client.post("/api/v1/sessions/validate", json={"session_ids": [DEMO_SESSION_ID]})
+    assert first.json() == VALID
+    assert second.json() == DISABLED
+    assert batch.json()["results"][DEMO_SESSION_ID] == VALID
