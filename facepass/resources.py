@@ -108,5 +108,5 @@ class Resources:
             closer = self._closers.pop()
             try:
                 closer()
-            except Exception:  # noqa: BLE001 - shutdown must go on
+            except Exception:  # shutdown must go on
                 logger.warning("error while closing a resource", exc_info=True)

@@ -23,7 +23,9 @@ from facepass.pixora.demo import create_schema, grant_read_only, insert_demo_ses
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-PIXORA_SERVER = os.environ.get("FACEPASS_TEST_PIXORA_SERVER", "postgresql://postgres@127.0.0.1:5432")
+PIXORA_SERVER = os.environ.get(
+    "FACEPASS_TEST_PIXORA_SERVER", "postgresql://postgres@127.0.0.1:5432"
+)
 REDIS_SERVER = os.environ.get("FACEPASS_TEST_REDIS", "redis://127.0.0.1:6379/0")
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 RUN_ID = uuid.uuid4().hex[:10]

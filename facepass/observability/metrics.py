@@ -59,6 +59,4 @@ SEARCH_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2),
     registry=REGISTRY,
 )
-QUEUE_DEPTH = Gauge(
-    "facepass_photos_pending", "Photos waiting to be indexed.", registry=REGISTRY
-)
+QUEUE_DEPTH = Gauge("facepass_photos_pending", "Photos waiting to be indexed.", registry=REGISTRY)
