@@ -96,13 +96,13 @@ def _save(path: Path, analysis: ImageAnalysis) -> None:
     np.savez(
         path,
         size=np.array([analysis.width, analysis.height]),
-        boxes=np.array([f.box.as_list() for f in faces], np.float32).reshape(-1, 4),
+        boxes=np.array([f.box.as_list() for f in faces], np.float64).reshape(-1, 4),
         quality=np.array(
             [
                 [q.detection_score, q.size_px, q.sharpness, q.yaw, q.pitch, q.roll]
                 for q in (f.quality for f in faces)
             ],
-            np.float32,
+            np.float64,
         ).reshape(-1, 6),
         skips=np.array([",".join(f.quality.skip_reasons) for f in faces], dtype=str),
         embeddings=np.array(

@@ -1,0 +1,85 @@
+"""Ranking on any face index: thresholds, several selfies, query expansion, one hit per photo."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from facepass.engine.types import Embedding
+from facepass.search.ranking import FaceHit, RankingParams, faces_within, rank_photos, unit
+
+
+class MemoryIndex:
+    """Exact k-NN over embeddings in memory (what `eval retrieval` compares pgvector with)."""
+
+    def __init__(self, faces: Sequence[tuple[uuid.UUID, np.ndarray]]) -> None:
+        self.photo_ids = [photo for photo, _ in faces]
+        self.matrix = np.stack([unit(e) for _, e in faces])
+        self.calls: list[int] = []
+
+    def nearest(self, query: Embedding, limit: int) -> list[FaceHit]:
+        self.calls.append(limit)
+        distances = 1.0 - self.matrix @ query
+        order = np.argsort(distances)[:limit]
+        return [
+            FaceHit(int(i), self.photo_ids[i], float(distances[i]), (0.0, 0.0, 1.0, 1.0))
+            for i in order
+        ]
+
+    def embeddings(self, face_ids: Sequence[int]) -> dict[int, Embedding]:
+        return {i: self.matrix[i] for i in face_ids}
+
+
+def _axis(*weights: float) -> np.ndarray:
+    vector = np.zeros(8, np.float32)
+    vector[: len(weights)] = weights
+    return unit(vector)
+
+
+def test_faces_within_keeps_asking_until_the_threshold_stops_it() -> None:
+    photo = uuid.uuid4()
+    index = MemoryIndex([(photo, _axis(1, 0.001 * i)) for i in range(300)])
+    hits = faces_within(index, _axis(1), RankingParams(threshold=0.5, first_k=16, max_faces=1000))
+    assert len(hits) == 300
+    assert index.calls == [16, 64, 256, 1000]
+
+
+def test_one_hit_per_photo_its_best_face_nearest_first() -> None:
+    near, far, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    index = MemoryIndex(
+        [
+            (far, _axis(1, 0.3)),
+            (near, _axis(1, 0.05)),
+            (near, _axis(1, 0.2)),  # a second, weaker face of the same photo
+            (stranger, _axis(0, 1)),
+        ]
+    )
+    hits = rank_photos(index, [_axis(1)], RankingParams(threshold=0.1))
+    assert [h.photo_id for h in hits] == [near, far]
+    assert hits[0].face_id == 1
+
+
+@pytest.mark.parametrize("combine", ["mean", "union"])
+def test_several_selfies_reach_photos_one_selfie_misses(combine: str) -> None:
+    left, right = uuid.uuid4(), uuid.uuid4()
+    index = MemoryIndex([(left, _axis(1, 0.55)), (right, _axis(1, -0.55))])
+    params = RankingParams(threshold=0.05, combine=combine)  # type: ignore[arg-type]
+    one = rank_photos(index, [_axis(1, 0.5)], params)
+    both = rank_photos(index, [_axis(1, 0.5), _axis(1, -0.5)], params)
+    assert {h.photo_id for h in one} == {left}
+    if combine == "union":
+        assert {h.photo_id for h in both} == {left, right}
+    else:  # the mean points between the two: each is now further than the threshold
+        assert {h.photo_id for h in both} == set()
+
+
+def test_query_expansion_reaches_the_strong_matches_neighbours() -> None:
+    strong, neighbour = uuid.uuid4(), uuid.uuid4()
+    index = MemoryIndex([(strong, _axis(1, 0.1)), (neighbour, _axis(1, 0.38))])
+    plain = RankingParams(threshold=0.06)
+    expanded = RankingParams(threshold=0.06, expansion=True, expansion_distance=0.5)
+    assert {h.photo_id for h in rank_photos(index, [_axis(1)], plain)} == {strong}
+    assert {h.photo_id for h in rank_photos(index, [_axis(1)], expanded)} == {strong, neighbour}
