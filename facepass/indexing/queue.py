@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from facepass.config import Settings
 from facepass.resources import Resources
+
+if TYPE_CHECKING:
+    from facepass.indexing.tasks import ContextHolder
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class IndexQueue:
     ) -> None:
         self.settings = settings
         self.worker_id = worker_id  # who claims photos when this process runs the actor
+        self.context: ContextHolder | None = None
         self.broker = broker
         self.queue_name = settings.index_queue_name
         self.batch_size = max(1, settings.index_batch_size)
@@ -126,7 +130,9 @@ def build_index_queue(resources: Resources) -> IndexQueue:
     holder = ContextHolder(resources, new_worker_id())
 
     def index_photos(photo_ids: list[str]) -> None:
-        run_batch(holder.get(), photo_ids)
+        run_batch(holder.get(), photo_ids, holder.timings)
 
     broker = build_broker(resources.settings)
-    return IndexQueue(resources.settings, broker, index_photos, worker_id=holder.worker_id)
+    queue = IndexQueue(resources.settings, broker, index_photos, worker_id=holder.worker_id)
+    queue.context = holder
+    return queue

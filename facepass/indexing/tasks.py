@@ -37,6 +37,8 @@ class ContextHolder:
     def __init__(self, resources: Resources, worker_id: str) -> None:
         self.resources = resources
         self.worker_id = worker_id
+        # Per-stage milliseconds, summed, when someone measures (the index benchmark).
+        self.timings: Timings | None = None
         self._context: IndexingContext | None = None
         self._lock = threading.Lock()
 

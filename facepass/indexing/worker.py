@@ -8,13 +8,18 @@ child that dies and runs the reconciler (one pass at a time across every process
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
+import resource
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 import dramatiq
 
@@ -22,12 +27,17 @@ from facepass.config import ConfigError, Settings, get_settings
 from facepass.indexing.heartbeat import Heartbeat
 from facepass.indexing.reconciler import Reconciler
 from facepass.observability.logging import configure_logging
+from facepass.observability.metrics import PHOTOS_INDEXED
 from facepass.photos.vector_index import ensure_vector_index
 from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
 RESTART_DELAY_S = 2.0
+
+
+class EventLike(Protocol):
+    def set(self) -> None: ...
 
 
 def _stop_on_signals() -> threading.Event:
@@ -53,7 +63,23 @@ def check_worker_settings(settings: Settings) -> None:
         raise ConfigError("facepass worker needs FACEPASS_DATABASE_URL")
 
 
-def run_worker_process(settings: Settings, threads: int, *, reconcile: bool) -> None:
+@dataclass
+class WorkerProbe:
+    """What the index benchmark learns from a worker process: ready, stage timings, memory."""
+
+    ready: EventLike
+    stats_path: Path
+
+
+def _write_stats(probe: WorkerProbe, timings: dict[str, float], photos: int) -> None:
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    stats = {"timings_ms": timings, "photos": photos, "peak_rss_mb": round(peak_kb / 1024, 1)}
+    probe.stats_path.write_text(json.dumps(stats))
+
+
+def run_worker_process(
+    settings: Settings, threads: int, *, reconcile: bool, probe: WorkerProbe | None = None
+) -> None:
     """Run one worker process until SIGTERM/SIGINT, then finish in-flight photos and exit."""
     from facepass.migrations import upgrade
 
@@ -67,6 +93,9 @@ def run_worker_process(settings: Settings, threads: int, *, reconcile: bool) -> 
     engine = resources.face_engine  # loaded once per process, before taking work
     with resources.own_db.engine.begin() as conn:
         ensure_vector_index(conn, engine.model_id, engine.embedding_dim)
+    timings: dict[str, float] = {}
+    if probe is not None and queue.context is not None:
+        queue.context.timings = timings
     heartbeat = Heartbeat(
         resources.own_db, queue.worker_id, engine.model_id, settings.worker_heartbeat_s
     ).start()
@@ -81,6 +110,8 @@ def run_worker_process(settings: Settings, threads: int, *, reconcile: bool) -> 
         "worker started",
         extra={"worker_id": queue.worker_id, "threads": threads, "model_id": engine.model_id},
     )
+    if probe is not None:
+        probe.ready.set()
     try:
         stop.wait()
     finally:
@@ -89,13 +120,37 @@ def run_worker_process(settings: Settings, threads: int, *, reconcile: bool) -> 
         worker.stop(timeout=60_000)
         heartbeat.stop()
         resources.close()
+        if probe is not None:
+            _write_stats(probe, timings, photos_indexed_here())
         logger.info("worker stopped", extra={"worker_id": queue.worker_id})
 
 
-def _child_main(threads: int) -> None:
-    settings = get_settings()
+def photos_indexed_here() -> int:
+    """Photos this process indexed or failed (from its own metrics)."""
+    total = 0.0
+    for metric in PHOTOS_INDEXED.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                total += sample.value
+    return int(total)
+
+
+def _child_main(threads: int, settings: Settings | None, probe: WorkerProbe | None) -> None:
+    settings = settings or get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    run_worker_process(settings, threads, reconcile=False)
+    run_worker_process(settings, threads, reconcile=False, probe=probe)
+
+
+def spawn_worker(
+    threads: int, settings: Settings | None = None, probe: WorkerProbe | None = None
+) -> BaseProcess:
+    """Start one worker process (spawned: it builds its own resources and engine)."""
+    context = multiprocessing.get_context("spawn")
+    child = context.Process(
+        target=_child_main, args=(threads, settings, probe), name="facepass-worker"
+    )
+    child.start()
+    return child
 
 
 def run_workers(settings: Settings, processes: int, threads: int) -> None:
@@ -105,14 +160,7 @@ def run_workers(settings: Settings, processes: int, threads: int) -> None:
         run_worker_process(settings, threads, reconcile=True)
         return
     stop = _stop_on_signals()
-    context = multiprocessing.get_context("spawn")  # children build everything themselves
-
-    def spawn() -> BaseProcess:
-        child = context.Process(target=_child_main, args=(threads,), name="facepass-worker")
-        child.start()
-        return child
-
-    children = [spawn() for _ in range(processes)]
+    children = [spawn_worker(threads) for _ in range(processes)]
     resources = Resources(settings)
     reconciler = Reconciler(resources, resources.index_queue, settings.reconcile_interval_s).start()
     try:
@@ -123,7 +171,7 @@ def run_workers(settings: Settings, processes: int, threads: int) -> None:
                         "worker process died; restarting", extra={"exit_code": child.exitcode}
                     )
                     time.sleep(RESTART_DELAY_S)
-                    children[index] = spawn()
+                    children[index] = spawn_worker(threads)
     finally:
         reconciler.stop()
         for child in children:

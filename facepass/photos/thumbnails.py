@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from PIL import Image
 
-from facepass.engine import load_image
+from facepass.engine.imaging import decode, open_image
 from facepass.photos.storage import THUMBNAIL_SIDES, ThumbnailSize
 
 JPEG_QUALITY = 85
@@ -25,10 +25,13 @@ def _jpeg(image: Image.Image) -> bytes:
 
 def make_thumbnails(data: bytes) -> dict[ThumbnailSize, bytes]:
     """JPEG thumbnails of an original, EXIF-oriented, longer side at most each size's side."""
-    # One reduced decode (libjpeg draft mode) serves both sizes; the original is left untouched.
-    large = load_image(data, max_side=THUMBNAIL_SIDES["large"])
+    # One reduced decode (libjpeg draft mode, the engine's decoder) serves both sizes. Bicubic
+    # takes half the time of Lanczos on a 24 MP photo's 3000 px draft and looks the same at
+    # 1600 px; the original is never modified.
+    large = decode(open_image(data), max_side=THUMBNAIL_SIDES["large"])
+    large.thumbnail((THUMBNAIL_SIDES["large"],) * 2, Image.Resampling.BICUBIC, reducing_gap=3.0)
     small = large.copy()
-    small.thumbnail((THUMBNAIL_SIDES["thumb"],) * 2, Image.Resampling.LANCZOS)
+    small.thumbnail((THUMBNAIL_SIDES["thumb"],) * 2, Image.Resampling.BICUBIC, reducing_gap=3.0)
     return {"large": _jpeg(large), "thumb": _jpeg(small)}
 
 

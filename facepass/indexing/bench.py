@@ -1,0 +1,232 @@
+"""The indexing benchmark: real worker processes on a Redis queue, event-size photos.
+
+Photos are stored and queued exactly as uploads are; N `facepass worker` processes (spawned,
+each loading its own engine) index them. Throughput is measured from the moment the photos
+are queued (workers already warm) until the last one is done; each worker reports its summed
+time per stage and its peak resident memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageEnhance
+from sqlalchemy import func, select
+
+from facepass.config import Settings
+from facepass.indexing.worker import WorkerProbe, spawn_worker
+from facepass.photos.models import INDEXED, Face, Photo
+from facepass.photos.storage import original_key
+from facepass.resources import Resources
+
+logger = logging.getLogger(__name__)
+
+EVENT_SIZE = (6000, 4000)  # 24 megapixels, 3:2, like a full-frame camera
+SOURCE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+
+def make_event_photos(sources: Sequence[Path], out_dir: Path, count: int, seed: int = 7) -> None:
+    """Write `count` 24 MP JPEGs to out_dir: sources cropped to 3:2, up-scaled, varied.
+
+    Existing files are kept (the set is made once and reused).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    for index in range(count):
+        target = out_dir / f"event-{index:04d}.jpg"
+        if target.exists():
+            continue
+        with Image.open(sources[index % len(sources)]) as source:
+            image = source.convert("RGB")
+        # Crop a slightly different 3:2 window each time so every photo has its own bytes.
+        width, height = image.size
+        crop_w = min(width, round(height * 1.5))
+        crop_h = round(crop_w / 1.5)
+        crop_w, crop_h = (
+            round(crop_w * rng.uniform(0.93, 1.0)),
+            round(crop_h * rng.uniform(0.93, 1.0)),
+        )
+        left = rng.randint(0, width - crop_w)
+        top = rng.randint(0, height - crop_h)
+        image = image.crop((left, top, left + crop_w, top + crop_h))
+        image = image.resize(EVENT_SIZE, Image.Resampling.LANCZOS)
+        image = ImageEnhance.Brightness(image).enhance(rng.uniform(0.95, 1.05))
+        image.save(target, "JPEG", quality=92)
+
+
+def source_images(paths: Sequence[Path]) -> list[Path]:
+    """Image files named directly or found in the given folders."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in SOURCE_EXTENSIONS)
+        elif path.is_file():
+            found.append(path)
+    return found
+
+
+@contextmanager
+def bench_settings(base: Settings, work_dir: Path) -> Iterator[Settings]:
+    """Settings of a private deployment: its own database (embedded unless configured),
+    data directory, Redis namespace and queue."""
+    with ExitStack() as stack:
+        database_url = base.database_url
+        if database_url is None:
+            from facepass.embedded import start_embedded_postgres
+
+            postgres = start_embedded_postgres(work_dir / "db", with_demo_pixora=False)
+            stack.callback(postgres.stop)
+            database_url = postgres.own_url
+        from facepass.migrations import upgrade
+
+        upgrade(database_url)
+        run = uuid.uuid4().hex[:8]
+        yield base.model_copy(
+            update={
+                "database_url": database_url,
+                # Pixora is never read by workers; any URL satisfies Resources.
+                "main_app_database_url": base.main_app_database_url or database_url,
+                "redis_url": base.redis_url or "redis://127.0.0.1:6379/0",
+                "redis_key_prefix": f"facepass-bench:{run}:",
+                "queue_backend": "redis",
+                "index_queue_name": f"bench-{run}",
+                "storage_backend": "local",
+                "data_dir": work_dir / "data",
+                "log_level": "WARNING",
+                "engine_threads": 1,
+            }
+        )
+
+
+def _store(resources: Resources, session_id: uuid.UUID, files: Sequence[Path]) -> list[uuid.UUID]:
+    ids = []
+    for path in files:
+        data = path.read_bytes()
+        photo_id = uuid.uuid4()
+        key = original_key(session_id, photo_id)
+        resources.storage.put(key, data, "image/jpeg")
+        with resources.own_db.session() as db:
+            db.add(
+                Photo(
+                    id=photo_id,
+                    session_id=session_id,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    original_filename=path.name,
+                    storage_key=key,
+                    content_type="image/jpeg",
+                    size_bytes=len(data),
+                    status="pending",
+                )
+            )
+        ids.append(photo_id)
+    return ids
+
+
+def _progress(resources: Resources, session_id: uuid.UUID) -> tuple[int, int]:
+    with resources.own_db.session() as db:
+        done = db.execute(
+            select(func.count())
+            .select_from(Photo)
+            .where(Photo.session_id == session_id, Photo.status.in_((INDEXED, "failed")))
+        ).scalar_one()
+        faces = db.execute(
+            select(func.count()).select_from(Face).where(Face.session_id == session_id)
+        ).scalar_one()
+    return done, faces
+
+
+def run_once(
+    settings: Settings, files: Sequence[Path], workers: int, stats_dir: Path, timeout_s: float
+) -> dict[str, Any]:
+    """Index `files` with `workers` warm worker processes; figures of that run."""
+    resources = Resources(settings)
+    session_id = uuid.uuid4()
+    try:
+        photo_ids = _store(resources, session_id, files)
+        context = multiprocessing.get_context("spawn")
+        probes = [
+            WorkerProbe(context.Event(), stats_dir / f"{session_id}-{n}.json")
+            for n in range(workers)
+        ]
+        children = [spawn_worker(1, settings, probe) for probe in probes]
+        for probe in probes:
+            if not probe.ready.wait(timeout=180):  # type: ignore[attr-defined]
+                raise RuntimeError("a worker did not start")
+        started = time.perf_counter()
+        resources.index_queue.enqueue(photo_ids)
+        while True:
+            done, faces = _progress(resources, session_id)
+            if done >= len(photo_ids):
+                break
+            if time.perf_counter() - started > timeout_s:
+                raise RuntimeError(f"only {done}/{len(photo_ids)} photos indexed in time")
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.join(timeout=60)
+    finally:
+        resources.close()
+    return _figures(workers, len(photo_ids), faces, elapsed, probes)
+
+
+def _figures(
+    workers: int, photos: int, faces: int, elapsed: float, probes: Sequence[WorkerProbe]
+) -> dict[str, Any]:
+    import json
+
+    stats = [json.loads(p.stats_path.read_text()) for p in probes if p.stats_path.exists()]
+    totals: dict[str, float] = {}
+    for stat in stats:
+        for stage, ms in stat["timings_ms"].items():
+            totals[stage] = totals.get(stage, 0.0) + ms
+    return {
+        "workers": workers,
+        "photos": photos,
+        "faces": faces,
+        "seconds": round(elapsed, 2),
+        "photos_per_s": round(photos / elapsed, 3),
+        "faces_per_s": round(faces / elapsed, 2),
+        "ms_per_photo": {stage: round(ms / photos, 1) for stage, ms in sorted(totals.items())},
+        "photos_per_worker": [s["photos"] for s in stats],
+        "peak_rss_mb_per_worker": [s["peak_rss_mb"] for s in stats],
+    }
+
+
+def run_benchmark(
+    base: Settings, photos_dir: Path, worker_counts: Sequence[int], count: int, timeout_s: float
+) -> dict[str, Any]:
+    """Run the benchmark once per worker count; adds the scaling ratio to one worker's run."""
+    files = source_images([photos_dir])[:count]
+    if not files:
+        raise ValueError(f"no JPEG/PNG photos under {photos_dir}")
+    megapixels = []
+    for path in files[:5]:
+        with Image.open(path) as image:
+            megapixels.append(image.width * image.height / 1e6)
+    with tempfile.TemporaryDirectory(prefix="facepass-bench-") as tmp:
+        work = Path(tmp)
+        with bench_settings(base, work) as settings:
+            runs = [run_once(settings, files, n, work, timeout_s) for n in worker_counts]
+    report: dict[str, Any] = {
+        "photos_dir": str(photos_dir),
+        "megapixels": round(sum(megapixels) / len(megapixels), 1),
+        "runs": runs,
+    }
+    single = next((r for r in runs if r["workers"] == 1), None)
+    if single is not None:
+        report["scaling"] = {
+            str(r["workers"]): round(r["photos_per_s"] / single["photos_per_s"], 2) for r in runs
+        }
+    return report
