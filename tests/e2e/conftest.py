@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,16 +93,9 @@ def _upload_and_wait(
     return ids
 
 
-@pytest.fixture(scope="session")
-def live_server(
-    own_db_url: str,
-    pixora_url: str,
-    pixora_admin_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveServer]:
-    settings = search_settings(
-        own_db_url, pixora_url, tmp_path_factory.mktemp("e2e-data"), search_rate_limit="1000/minute"
-    )
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The real app (with its in-process indexing) under uvicorn in a thread; its base URL."""
     app = create_app(settings)
     sock = _free_socket()
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
@@ -112,22 +106,36 @@ def live_server(
         time.sleep(0.05)
     assert server.started, "the live server did not start"
     host, port = sock.getsockname()
-    base_url = f"http://{host}:{port}"
-    session_id = create_pixora_session(pixora_admin_url, name="Свадьба Анны и Ивана")
-    photos = demo_photo_set()
-    ids = _upload_and_wait(base_url, session_id, photos)
-    live = LiveServer(
-        base_url=base_url,
-        settings=settings,
-        session_id=session_id,
-        disabled_session_id=create_pixora_session(pixora_admin_url, enabled=False),
-        photo_names={photo_id: name for name, photo_id in ids.items()},
-        astronaut_photos={ids[p.filename] for p in photos if p.shows_astronaut},
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    own_db_url: str,
+    pixora_url: str,
+    pixora_admin_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[LiveServer]:
+    settings = search_settings(
+        own_db_url, pixora_url, tmp_path_factory.mktemp("e2e-data"), search_rate_limit="1000/minute"
     )
-    yield live
-    server.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
+    with serving(settings) as base_url:
+        session_id = create_pixora_session(pixora_admin_url, name="Свадьба Анны и Ивана")
+        photos = demo_photo_set()
+        ids = _upload_and_wait(base_url, session_id, photos)
+        yield LiveServer(
+            base_url=base_url,
+            settings=settings,
+            session_id=session_id,
+            disabled_session_id=create_pixora_session(pixora_admin_url, enabled=False),
+            photo_names={photo_id: name for name, photo_id in ids.items()},
+            astronaut_photos={ids[p.filename] for p in photos if p.shows_astronaut},
+        )
 
 
 @pytest.fixture(scope="session")
@@ -170,9 +178,9 @@ def open_page(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
     contexts = []
     errors: list[str] = []
 
-    def _open(path: str, locale: str = "en-US"):  # type: ignore[no-untyped-def]
+    def _open(path: str, locale: str = "en-US", base_url: str | None = None):  # type: ignore[no-untyped-def]
         context = browser.new_context(
-            base_url=live_server.base_url,
+            base_url=base_url or live_server.base_url,
             locale=locale,
             viewport={"width": 390, "height": 844},
             is_mobile=True,
@@ -191,6 +199,6 @@ def open_page(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
     assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
-def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def screenshot(page, name: str, *, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)

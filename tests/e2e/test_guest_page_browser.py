@@ -58,7 +58,7 @@ def test_camera_selfie_shows_exactly_her_photos(open_page, live_server: LiveServ
     )
     first = page.locator("#lightbox-image").get_attribute("src")
     assert "/large?" in (first or "")
-    screenshot(page, "05-lightbox")
+    screenshot(page, "05-lightbox", full_page=False)  # the top layer, as seen
     page.keyboard.press("ArrowRight")
     assert page.locator("#lightbox-image").get_attribute("src") != first
     page.keyboard.press("Escape")
@@ -132,3 +132,34 @@ def test_error_pages(
     assert page.get_by_role("heading", level=1).inner_text() == heading
     assert page.locator("#start-camera").count() == 0
     screenshot(page, f"10-error-{status}")
+
+
+def test_no_photos_yet_then_rate_limited(
+    open_page, live_server: LiveServer, pixora_admin_url: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """An empty session says so with its indexing state; a second try too soon says when."""
+    from tests.e2e.conftest import serving
+    from tests.search.conftest import create_pixora_session
+
+    selfie = tmp_path / "selfie.jpg"
+    selfie.write_bytes(jpeg(astronaut_selfie()))
+    empty = create_pixora_session(pixora_admin_url)
+    limited = live_server.settings.model_copy(
+        update={
+            "search_rate_limit": "1/minute",
+            "redis_key_prefix": f"{live_server.settings.redis_key_prefix}{uuid.uuid4().hex[:6]}:",
+        }
+    )
+    with serving(limited) as base_url:
+        page = open_page(f"/s/{empty}", base_url=base_url)
+        page.set_input_files("#file-input", str(selfie))
+        page.locator("#no-results").wait_for()
+        assert page.locator("#index-state").inner_text() == "Photos processed: 0."
+        screenshot(page, "11-no-photos-yet")
+        page.get_by_role("button", name="Search again").click()
+        page.set_input_files("#file-input", str(selfie))
+        message = page.get_by_role("alert")
+        message.wait_for()
+        assert "Too many tries. Try again in" in message.inner_text()
+        assert page.locator("#start-camera").is_disabled()
+        screenshot(page, "12-rate-limited")

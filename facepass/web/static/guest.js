@@ -254,7 +254,7 @@
   }
 
   function setSearchEnabled(enabled) {
-    ["search", "start-camera"].forEach(function (id) { $(id).disabled = !enabled; });
+    ["search", "start-camera", "add-selfie", "retake"].forEach(function (id) { $(id).disabled = !enabled; });
     $("file-input").disabled = !enabled;
   }
 
