@@ -20,7 +20,8 @@ class ArcFaceOnnx:
     """Any ONNX model taking N x 3 x 112 x 112 crops aligned to the standard ArcFace template.
 
     Pixel normalisation differs between exporters; the pack's params give it: `input_mean` and
-    `input_std` (InsightFace: 127.5 / 127.5; SFace: 0 / 1) and `bgr` (true for both of those).
+    `input_std` (InsightFace: 127.5 / 127.5; SFace: 0 / 1) and `bgr` (false for both:
+    their reference code swaps OpenCV's BGR to RGB before the network).
     """
 
     crop_size = 112
@@ -35,7 +36,7 @@ class ArcFaceOnnx:
         self._fixed_batch = inputs[0].shape[0] if isinstance(inputs[0].shape[0], int) else None
         self._mean = float(spec.params.get("input_mean", 127.5))
         self._std = float(spec.params.get("input_std", 127.5))
-        self._bgr = bool(spec.params.get("bgr", True))
+        self._bgr = bool(spec.params.get("bgr", False))
         self.embedding_dim = int(spec.params.get("embedding_dim", 512))
         self.match_threshold = float(
             spec.params.get("match_threshold", self.default_match_threshold)

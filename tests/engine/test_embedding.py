@@ -1,0 +1,108 @@
+"""Embeddings: unit-length, stable for one person across re-encoding and framing, and the
+peers' assertions (face_recognition's test images) where ../shared/data is present."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facepass.engine import FaceEngine, cosine_distance
+from tests.conftest import shared_data
+from tests.engine.conftest import box_iou, encode, unit
+
+
+def _embedding(engine: FaceEngine, data: bytes) -> np.ndarray:  # type: ignore[type-arg]
+    analysis = engine.analyze(data)
+    assert len(analysis.faces) == 1
+    embedding = analysis.faces[0].embedding
+    assert embedding is not None
+    return embedding
+
+
+def test_embedding_is_unit_float32_of_the_model(engine: FaceEngine, astronaut: Image.Image) -> None:
+    embedding = _embedding(engine, encode(astronaut, "PNG"))
+    assert embedding.dtype == np.float32
+    assert embedding.shape == (engine.embedding_dim,) == (128,)
+    assert unit(embedding)
+    assert engine.model_id == "dlib-resnet-v1"
+    assert engine.analyze(encode(astronaut, "PNG")).model_id == engine.model_id
+
+
+def test_same_face_reframed_and_recompressed_matches(
+    engine: FaceEngine, astronaut: Image.Image
+) -> None:
+    reference = _embedding(engine, encode(astronaut, "PNG"))
+    variants = [
+        astronaut.crop((60, 0, 420, 360)).resize((720, 720)),  # cropped, enlarged
+        astronaut.resize((300, 300)),  # smaller
+        astronaut.rotate(12, resample=Image.Resampling.BILINEAR),  # tilted head
+    ]
+    for variant in variants:
+        other = _embedding(engine, encode(variant, "JPEG", quality=70))
+        assert cosine_distance(reference, other) < engine.match_threshold / 2
+
+
+def test_cosine_distance() -> None:
+    assert cosine_distance([1.0, 0.0], [1.0, 0.0]) == pytest.approx(0.0)
+    assert cosine_distance([1.0, 0.0], [0.0, 2.0]) == pytest.approx(1.0)
+    assert cosine_distance([1.0, 0.0], [-3.0, 0.0]) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="zero"):
+        cosine_distance([0.0, 0.0], [1.0, 0.0])
+
+
+def test_engine_is_safe_to_share_between_threads(
+    engine: FaceEngine, astronaut: Image.Image
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = encode(astronaut, "JPEG", quality=90)
+    reference = _embedding(engine, data)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: _embedding(engine, data), range(6)))
+    for result in results:
+        assert np.allclose(result, reference, atol=1e-5)
+
+
+# The peers' own assertions (see ../shared/data/README.md); boxes are top, right, bottom, left.
+PEER_IMAGES = ("peers", "face_recognition", "tests", "test_images")
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "box_trbl"),
+    [
+        ("obama.jpg", (910, 1137), (142, 617, 409, 349)),
+        ("32bit.png", (626, 1200), None),
+        ("obama_partial_face.jpg", None, None),
+        ("obama_partial_face2.jpg", None, None),
+    ],
+)
+def test_peer_images_hold_one_face(
+    engine: FaceEngine,
+    name: str,
+    size: tuple[int, int] | None,
+    box_trbl: tuple[int, int, int, int] | None,
+) -> None:
+    path = shared_data(*PEER_IMAGES, name)
+    analysis = engine.analyze(path.read_bytes())
+    if size is not None:
+        assert (analysis.width, analysis.height) == size
+    assert len(analysis.faces) == 1
+    if box_trbl is not None:
+        top, right, bottom, left = box_trbl
+        box = analysis.faces[0].box
+        # CenterFace's box runs from forehead to chin, dlib's HOG box from brows to chin:
+        # same centre within a fifth of the face, and mostly overlapping.
+        assert abs((box.left + box.right) / 2 - (left + right) / 2) < 0.2 * (right - left)
+        assert abs((box.top + box.bottom) / 2 - (top + bottom) / 2) < 0.2 * (bottom - top)
+        assert box_iou(box.as_list(), (left, top, right, bottom)) > 0.5
+
+
+def test_obama_matches_obama_and_not_biden(engine: FaceEngine) -> None:
+    def embed(name: str) -> np.ndarray:  # type: ignore[type-arg]
+        return _embedding(engine, shared_data(*PEER_IMAGES, name).read_bytes())
+
+    obama = embed("obama.jpg")
+    for same in ("obama2.jpg", "obama3.jpg"):
+        assert cosine_distance(obama, embed(same)) <= engine.match_threshold
+    assert cosine_distance(obama, embed("biden.jpg")) > engine.match_threshold
