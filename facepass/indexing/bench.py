@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import os
 import random
 import tempfile
 import time
@@ -191,6 +192,7 @@ def _figures(
     for stat in stats:
         for stage, ms in stat["timings_ms"].items():
             totals[stage] = totals.get(stage, 0.0) + ms
+    cpu = sum(s["cpu_s"] - s["cpu_s_at_ready"] for s in stats)
     return {
         "workers": workers,
         "photos": photos,
@@ -199,6 +201,8 @@ def _figures(
         "photos_per_s": round(photos / elapsed, 3),
         "faces_per_s": round(faces / elapsed, 2),
         "ms_per_photo": {stage: round(ms / photos, 1) for stage, ms in sorted(totals.items())},
+        # CPU time does not depend on what else the machine runs: the load-free cost of a photo.
+        "cpu_ms_per_photo": round(cpu * 1000 / photos, 1),
         "photos_per_worker": [s["photos"] for s in stats],
         "peak_rss_mb_per_worker": [s["peak_rss_mb"] for s in stats],
     }
@@ -220,10 +224,13 @@ def run_benchmark(
         with bench_settings(base, work) as settings:
             runs = [run_once(settings, files, n, work, timeout_s) for n in worker_counts]
     report: dict[str, Any] = {
+        "cpu_cores": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "photos_dir": str(photos_dir),
         "megapixels": round(sum(megapixels) / len(megapixels), 1),
         "runs": runs,
     }
+    report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     single = next((r for r in runs if r["workers"] == 1), None)
     if single is not None:
         report["scaling"] = {

@@ -69,11 +69,18 @@ class WorkerProbe:
 
     ready: EventLike
     stats_path: Path
+    cpu_s_at_ready: float = 0.0  # start-up (imports, engine load) is not indexing work
 
 
 def _write_stats(probe: WorkerProbe, timings: dict[str, float], photos: int) -> None:
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    stats = {"timings_ms": timings, "photos": photos, "peak_rss_mb": round(peak_kb / 1024, 1)}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    stats = {
+        "timings_ms": timings,
+        "photos": photos,
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "cpu_s_at_ready": probe.cpu_s_at_ready,
+    }
     probe.stats_path.write_text(json.dumps(stats))
 
 
@@ -111,6 +118,8 @@ def run_worker_process(
         extra={"worker_id": queue.worker_id, "threads": threads, "model_id": engine.model_id},
     )
     if probe is not None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        probe.cpu_s_at_ready = usage.ru_utime + usage.ru_stime
         probe.ready.set()
     try:
         stop.wait()

@@ -75,6 +75,11 @@ def test_uploaded_photos_are_indexed_and_a_corrupt_one_fails_alone(
     engine.dispose()
     assert [tuple(f) for f in faces] == [("dlib-resnet-v1", 128, True)]
 
+    metrics = client.get("/metrics").text
+    assert 'facepass_photos_indexed_total{outcome="failed"}' in metrics
+    assert "facepass_faces_indexed_total" in metrics
+    assert "facepass_indexing_seconds_count" in metrics
+
 
 def test_the_same_bytes_twice_give_the_existing_photo(client: TestClient, make_session) -> None:
     session_id = make_session()

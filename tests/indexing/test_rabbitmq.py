@@ -1,0 +1,48 @@
+"""The same actor runs on RabbitMQ (the deployment option beside Redis)."""
+
+from __future__ import annotations
+
+import uuid
+
+import dramatiq
+import pika
+
+from facepass.config import Settings
+from facepass.resources import Resources
+from tests.indexing.conftest import add_photo, photo_states, wait_for
+from tests.photos.images import face_jpeg
+
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+
+def test_photos_are_indexed_through_rabbitmq(settings: Settings, own_db) -> None:
+    queue_name = f"facepass-test-{uuid.uuid4().hex[:8]}"
+    rabbit = settings.model_copy(
+        update={
+            "queue_backend": "rabbitmq",
+            "rabbitmq_url": RABBITMQ_URL,
+            "index_queue_name": queue_name,
+        }
+    )
+    resources = Resources(rabbit)
+    worker = None
+    try:
+        session_id = uuid.uuid4()
+        photo_id = add_photo(resources, session_id, face_jpeg())
+        queue = resources.index_queue
+        queue.enqueue([photo_id])
+        worker = dramatiq.Worker(queue.broker, worker_threads=1, worker_timeout=250)
+        worker.start()
+        wait_for(
+            lambda: photo_states(own_db, session_id)[str(photo_id)][0] == "indexed", timeout_s=60
+        )
+        assert queue.depth() == 0
+    finally:
+        if worker is not None:
+            worker.stop()
+        resources.close()
+        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+        channel = connection.channel()
+        for name in (queue_name, f"{queue_name}.DQ", f"{queue_name}.XQ"):
+            channel.queue_delete(name)
+        connection.close()
