@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from facepass.errors import NotFound
+from facepass.errors import NotFound, ServiceUnavailable
 from facepass.photos.models import (
     FAILED,
     INDEXED,
@@ -36,6 +37,7 @@ from facepass.photos.schemas import (
 )
 from facepass.photos.storage import (
     PhotoStorage,
+    StorageError,
     original_key,
     session_prefix,
     thumbnail_prefix,
@@ -154,7 +156,17 @@ def store_uploads(
             if content_type is None:
                 answers.append(_rejected(received, "UNSUPPORTED_TYPE", resources))
                 continue
-            answer, created = _store_one(resources, session_id, received, content_type)
+            try:
+                answer, created = _store_one(resources, session_id, received, content_type)
+            except StorageError as exc:
+                # Files stored so far are safe: a retry reports them as duplicates.
+                raise ServiceUnavailable(
+                    "Photo storage is unavailable; retry the upload.", code="STORAGE_UNAVAILABLE"
+                ) from exc
+            except OperationalError as exc:
+                raise ServiceUnavailable(
+                    "The database is unavailable; retry the upload.", code="DATABASE_UNAVAILABLE"
+                ) from exc
             answers.append(answer)
             if created and answer.photo_id is not None:
                 new_ids.append(answer.photo_id)

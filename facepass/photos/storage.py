@@ -189,14 +189,15 @@ class S3Storage:
             self._call("put_object", key, Key=self._key(key), Body=body, ContentType=content_type)
             return
         from boto3.exceptions import S3UploadFailedError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             # Multipart for large files, streamed from the file object.
             self.client.upload_fileobj(
                 body, self.bucket, self._key(key), ExtraArgs={"ContentType": content_type}
             )
-        except S3UploadFailedError as exc:
-            raise StorageError("S3 upload failed") from exc
+        except (S3UploadFailedError, BotoCoreError, ClientError) as exc:
+            raise StorageError(f"S3 upload failed: {type(exc).__name__}") from exc
 
     def get(self, key: str) -> bytes:
         with self.open(key) as stream:

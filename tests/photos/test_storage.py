@@ -107,3 +107,23 @@ def test_photos_index_on_the_s3_backend(
     listing = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     assert listing.list_objects_v2(Bucket=s3_bucket).get("KeyCount") == 0
     assert not (settings.data_dir / "photos").exists()  # nothing went to the local disk
+
+
+def test_an_upload_during_a_storage_outage_asks_for_a_retry(
+    settings: Settings, make_session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.pixora.fixtures import closed_port
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+    down = settings.model_copy(
+        update={
+            "storage_backend": "s3",
+            "s3_bucket": "photos",
+            "s3_endpoint_url": f"http://127.0.0.1:{closed_port()}",
+        }
+    )
+    with TestClient(create_app(down, run_migrations=False, start_background=False)) as client:
+        response = upload(client, make_session(), [("a.jpg", face_jpeg())])
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "STORAGE_UNAVAILABLE"
