@@ -160,3 +160,64 @@ def graph_io(model: bytes) -> tuple[list[str], list[str]]:
         if n == GRAPH_OUTPUT and isinstance(p, bytes)
     ]
     return [i for i in inputs if i not in initializers], outputs
+
+
+# Writing small graphs: the dlib ResNet converter and the tests build ONNX models with these.
+_NODE_INPUT, _NODE_OUTPUT, _NODE_OP, _NODE_ATTRIBUTE = 1, 2, 4, 5
+_ATTR_NAME, _ATTR_INT, _ATTR_INTS, _ATTR_TYPE = 1, 3, 8, 20
+_ATTR_TYPE_INT, _ATTR_TYPE_INTS = 2, 7
+_TENSOR_DIMS, _TENSOR_TYPE, _TENSOR_RAW = 1, 2, 9
+_MODEL_IR_VERSION, _MODEL_PRODUCER, _MODEL_OPSET = 1, 2, 8
+_OPSET_VERSION = 2
+INT64 = 7
+
+Attribute = int | Sequence[int]
+
+
+def node(op: str, inputs: Sequence[str], outputs: Sequence[str], **attributes: Attribute) -> bytes:
+    """A NodeProto; int and int-list attributes only."""
+    encoded = b"".join(encode_field(_NODE_INPUT, name) for name in inputs)
+    encoded += b"".join(encode_field(_NODE_OUTPUT, name) for name in outputs)
+    encoded += encode_field(_NODE_OP, op)
+    for name, value in attributes.items():
+        if isinstance(value, int):
+            body = encode_field(_ATTR_NAME, name) + encode_field(_ATTR_INT, value)
+            body += encode_field(_ATTR_TYPE, _ATTR_TYPE_INT)
+        else:
+            body = encode_field(_ATTR_NAME, name)
+            body += b"".join(encode_field(_ATTR_INTS, v) for v in value)
+            body += encode_field(_ATTR_TYPE, _ATTR_TYPE_INTS)
+        encoded += encode_field(_NODE_ATTRIBUTE, body)
+    return encoded
+
+
+def tensor(name: str, dims: Sequence[int], raw: bytes, elem_type: int = FLOAT) -> bytes:
+    """A TensorProto holding raw little-endian data."""
+    return (
+        b"".join(encode_field(_TENSOR_DIMS, int(d)) for d in dims)
+        + encode_field(_TENSOR_TYPE, elem_type)
+        + encode_field(TENSOR_NAME, name)
+        + encode_field(_TENSOR_RAW, raw)
+    )
+
+
+def model(
+    name: str,
+    nodes: Sequence[bytes],
+    initializers: Sequence[bytes],
+    inputs: Sequence[bytes],
+    outputs: Sequence[bytes],
+    opset: int = 13,
+) -> bytes:
+    """A ModelProto (IR version 7) from encoded nodes, initializers and value infos."""
+    graph = b"".join(encode_field(GRAPH_NODE, n) for n in nodes)
+    graph += encode_field(GRAPH_NAME, name)
+    graph += b"".join(encode_field(GRAPH_INITIALIZER, t) for t in initializers)
+    graph += b"".join(encode_field(GRAPH_INPUT, v) for v in inputs)
+    graph += b"".join(encode_field(GRAPH_OUTPUT, v) for v in outputs)
+    return (
+        encode_field(_MODEL_IR_VERSION, 7)
+        + encode_field(_MODEL_PRODUCER, "facepass")
+        + encode_field(MODEL_GRAPH, graph)
+        + encode_field(_MODEL_OPSET, encode_field(_OPSET_VERSION, opset))
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,7 +42,6 @@ class ArcFaceOnnx:
         )
         self._flip = config.flip_average
         self._batch = max(1, config.embed_batch_size)
-        self._lock = threading.Lock()  # sessions are thread-safe; this keeps batches whole
 
     @classmethod
     def load(cls, spec: ModelSpec, config: EngineConfig) -> ArcFaceOnnx:
