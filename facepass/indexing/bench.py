@@ -92,7 +92,7 @@ def bench_settings(base: Settings, work_dir: Path) -> Iterator[Settings]:
 
         upgrade(database_url)
         run = uuid.uuid4().hex[:8]
-        yield base.model_copy(
+        settings = base.model_copy(
             update={
                 "database_url": database_url,
                 # Pixora is never read by workers; any URL satisfies Resources.
@@ -107,6 +107,17 @@ def bench_settings(base: Settings, work_dir: Path) -> Iterator[Settings]:
                 "engine_threads": 1,
             }
         )
+        stack.callback(_forget_redis_keys, settings)
+        yield settings
+
+
+def _forget_redis_keys(settings: Settings) -> None:
+    from redis import Redis
+
+    assert settings.redis_url is not None
+    with Redis.from_url(settings.redis_url) as client:
+        for key in client.scan_iter(f"{settings.redis_key_prefix}*"):
+            client.delete(key)
 
 
 def _store(resources: Resources, session_id: uuid.UUID, files: Sequence[Path]) -> list[uuid.UUID]:

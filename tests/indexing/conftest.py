@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
 from sqlalchemy import Engine, create_engine, text
 
 from facepass.config import Settings
@@ -24,9 +25,9 @@ FACEPASS = str(Path(sys.executable).with_name("facepass"))
 
 
 @pytest.fixture
-def redis_settings(settings: Settings) -> Settings:
-    """Settings of a deployment with a Redis queue private to this test."""
-    return settings.model_copy(
+def redis_settings(settings: Settings) -> Iterator[Settings]:
+    """Settings of a deployment with a Redis queue private to this test (keys removed after)."""
+    yield settings.model_copy(
         update={
             "queue_backend": "redis",
             "index_queue_name": f"index-{uuid.uuid4().hex[:8]}",
@@ -35,6 +36,9 @@ def redis_settings(settings: Settings) -> Settings:
             "reconcile_interval_s": 1.0,
         }
     )
+    with Redis.from_url(settings.redis_url or "") as client:
+        for key in client.scan_iter(f"{settings.redis_key_prefix}*"):
+            client.delete(key)
 
 
 def worker_env(settings: Settings, **overrides: str) -> dict[str, str]:
