@@ -226,6 +226,7 @@ def run_benchmark(
     files = source_images([photos_dir])[:count]
     if not files:
         raise ValueError(f"no JPEG/PNG photos under {photos_dir}")
+    load_before = [round(x, 2) for x in os.getloadavg()]
     megapixels = []
     for path in files[:5]:
         with Image.open(path) as image:
@@ -236,7 +237,7 @@ def run_benchmark(
             runs = [run_once(settings, files, n, work, timeout_s) for n in worker_counts]
     report: dict[str, Any] = {
         "cpu_cores": os.cpu_count(),
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before": load_before,
         "photos_dir": str(photos_dir),
         "megapixels": round(sum(megapixels) / len(megapixels), 1),
         "runs": runs,
