@@ -212,8 +212,10 @@ def index_photo(
     ctx: IndexingContext, photo_id: uuid.UUID, timings: Timings | None = None
 ) -> Outcome:
     """Index one photo end to end; raises TransientIndexingError when worth retrying."""
+    mark = time.perf_counter()
     try:
         held = claim(ctx, photo_id)
+        _lap(timings, "db", mark)
     except Exception as exc:
         if _is_transient(exc):
             raise TransientIndexingError(f"cannot claim photo: {type(exc).__name__}") from exc

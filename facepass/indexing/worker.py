@@ -107,8 +107,10 @@ def run_worker_process(
         resources.own_db, queue.worker_id, engine.model_id, settings.worker_heartbeat_s
     ).start()
     worker = dramatiq.Worker(queue.broker, worker_threads=threads, worker_timeout=500)
-    # Take one message per thread at a time: photos are slow, so spread them across processes.
-    worker.queue_prefetch = threads
+    # Hold one message beyond those being worked on: Dramatiq's Redis consumer backs off (up to
+    # worker_timeout) while it may fetch nothing, so without a spare the worker would idle after
+    # each message; more than one would leave other processes short at the end of a batch.
+    worker.queue_prefetch = threads + 1
     worker.start()
     reconciler = (
         Reconciler(resources, queue, settings.reconcile_interval_s).start() if reconcile else None
