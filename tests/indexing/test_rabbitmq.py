@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import dramatiq
-import pika
+import pika  # type: ignore[import-untyped]
 
 from facepass.config import Settings
 from facepass.resources import Resources

@@ -23,12 +23,12 @@ def jpeg(pixels: np.ndarray | Image.Image, *, side: int | None = None) -> bytes:
 
 def face_jpeg(side: int | None = None) -> bytes:
     """scikit-image's astronaut portrait: exactly one face."""
-    return jpeg(data.astronaut(), side=side)
+    return jpeg(data.astronaut(), side=side)  # type: ignore[no-untyped-call]
 
 
 def faceless_jpeg() -> bytes:
     """scikit-image's coffee cup: no face at all."""
-    return jpeg(data.coffee())
+    return jpeg(data.coffee())  # type: ignore[no-untyped-call]
 
 
 def corrupt_jpeg() -> bytes:

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -41,7 +42,7 @@ def live_url(settings: Settings) -> Iterator[str]:
     sock.close()
 
 
-def run_import(*args: str) -> tuple[int, dict]:
+def run_import(*args: str) -> tuple[int, dict[str, Any]]:
     result = CliRunner().invoke(main, ["import", *args], env={"FACEPASS_ADMIN_TOKEN": ADMIN_TOKEN})
     lines = result.stdout.strip().splitlines()
     return result.exit_code, json.loads(lines[-1])
