@@ -104,14 +104,20 @@ def import_photos(
 @main.command("worker")
 @click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 256))
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
-def worker(processes: int, threads: int) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve Prometheus metrics (worker process i on this port + i).",
+)
+def worker(processes: int, threads: int, metrics_port: int | None) -> None:
     """Index photos from the Redis/RabbitMQ queue (start more, anywhere, to go faster)."""
     from facepass.indexing.worker import run_workers
 
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     try:
-        run_workers(settings, processes, threads)
+        run_workers(settings, processes, threads, metrics_port)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 

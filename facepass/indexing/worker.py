@@ -27,7 +27,7 @@ from facepass.config import ConfigError, Settings, get_settings
 from facepass.indexing.heartbeat import Heartbeat
 from facepass.indexing.reconciler import Reconciler
 from facepass.observability.logging import configure_logging
-from facepass.observability.metrics import PHOTOS_INDEXED
+from facepass.observability.metrics import PHOTOS_INDEXED, REGISTRY
 from facepass.photos.vector_index import ensure_vector_index
 from facepass.resources import Resources
 
@@ -85,13 +85,22 @@ def _write_stats(probe: WorkerProbe, timings: dict[str, float], photos: int) -> 
 
 
 def run_worker_process(
-    settings: Settings, threads: int, *, reconcile: bool, probe: WorkerProbe | None = None
+    settings: Settings,
+    threads: int,
+    *,
+    reconcile: bool,
+    probe: WorkerProbe | None = None,
+    metrics_port: int | None = None,
 ) -> None:
     """Run one worker process until SIGTERM/SIGINT, then finish in-flight photos and exit."""
     from facepass.migrations import upgrade
 
     check_worker_settings(settings)
     stop = _stop_on_signals()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=settings.host, registry=REGISTRY)
     assert settings.database_url is not None
     upgrade(settings.database_url)
     resources = Resources(settings)
@@ -146,32 +155,46 @@ def photos_indexed_here() -> int:
     return int(total)
 
 
-def _child_main(threads: int, settings: Settings | None, probe: WorkerProbe | None) -> None:
+def _child_main(
+    threads: int, settings: Settings | None, probe: WorkerProbe | None, metrics_port: int | None
+) -> None:
     settings = settings or get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    run_worker_process(settings, threads, reconcile=False, probe=probe)
+    run_worker_process(settings, threads, reconcile=False, probe=probe, metrics_port=metrics_port)
 
 
 def spawn_worker(
-    threads: int, settings: Settings | None = None, probe: WorkerProbe | None = None
+    threads: int,
+    settings: Settings | None = None,
+    probe: WorkerProbe | None = None,
+    metrics_port: int | None = None,
 ) -> BaseProcess:
     """Start one worker process (spawned: it builds its own resources and engine)."""
     context = multiprocessing.get_context("spawn")
     child = context.Process(
-        target=_child_main, args=(threads, settings, probe), name="facepass-worker"
+        target=_child_main, args=(threads, settings, probe, metrics_port), name="facepass-worker"
     )
     child.start()
     return child
 
 
-def run_workers(settings: Settings, processes: int, threads: int) -> None:
-    """Run `processes` worker processes (restarting any that dies) and the reconciler."""
+def run_workers(
+    settings: Settings, processes: int, threads: int, metrics_port: int | None = None
+) -> None:
+    """Run `processes` worker processes (restarting any that dies) and the reconciler.
+
+    With `metrics_port`, worker process i serves Prometheus metrics on metrics_port + i.
+    """
     check_worker_settings(settings)
     if processes <= 1:
-        run_worker_process(settings, threads, reconcile=True)
+        run_worker_process(settings, threads, reconcile=True, metrics_port=metrics_port)
         return
     stop = _stop_on_signals()
-    children = [spawn_worker(threads) for _ in range(processes)]
+
+    def port_of(index: int) -> int | None:
+        return None if metrics_port is None else metrics_port + index
+
+    children = [spawn_worker(threads, metrics_port=port_of(i)) for i in range(processes)]
     resources = Resources(settings)
     reconciler = Reconciler(resources, resources.index_queue, settings.reconcile_interval_s).start()
     try:
@@ -182,7 +205,7 @@ def run_workers(settings: Settings, processes: int, threads: int) -> None:
                         "worker process died; restarting", extra={"exit_code": child.exitcode}
                     )
                     time.sleep(RESTART_DELAY_S)
-                    children[index] = spawn_worker(threads)
+                    children[index] = spawn_worker(threads, metrics_port=port_of(index))
     finally:
         reconciler.stop()
         for child in children:

@@ -7,6 +7,7 @@ import signal
 import uuid
 from collections.abc import Callable
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -17,6 +18,7 @@ from facepass.resources import Resources
 from tests.indexing.conftest import photo_states, wait_for, worker_env
 from tests.photos.conftest import upload
 from tests.photos.images import face_jpeg, faceless_jpeg
+from tests.pixora.fixtures import closed_port
 
 
 def test_a_killed_worker_s_photos_are_finished_once_by_another(
@@ -65,12 +67,15 @@ def test_a_killed_worker_s_photos_are_finished_once_by_another(
         for p in orphaned
     )
 
-    second = start_worker(worker_env(redis_settings))
+    metrics_port = closed_port()
+    second = start_worker(worker_env(redis_settings), "--metrics-port", str(metrics_port))
     wait_for(
         lambda: all(s == "indexed" for s, _ in photo_states(own_db, session_id).values()),
         timeout_s=90,
         interval_s=0.2,
     )
+    metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+    assert 'facepass_photos_indexed_total{outcome="indexed"}' in metrics
     os.killpg(second.pid, signal.SIGTERM)  # type: ignore[attr-defined]
     assert second.wait(timeout=60) == 0  # type: ignore[attr-defined]
 
