@@ -63,6 +63,17 @@ def _lap(timings: Timings | None, stage: str, started: float) -> float:
 def claim(ctx: IndexingContext, photo_id: uuid.UUID) -> Claim | None:
     """Take a pending photo (or one this worker already holds); None if nobody should index it."""
     max_attempts = ctx.resources.settings.index_max_attempts
+    # While a session is re-indexed with another model, a worker still running an older model
+    # (a rolling upgrade) leaves its photos to the workers that have the new one.
+    rebuilt_by_other_model = (
+        select(SessionIndex.session_id)
+        .where(
+            SessionIndex.session_id == Photo.session_id,
+            SessionIndex.building_model_id.is_not(None),
+            SessionIndex.building_model_id != ctx.engine.model_id,
+        )
+        .exists()
+    )
     with ctx.resources.own_db.session() as db:
         row = db.execute(
             update(Photo)
@@ -70,6 +81,7 @@ def claim(ctx: IndexingContext, photo_id: uuid.UUID) -> Claim | None:
                 Photo.id == photo_id,
                 (Photo.status == PENDING)
                 | ((Photo.status == INDEXING) & (Photo.worker_id == ctx.worker_id)),
+                ~rebuilt_by_other_model,
             )
             .values(
                 status=INDEXING,

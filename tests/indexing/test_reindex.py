@@ -53,6 +53,8 @@ def test_a_session_switches_model_only_when_its_new_index_is_complete(
             queued = start_reindex(db, session_id, NEW_MODEL)
         assert sorted(queued) == sorted(photos)
 
+        # A worker still on the old model leaves the session's photos to the new one.
+        assert index_photo(old, photos[0]) == "skipped"
         new = IndexingContext(resources, "new-worker", new_model_engine())
         assert index_photo(new, photos[0]) == "indexed"
         # Half-way: searches still use the complete old index.
