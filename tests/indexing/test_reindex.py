@@ -16,14 +16,14 @@ from facepass.resources import Resources
 from tests.indexing.conftest import add_photo
 from tests.photos.images import face_jpeg, faceless_jpeg
 
-NEW_MODEL = "dlib-resnet-v1-next"
+OTHER_MODEL = "dlib-resnet-v1-next"
 
 
-def new_model_engine() -> FaceEngine:
+def other_model_engine() -> FaceEngine:
     """The same networks under another model id: what a deployment sees after a model change."""
     base = get_engine()
     engine = FaceEngine(base.config, base.detector, base.embedder)
-    engine.model_id = NEW_MODEL
+    engine.model_id = OTHER_MODEL
     return engine
 
 
@@ -48,24 +48,63 @@ def test_a_session_switches_model_only_when_its_new_index_is_complete(
         run_batch(old, [str(p) for p in photos])
         with resources.own_db.session() as db:
             assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
-            assert session_id in sessions_needing_model(db, NEW_MODEL)
-            ensure_vector_index(db.connection(), NEW_MODEL, 128)
-            queued = start_reindex(db, session_id, NEW_MODEL)
+            assert session_id in sessions_needing_model(db, OTHER_MODEL)
+            ensure_vector_index(db.connection(), OTHER_MODEL, 128)
+            queued = start_reindex(db, session_id, OTHER_MODEL)
         assert sorted(queued) == sorted(photos)
 
         # A worker still on the old model leaves the session's photos to the new one.
         assert index_photo(old, photos[0]) == "skipped"
-        new = IndexingContext(resources, "new-worker", new_model_engine())
+        new = IndexingContext(resources, "new-worker", other_model_engine())
         assert index_photo(new, photos[0]) == "indexed"
         # Half-way: searches still use the complete old index.
         with resources.own_db.session() as db:
             assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
-        assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2, NEW_MODEL: 1}
+        assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2, OTHER_MODEL: 1}
 
         run_batch(new, [str(p) for p in photos[1:]])
         with resources.own_db.session() as db:
-            assert active_model_id(db, session_id, "none") == NEW_MODEL
-            assert session_id not in sessions_needing_model(db, NEW_MODEL)
-        assert faces_by_model(own_db, session_id) == {NEW_MODEL: 2}
+            assert active_model_id(db, session_id, "none") == OTHER_MODEL
+            assert session_id not in sessions_needing_model(db, OTHER_MODEL)
+        assert faces_by_model(own_db, session_id) == {OTHER_MODEL: 2}
     finally:
+        resources.close()
+
+
+def test_facepass_reindex_rebuilds_sessions_of_an_older_model(
+    redis_settings, own_db: Engine
+) -> None:
+    import dramatiq
+
+    from facepass.indexing.reindex_command import reindex_sessions
+    from tests.indexing.conftest import photo_states, wait_for
+
+    resources = Resources(redis_settings)
+    worker = None
+    try:
+        session_id = uuid.uuid4()
+        older = IndexingContext(resources, "old-worker", other_model_engine())
+        with resources.own_db.session() as db:
+            ensure_vector_index(db.connection(), OTHER_MODEL, 128)
+        photos = [add_photo(resources, session_id, face_jpeg()) for _ in range(2)]
+        run_batch(older, [str(p) for p in photos])
+        assert faces_by_model(own_db, session_id) == {OTHER_MODEL: 2}
+
+        report = reindex_sessions(redis_settings, session_id)
+        assert report["model_id"] == "dlib-resnet-v1"
+        assert (report["sessions"], report["photos"]) == ([str(session_id)], 2)
+        worker = dramatiq.Worker(resources.index_queue.broker, worker_threads=1)
+        worker.start()
+        wait_for(
+            lambda: (
+                all(s == "indexed" for s, _ in photo_states(own_db, session_id).values())
+                and faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2}
+            ),
+            timeout_s=60,
+        )
+        with resources.own_db.session() as db:
+            assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
+    finally:
+        if worker is not None:
+            worker.stop()
         resources.close()
