@@ -3,6 +3,8 @@ peers' assertions (face_recognition's test images) where ../shared/data is prese
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -106,3 +108,28 @@ def test_obama_matches_obama_and_not_biden(engine: FaceEngine) -> None:
     for same in ("obama2.jpg", "obama3.jpg"):
         assert cosine_distance(obama, embed(same)) <= engine.match_threshold
     assert cosine_distance(obama, embed("biden.jpg")) > engine.match_threshold
+
+
+def test_onnx_network_reproduces_dlibs_own_descriptors(
+    engine: FaceEngine, astronaut: Image.Image
+) -> None:
+    import dlib
+
+    from facepass.engine.embedders import DlibResNet
+    from facepass.engine.registry import ModelRegistry
+
+    embedder = engine.embedder
+    assert isinstance(embedder, DlibResNet)
+    found = engine.detector.detect(astronaut, 10)
+    chip = embedder.align(astronaut, found)[0]
+    spec = ModelRegistry.discover(None).get("dlib-resnet-v1")
+    net = dlib.face_recognition_model_v1(str(spec.file("resnet").path))
+    reference = np.asarray(net.compute_face_descriptor(chip), np.float32)
+    reference /= np.linalg.norm(reference)
+    plain = DlibResNet(
+        spec,
+        embedder._session,
+        embedder._shape_predictor,
+        dataclasses.replace(engine.config, flip_average=False),
+    )
+    assert np.allclose(plain.embed([chip])[0], reference, atol=1e-5)
