@@ -56,7 +56,11 @@ def warp_face(
     image: Image.Image, landmarks: FloatArray, template: FloatArray, size: int
 ) -> UInt8Array:
     """An aligned size x size RGB crop: landmarks land on the template (bilinear, anti-aliased)."""
-    matrix = estimate_similarity(landmarks, template)
+    return warp(image, estimate_similarity(landmarks, template), size)
+
+
+def warp(image: Image.Image, matrix: npt.NDArray[np.float64], size: int) -> UInt8Array:
+    """The size x size crop that the 2x3 similarity `matrix` (image -> crop) describes."""
     scale = math.hypot(matrix[0, 0], matrix[1, 0])
     inverse = _invert(matrix)
     # The chip's corners in the source: crop there first so we never touch the whole photo.
@@ -73,6 +77,8 @@ def warp_face(
     to_crop = inverse.copy()
     to_crop[:, 2] -= offset
     to_crop /= reduce
+    # Templates (ArcFace's, dlib's) put pixel centres at integers; Pillow at +0.5.
+    to_crop[:, 2] += 0.5 - 0.5 * to_crop[:, :2].sum(axis=1)
     coefficients = tuple(float(v) for v in to_crop.reshape(-1))
     chip = crop.transform(
         (size, size), Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR
@@ -83,3 +89,18 @@ def warp_face(
 def _invert(matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     full = np.vstack([matrix, [0.0, 0.0, 1.0]])
     return np.linalg.inv(full)[:2]
+
+
+def dlib_chip_matrix(
+    rect: tuple[float, float, float, float], angle: float, size: int
+) -> npt.NDArray[np.float64]:
+    """The image -> chip similarity of a dlib chip_details (rect l, t, r, b; angle in radians):
+    dlib rotates the rect about its centre, then maps its corners onto the chip's corners."""
+    left, top, right, bottom = rect
+    centre = np.array([(left + right) / 2, (top + bottom) / 2])
+    cos_a, sin_a = math.cos(angle), math.sin(angle)
+    rotation = np.array([[cos_a, -sin_a], [sin_a, cos_a]])
+    corners = np.array([[left, top], [right, top], [right, bottom]]) - centre
+    source = corners @ rotation.T + centre
+    target = np.array([[0, 0], [size - 1, 0], [size - 1, size - 1]], np.float64)
+    return estimate_similarity(source.astype(np.float32), target.astype(np.float32))

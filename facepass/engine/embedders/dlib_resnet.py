@@ -10,9 +10,15 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
-from facepass.engine.alignment import DLIB_CHIP_TEMPLATE_150, warp_face
+from facepass.engine.alignment import (
+    DLIB_CHIP_TEMPLATE_150,
+    dlib_chip_matrix,
+    estimate_similarity,
+    warp,
+)
 from facepass.engine.config import EngineConfig
 from facepass.engine.detectors.base import Detections
 from facepass.engine.embedders.base import FloatArray, UInt8Array, normalise
@@ -20,7 +26,7 @@ from facepass.engine.embedders.dlib_onnx import INPUT_NAME, OUTPUT_NAME, convert
 from facepass.engine.registry import ModelSpec
 from facepass.engine.runtime import InferenceSession, create_session
 
-Alignment = Literal["landmarks", "shape_predictor"]
+Alignment = Literal["landmarks", "shape_predictor", "fused"]
 
 
 class DlibResNet:
@@ -58,21 +64,28 @@ class DlibResNet:
 
         session = create_session(convert_dlib_resnet(spec.read_verified("resnet")), config)
         predictor = dlib.shape_predictor(str(spec.verified_path("shape_predictor")))
-        alignment: Alignment = (
-            "shape_predictor" if config.alignment == "shape_predictor" else "landmarks"
-        )
+        alignment: Alignment = "landmarks"
+        if config.alignment in ("shape_predictor", "fused"):
+            alignment = "shape_predictor" if config.alignment == "shape_predictor" else "fused"
         return cls(spec, session, predictor, config, alignment)
 
     def align(self, image: Image.Image, detections: Detections) -> list[UInt8Array]:
         """One 150x150 chip per face, aligned the way dlib's ResNet was trained."""
-        if self.alignment == "shape_predictor":
-            return [self._chip_by_predictor(image, box) for box in detections.boxes]
-        return [
-            warp_face(image, points, DLIB_CHIP_TEMPLATE_150, self.crop_size)
-            for points in detections.landmarks
-        ]
+        chips = []
+        for box, points in zip(detections.boxes, detections.landmarks, strict=True):
+            by_landmarks = estimate_similarity(points, DLIB_CHIP_TEMPLATE_150)
+            if self.alignment == "landmarks":
+                matrix = by_landmarks
+            else:
+                matrix = self._predictor_matrix(image, box)
+                if self.alignment == "fused":
+                    # Two independent estimates of the same transform: their mean is steadier.
+                    matrix = (matrix + by_landmarks) / 2
+            chips.append(warp(image, matrix, self.crop_size))
+        return chips
 
-    def _chip_by_predictor(self, image: Image.Image, box: FloatArray) -> UInt8Array:
+    def _predictor_matrix(self, image: Image.Image, box: FloatArray) -> npt.NDArray[np.float64]:
+        """dlib's own chip transform: its 5-point predictor, then get_face_chip_details."""
         import dlib
 
         # dlib's detectors draw a square about as wide as CenterFace's box and a little lower
@@ -82,14 +95,9 @@ class DlibResNet:
         side = 1.02 * width
         centre_x = float(box[0] + box[2]) / 2
         centre_y = float(box[1] + box[3]) / 2 + 0.037 * height
-        margin = side
-        left = int(centre_x - side / 2 - margin)
-        top = int(centre_y - side / 2 - margin)
-        crop = np.asarray(
-            image.crop(
-                (left, top, int(centre_x + side / 2 + margin), int(centre_y + side / 2 + margin))
-            )
-        )
+        left = int(centre_x - 1.5 * side)
+        top = int(centre_y - 1.5 * side)
+        crop = np.asarray(image.crop((left, top, left + int(3 * side), top + int(3 * side))))
         rect = dlib.rectangle(
             int(centre_x - side / 2) - left,
             int(centre_y - side / 2) - top,
@@ -97,10 +105,14 @@ class DlibResNet:
             int(centre_y + side / 2) - top,
         )
         shape = self._shape_predictor(crop, rect)
-        chip: UInt8Array = dlib.get_face_chip(
-            crop, shape, size=self.crop_size, padding=self.padding
+        details = dlib.get_face_chip_details(shape, self.crop_size, self.padding)
+        chip = details.rect
+        matrix = dlib_chip_matrix(
+            (chip.left() + left, chip.top() + top, chip.right() + left, chip.bottom() + top),
+            details.angle,
+            self.crop_size,
         )
-        return chip
+        return matrix
 
     def embed(self, crops: Sequence[UInt8Array]) -> FloatArray:
         """Unit-length embeddings of aligned chips; with flip averaging, of chip and mirror."""
