@@ -110,6 +110,7 @@ class Settings(BaseSettings):
     search_max_results: int = 1000  # most photos one search returns (the page pages locally)
     search_combine: Literal["mean", "union"] = "mean"  # how several selfies make one query
     search_query_expansion: bool = False  # second pass with the strongest matches
+    search_consensus: bool = True  # accept groups of the session's faces, not lone look-alikes
     search_ef_search: int = 100  # pgvector hnsw.ef_search for large sessions
     retain_selfies: bool = False
     media_signing_key: str | None = None

@@ -55,9 +55,10 @@ def _embedded(tmp: Path) -> Any:
 @click.option("--max-per-person", type=int, default=20, show_default=True)
 @click.option(
     "--strategies",
-    default="1-selfie,2-mean,3-mean,3-union,1-selfie+qe,3-mean+qe",
+    default="1-selfie,3-mean,3-union,1-selfie+qe,1-selfie+cc,2-mean+cc,3-mean+cc",
     show_default=True,
-    help="Comma list of N-selfie|N-mean|N-union, optionally +qe (query expansion).",
+    help="Comma list of N-selfie|N-mean|N-union, optionally +qe (query expansion) and +cc"
+    " (consensus of the session's faces, the API's default).",
 )
 @click.option("--threshold", type=float, default=None, help="Default: the model's own.")
 @click.option(
@@ -148,13 +149,14 @@ def _strategy(spec: str) -> Any:
     from facepass.search.evaluation import Strategy
 
     name = spec.strip()
-    base, _, extra = name.partition("+")
+    base, *extras = name.split("+")
     count, _, mode = base.partition("-")
     return Strategy(
         name=name,
         selfies=int(count),
         combine="union" if mode == "union" else "mean",
-        expansion=extra == "qe",
+        expansion="qe" in extras,
+        consensus="cc" in extras,
     )
 
 
@@ -164,8 +166,8 @@ def _evaluate(
     from facepass.search import evaluation as ev
 
     started = time.perf_counter()
-    if plan.expansion:
-        # The second pass depends on the threshold: one run per point.
+    if plan.expansion or plan.consensus:
+        # These depend on the threshold beyond a cut-off: one run per point.
         points = []
         for threshold in grid:
             with own.engine.begin() as conn:

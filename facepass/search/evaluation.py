@@ -241,6 +241,7 @@ class Strategy:
     selfies: int = 1
     combine: Combine = "mean"
     expansion: bool = False
+    consensus: bool = False
 
 
 @dataclass
@@ -279,7 +280,11 @@ def run_queries(
         conn, session.session_id, engine.model_id, engine.embedding_dim, ef_search=ef_search
     )
     params = RankingParams(
-        threshold=threshold, max_faces=5000, combine=strategy.combine, expansion=strategy.expansion
+        threshold=threshold,
+        max_faces=5000,
+        combine=strategy.combine,
+        expansion=strategy.expansion,
+        consensus=strategy.consensus,
     )
     runs = []
     for person, selfies in session.selfies.items():

@@ -113,6 +113,7 @@ def ranking_params(resources: Resources, engine: FaceEngine) -> RankingParams:
         max_faces=2 * settings.search_max_results,
         combine=settings.search_combine,
         expansion=settings.search_query_expansion,
+        consensus=settings.search_consensus,
     )
 
 

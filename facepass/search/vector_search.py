@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 
 import numpy as np
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import BigInteger
@@ -56,15 +57,17 @@ class PgVectorFaceIndex:
         self._model_id = model_id
         self._dim = dim
         distance = knn_expression(dim)
+        # The embeddings come back as numpy arrays (pgvector's type): consensus groups them.
         self._nearest = text(
             f"""
-            SELECT id, photo_id, box_left, box_top, box_right, box_bottom, {distance} AS distance
+            SELECT id, photo_id, box_left, box_top, box_right, box_bottom, {distance} AS distance,
+                   embedding::vector({int(dim)}) AS vector
             FROM faces
             WHERE session_id = :s AND model_id = :m AND indexable
             ORDER BY {distance}
             LIMIT :k
             """  # noqa: S608 - `distance` is built from an int by knn_expression
-        )
+        ).columns(vector=Vector(dim))
         self._embeddings = text(
             f"SELECT id, embedding::vector({int(dim)})::text FROM faces WHERE id = ANY(:ids)"  # noqa: S608
         ).bindparams(bindparam("ids", type_=ARRAY(BigInteger())))
@@ -94,6 +97,7 @@ class PgVectorFaceIndex:
                 photo_id=row.photo_id,
                 distance=float(row.distance),
                 box=(row.box_left, row.box_top, row.box_right, row.box_bottom),
+                embedding=row.vector,
             )
             for row in rows
         ]

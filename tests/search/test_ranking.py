@@ -25,7 +25,7 @@ class MemoryIndex:
         distances = 1.0 - self.matrix @ query
         order = np.argsort(distances)[:limit]
         return [
-            FaceHit(int(i), self.photo_ids[i], float(distances[i]), (0.0, 0.0, 1.0, 1.0))
+            FaceHit(int(i), self.photo_ids[i], float(distances[i]), (0, 0, 1, 1), self.matrix[i])
             for i in order
         ]
 
@@ -37,6 +37,28 @@ def _axis(*weights: float) -> np.ndarray:
     vector = np.zeros(8, np.float32)
     vector[: len(weights)] = weights
     return unit(vector)
+
+
+def _around(centre: np.ndarray, spread: float, count: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [unit(centre + spread * rng.standard_normal(len(centre))) for _ in range(count)]
+
+
+def test_consensus_accepts_a_group_of_the_guest_and_refuses_a_lone_look_alike() -> None:
+    query = _axis(1)
+    guest = _axis(1, 0.29)  # her other photos, around one centre ~0.04 from the selfie
+    group = [(uuid.uuid4(), e) for e in _around(guest, 0.03, 8, seed=1)]
+    look_alike = (uuid.uuid4(), _axis(1, 0, 0.36))  # one stranger, ~0.06 from the selfie
+    index = MemoryIndex([*group, look_alike])
+    distances = [1 - float(query @ e) for _, e in [*group, look_alike]]
+    assert max(distances) < 0.07
+    # One fixed threshold that finds all of her photos lets the stranger in too...
+    plain = {h.photo_id for h in rank_photos(index, [query], RankingParams(0.07, consensus=False))}
+    assert look_alike[0] in plain
+    # ... while the group vouches for her photos and nobody vouches for the stranger.
+    params = RankingParams(threshold=0.1, consensus=True)  # groups: 0.043, lone faces: 0.05
+    found = {h.photo_id for h in rank_photos(index, [query], params)}
+    assert found == {pid for pid, _ in group}
 
 
 def test_faces_within_keeps_asking_until_the_threshold_stops_it() -> None:
@@ -57,7 +79,7 @@ def test_one_hit_per_photo_its_best_face_nearest_first() -> None:
             (stranger, _axis(0, 1)),
         ]
     )
-    hits = rank_photos(index, [_axis(1)], RankingParams(threshold=0.1))
+    hits = rank_photos(index, [_axis(1)], RankingParams(threshold=0.1, consensus=False))
     assert [h.photo_id for h in hits] == [near, far]
     assert hits[0].face_id == 1
 
@@ -66,7 +88,7 @@ def test_one_hit_per_photo_its_best_face_nearest_first() -> None:
 def test_several_selfies_reach_photos_one_selfie_misses(combine: str) -> None:
     left, right = uuid.uuid4(), uuid.uuid4()
     index = MemoryIndex([(left, _axis(1, 0.55)), (right, _axis(1, -0.55))])
-    params = RankingParams(threshold=0.05, combine=combine)  # type: ignore[arg-type]
+    params = RankingParams(0.05, combine=combine, consensus=False)  # type: ignore[arg-type]
     one = rank_photos(index, [_axis(1, 0.5)], params)
     both = rank_photos(index, [_axis(1, 0.5), _axis(1, -0.5)], params)
     assert {h.photo_id for h in one} == {left}
@@ -79,7 +101,7 @@ def test_several_selfies_reach_photos_one_selfie_misses(combine: str) -> None:
 def test_query_expansion_reaches_the_strong_matches_neighbours() -> None:
     strong, neighbour = uuid.uuid4(), uuid.uuid4()
     index = MemoryIndex([(strong, _axis(1, 0.1)), (neighbour, _axis(1, 0.38))])
-    plain = RankingParams(threshold=0.06)
-    expanded = RankingParams(threshold=0.06, expansion=True, expansion_distance=0.5)
+    plain = RankingParams(threshold=0.06, consensus=False)
+    expanded = RankingParams(0.06, expansion=True, expansion_distance=0.5, consensus=False)
     assert {h.photo_id for h in rank_photos(index, [_axis(1)], plain)} == {strong}
     assert {h.photo_id for h in rank_photos(index, [_axis(1)], expanded)} == {strong, neighbour}
