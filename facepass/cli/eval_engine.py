@@ -42,8 +42,8 @@ from facepass.engine.evaluation import detection, lfw
 )
 @click.option(
     "--alignment",
-    type=click.Choice(["landmarks", "shape_predictor"]),
-    help="dlib chip alignment (default: the engine's).",
+    help="dlib chip alignment: landmarks, shape_predictor, fused, or views joined by '+' "
+    "(default: the engine's).",
 )
 def lfw_command(
     data_dir: Path,

@@ -30,10 +30,10 @@ class EngineConfig:
     # Estimated head yaw / pitch (degrees) beyond which a face is EXTREME_POSE.
     max_yaw: float = 60.0
     max_pitch: float = 40.0
-    # How dlib chips are aligned: "shape_predictor" (dlib's own 5-point predictor run inside the
-    # CenterFace box, as dlib's ResNet was trained; +0.4 points on LFW) or "landmarks"
-    # (CenterFace's 5 points onto a measured template; no dlib predictor call).
-    alignment: str = "shape_predictor"
+    # How dlib chips are aligned: "landmarks" (CenterFace's 5 points onto a template measured
+    # on dlib's own chips; best on LFW with flip averaging), "shape_predictor" (dlib's 5-point
+    # predictor in the CenterFace box, dlib's exact chips) or "fused" (mean of the two).
+    alignment: str = "landmarks"
     # Embed each face and its mirror image and average the two (more accurate, twice the cost).
     flip_average: bool = True
     # Most faces embedded in one call of the embedder.

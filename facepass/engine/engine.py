@@ -157,6 +157,8 @@ class FaceEngine:
     def _faces(
         self, found: Detections, crops: Sequence[UInt8Array], embeddings: FloatArray | None
     ) -> tuple[DetectedFace, ...]:
+        # With several aligned views per face, the first is the one quality is measured on.
+        primary = [crop[0] if crop.ndim == 4 else crop for crop in crops]
         faces = []
         for index in range(len(found)):
             box, points = found.boxes[index], found.landmarks[index]
@@ -165,7 +167,7 @@ class FaceEngine:
                     box=Box(*(float(v) for v in box)),
                     landmarks=tuple((float(x), float(y)) for x, y in points),
                     quality=assess(
-                        float(found.scores[index]), box, points, crops[index], self.config
+                        float(found.scores[index]), box, points, primary[index], self.config
                     ),
                     embedding=None if embeddings is None else embeddings[index],
                 )

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from facepass.engine import FaceEngine, cosine_distance
+from facepass.engine.registry import ModelRegistry
 from tests.conftest import shared_data
 from tests.engine.conftest import box_iou, encode, unit
 
@@ -116,7 +117,6 @@ def test_onnx_network_reproduces_dlibs_own_descriptors(
     import dlib
 
     from facepass.engine.embedders import DlibResNet
-    from facepass.engine.registry import ModelRegistry
 
     embedder = engine.embedder
     assert isinstance(embedder, DlibResNet)
@@ -133,3 +133,65 @@ def test_onnx_network_reproduces_dlibs_own_descriptors(
         dataclasses.replace(engine.config, flip_average=False),
     )
     assert np.allclose(plain.embed([chip])[0], reference, atol=1e-5)
+
+
+def test_predictor_alignment_makes_dlibs_own_face_chip(
+    engine: FaceEngine, astronaut: Image.Image
+) -> None:
+    import dlib
+
+    from facepass.engine.embedders import DlibResNet
+
+    embedder = engine.embedder
+    assert isinstance(embedder, DlibResNet)
+    found = engine.detector.detect(astronaut, 10)
+    predictor = DlibResNet(
+        ModelRegistry.discover(None).get("dlib-resnet-v1"),
+        embedder._session,
+        embedder._shape_predictor,
+        dataclasses.replace(engine.config, alignment="shape_predictor"),
+        alignment="shape_predictor",
+    )
+    chip = predictor.align(astronaut, found)[0]
+    left, top, right, bottom = (float(v) for v in found.boxes[0])
+    pixels = np.asarray(astronaut)
+    side = 1.02 * (right - left)
+    centre_x = (left + right) / 2
+    centre_y = (top + bottom) / 2 + 0.037 * (bottom - top)
+    rect = dlib.rectangle(
+        int(centre_x - side / 2),
+        int(centre_y - side / 2),
+        int(centre_x + side / 2),
+        int(centre_y + side / 2),
+    )
+    shape = embedder._shape_predictor(pixels, rect)
+    reference = dlib.get_face_chip(pixels, shape, size=150, padding=0.25)
+    assert np.abs(chip.astype(int) - reference.astype(int)).mean() < 1.0
+
+
+def test_several_views_are_averaged_into_one_unit_embedding(
+    engine: FaceEngine, astronaut: Image.Image
+) -> None:
+    from facepass.engine import ModelError
+    from facepass.engine.embedders import DlibResNet
+    from facepass.engine.embedders.dlib_resnet import parse_views
+
+    embedder = engine.embedder
+    assert isinstance(embedder, DlibResNet)
+    spec = ModelRegistry.discover(None).get("dlib-resnet-v1")
+    found = engine.detector.detect(astronaut, 10)
+
+    def embedding(alignment: str) -> np.ndarray:  # type: ignore[type-arg]
+        views = parse_views(alignment)
+        model = DlibResNet(spec, embedder._session, embedder._shape_predictor, engine.config, views)
+        crops = model.align(astronaut, found)
+        assert crops[0].shape == ((len(views), 150, 150, 3) if len(views) > 1 else (150, 150, 3))
+        result: np.ndarray = model.embed(crops)[0]  # type: ignore[type-arg]
+        return result
+
+    both = embedding("landmarks+shape_predictor")
+    one, other = embedding("landmarks"), embedding("shape_predictor")
+    assert unit(both)
+    assert np.allclose(both, (one + other) / np.linalg.norm(one + other), atol=0.02)
+    with pytest.raises(ModelError):
+        parse_views("landmarks+sideways")

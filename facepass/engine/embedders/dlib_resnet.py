@@ -7,7 +7,7 @@ for its 5-point shape predictor and face chips when that alignment is chosen."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -23,10 +23,12 @@ from facepass.engine.config import EngineConfig
 from facepass.engine.detectors.base import Detections
 from facepass.engine.embedders.base import FloatArray, UInt8Array, normalise
 from facepass.engine.embedders.dlib_onnx import INPUT_NAME, OUTPUT_NAME, convert_dlib_resnet
+from facepass.engine.errors import ModelError
 from facepass.engine.registry import ModelSpec
 from facepass.engine.runtime import InferenceSession, create_session
 
 Alignment = Literal["landmarks", "shape_predictor", "fused"]
+ALIGNMENTS: tuple[Alignment, ...] = ("landmarks", "shape_predictor", "fused")
 
 
 class DlibResNet:
@@ -36,8 +38,10 @@ class DlibResNet:
     padding = 0.25
     embedding_dim = 128
     min_source_face_px = 100.0
-    # Cosine distance between unit vectors; see docs/engine.md for how it was chosen on LFW.
-    default_match_threshold = 0.07
+    # Cosine distances between unit vectors that best split LFW View 2's same and different
+    # pairs (mean of the 10 folds' thresholds; docs/engine.md), with and without flip averaging.
+    match_threshold_flip = 0.086
+    match_threshold_plain = 0.094
 
     def __init__(
         self,
@@ -45,17 +49,19 @@ class DlibResNet:
         session: InferenceSession,
         shape_predictor: Any,
         config: EngineConfig,
-        alignment: Alignment = "landmarks",
+        alignment: Alignment | tuple[Alignment, ...] = "landmarks",
     ) -> None:
         self.model_id = spec.id
-        self.match_threshold = float(
-            spec.params.get("match_threshold", self.default_match_threshold)
-        )
+        default = self.match_threshold_flip if config.flip_average else self.match_threshold_plain
+        self.match_threshold = float(spec.params.get("match_threshold", default))
         self._session = session
         self._shape_predictor = shape_predictor
         self._flip = config.flip_average
         self._batch = max(1, config.embed_batch_size)
-        self.alignment: Alignment = alignment
+        # Several alignments ("views") of one face are embedded and averaged when configured.
+        self.views: tuple[Alignment, ...] = (
+            (alignment,) if isinstance(alignment, str) else tuple(alignment)
+        )
 
     @classmethod
     def load(cls, spec: ModelSpec, config: EngineConfig) -> DlibResNet:
@@ -64,24 +70,27 @@ class DlibResNet:
 
         session = create_session(convert_dlib_resnet(spec.read_verified("resnet")), config)
         predictor = dlib.shape_predictor(str(spec.verified_path("shape_predictor")))
-        alignment: Alignment = "landmarks"
-        if config.alignment in ("shape_predictor", "fused"):
-            alignment = "shape_predictor" if config.alignment == "shape_predictor" else "fused"
-        return cls(spec, session, predictor, config, alignment)
+        return cls(spec, session, predictor, config, parse_views(config.alignment))
 
     def align(self, image: Image.Image, detections: Detections) -> list[UInt8Array]:
-        """One 150x150 chip per face, aligned the way dlib's ResNet was trained."""
+        """Per face a 150x150 chip aligned the way dlib's ResNet was trained; with several views
+        configured, a (views, 150, 150, 3) stack whose first view is the primary chip."""
         chips = []
         for box, points in zip(detections.boxes, detections.landmarks, strict=True):
             by_landmarks = estimate_similarity(points, DLIB_CHIP_TEMPLATE_150)
-            if self.alignment == "landmarks":
-                matrix = by_landmarks
-            else:
-                matrix = self._predictor_matrix(image, box)
-                if self.alignment == "fused":
-                    # Two independent estimates of the same transform: their mean is steadier.
-                    matrix = (matrix + by_landmarks) / 2
-            chips.append(warp(image, matrix, self.crop_size))
+            by_predictor = (
+                self._predictor_matrix(image, box)
+                if any(v != "landmarks" for v in self.views)
+                else by_landmarks
+            )
+            matrices = {
+                "landmarks": by_landmarks,
+                "shape_predictor": by_predictor,
+                # Two independent estimates of the same transform: their mean is steadier.
+                "fused": (by_landmarks + by_predictor) / 2,
+            }
+            views = [warp(image, matrices[view], self.crop_size) for view in self.views]
+            chips.append(views[0] if len(views) == 1 else np.stack(views))
         return chips
 
     def _predictor_matrix(self, image: Image.Image, box: FloatArray) -> npt.NDArray[np.float64]:
@@ -115,19 +124,42 @@ class DlibResNet:
         return matrix
 
     def embed(self, crops: Sequence[UInt8Array]) -> FloatArray:
-        """Unit-length embeddings of aligned chips; with flip averaging, of chip and mirror."""
+        """Unit-length embeddings: per face the mean direction of its views' embeddings, and
+        with flip averaging, of the mirrored views' too."""
         if not crops:
             return np.zeros((0, self.embedding_dim), np.float32)
-        stack = np.stack(list(crops)).astype(np.float32)
+        stacks = [c if c.ndim == 4 else c[None] for c in crops]
+        owners = np.repeat(np.arange(len(stacks)), [len(s) for s in stacks])
+        chips = np.concatenate(stacks).astype(np.float32)
+        vectors = self._run(chips)
+        result = _mean_direction(vectors, owners, len(crops))
         if self._flip:
-            stack = np.concatenate([stack, stack[:, :, ::-1]])
-        blob = np.ascontiguousarray(stack.transpose(0, 3, 1, 2))
+            mirrored = _mean_direction(self._run(chips[:, :, ::-1]), owners, len(crops))
+            result = normalise(result + mirrored)
+        return result
+
+    def _run(self, chips: FloatArray) -> FloatArray:
+        blob = np.ascontiguousarray(chips.transpose(0, 3, 1, 2))
         outputs = [
             self._session.run([OUTPUT_NAME], {INPUT_NAME: blob[start : start + self._batch]})[0]
             for start in range(0, len(blob), self._batch)
         ]
-        raw = np.concatenate(outputs).astype(np.float32)
-        if self._flip:
-            count = len(crops)
-            raw = normalise(raw[:count]) + normalise(raw[count:])
-        return normalise(raw)
+        return normalise(np.concatenate(outputs).astype(np.float32))
+
+
+def _mean_direction(vectors: FloatArray, owners: npt.NDArray[np.intp], count: int) -> FloatArray:
+    sums = np.zeros((count, vectors.shape[1]), np.float32)
+    np.add.at(sums, owners, vectors)
+    return normalise(sums)
+
+
+def parse_views(alignment: str) -> tuple[Alignment, ...]:
+    """'landmarks', 'shape_predictor', 'fused', or several joined by '+' (averaged views)."""
+    views = tuple(v.strip() for v in alignment.split("+") if v.strip())
+    unknown = [v for v in views if v not in ALIGNMENTS]
+    if not views or unknown:
+        raise ModelError(
+            "CONFIG_INVALID",
+            f"Unknown alignment {alignment!r}; use {', '.join(ALIGNMENTS)} or a '+' of them.",
+        )
+    return tuple(cast(Alignment, v) for v in views)

@@ -93,7 +93,9 @@ def _embed_one(path: str) -> tuple[FloatArray, bool]:
     offset = np.linalg.norm(centres - np.array(image.size, np.float32) / 2, axis=1)
     central = found.select(np.array([int(np.argmin(offset))], dtype=np.intp))
     chip = engine.embedder.align(image, central)[0]
-    return engine.embedder.embed([chip, np.ascontiguousarray(chip[:, ::-1])]), True
+    mirrored = np.ascontiguousarray(np.flip(chip, axis=-2))  # (views,) rows, columns, channels
+    plain, flipped = engine.embedder.embed([chip])[0], engine.embedder.embed([mirrored])[0]
+    return np.stack([plain, flipped]), True
 
 
 def embed_images(
