@@ -16,4 +16,6 @@ def engine_config(settings: Settings) -> EngineConfig:
         overrides["detector"] = settings.engine_detector
     if settings.engine_embedder:
         overrides["embedder"] = settings.engine_embedder
+    if settings.models_dir is not None:
+        overrides["models_dir"] = settings.models_dir
     return EngineConfig(**overrides)  # type: ignore[arg-type]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import time
 from pathlib import Path
@@ -27,11 +26,7 @@ def engine_config_from_settings() -> EngineConfig:
     from facepass.config import get_settings
     from facepass.engine_config import engine_config
 
-    settings = get_settings()
-    config = engine_config(settings)
-    if settings.models_dir is not None and config.models_dir is None:
-        config = dataclasses.replace(config, models_dir=settings.models_dir)
-    return config
+    return engine_config(get_settings())
 
 
 def emit(record: dict[str, Any]) -> None:
