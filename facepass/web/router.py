@@ -8,6 +8,7 @@ instead of a camera that can only fail.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facepass.errors import FacePassError, NotFound
 from facepass.pixora.validation import validate_session
+from facepass.resources import Resources
 from facepass.web.assets import ASSET_NAMES, load_asset
 from facepass.web.i18n import LANGUAGE_COOKIE, Language, choose_language
 from facepass.web.pages import PAGE_HEADERS, render_error_page, render_guest_page
@@ -38,6 +40,15 @@ def _page(body: str, status: int, lang: Language, remember: bool) -> HTMLRespons
     return response
 
 
+def _warm_engine(resources: Resources) -> None:
+    """Load the face engine while the guest frames a selfie, not when they press search."""
+    if "face_engine" in vars(resources):
+        return
+    threading.Thread(
+        target=lambda: resources.face_engine, name="engine-warm-up", daemon=True
+    ).start()
+
+
 async def _guest_page(request: Request, session_id: str, lang_param: str | None) -> HTMLResponse:
     lang = choose_language(
         lang_param,
@@ -58,6 +69,7 @@ async def _guest_page(request: Request, session_id: str, lang_param: str | None)
         return _page(render_error_page(lang, 404), 404, lang, remember)
     if not validation.session.facepass_enabled:
         return _page(render_error_page(lang, 403), 403, lang, remember)
+    _warm_engine(resources)
     settings = resources.settings
     body = render_guest_page(
         lang,
