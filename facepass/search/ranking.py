@@ -63,10 +63,10 @@ class RankingParams:
     expansion_distance: float = 0.7  # ... each at most this fraction of the threshold away
     consensus: bool = True
     # Fractions of `threshold` (so they follow the model's scale); tuned by eval retrieval.
-    candidate_factor: float = 1.15  # faces considered at all
-    link_factor: float = 0.85  # average-linkage cut: faces this close form a group
-    group_factor: float = 0.43  # a group's centroid must be this close to the query
-    lone_factor: float = 0.5  # a face accepted on its own must be this close
+    candidate_factor: float = 1.1  # faces considered at all
+    link_factor: float = 0.7  # average-linkage cut: faces this close form a group
+    group_factor: float = 0.41  # a group's centroid must be this close to the query
+    lone_factor: float = 0.52  # a face accepted on its own must be this close
     max_candidates: int = 300  # grouping is cubic in this; a guest's faces fit well within
 
 
