@@ -24,13 +24,23 @@ _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 @click.option("--repeat", default=3, show_default=True, help="Passes over the photos.")
 @click.option("--threads", default=None, type=int, help="ONNX Runtime threads (default: settings).")
 @click.option("--no-flip", is_flag=True, help="Embed without flip averaging (half the cost).")
-def engine(photos: Path | None, repeat: int, threads: int | None, no_flip: bool) -> None:
+@click.option(
+    "--alignment",
+    "--views",
+    "alignment",
+    help="dlib chip views, as for `facepass eval lfw --alignment` (default: the embedder's).",
+)
+def engine(
+    photos: Path | None, repeat: int, threads: int | None, no_flip: bool, alignment: str | None
+) -> None:
     """Decode, detect, align and embed: median ms per stage and per photo (one process)."""
     config = engine_config_from_settings()
     if threads is not None:
         config = dataclasses.replace(config, intra_op_threads=threads)
     if no_flip:
         config = dataclasses.replace(config, flip_average=False)
+    if alignment is not None:
+        config = dataclasses.replace(config, alignment=alignment)
     face_engine = FaceEngine.load(config)
     if photos is None:
         data = [bench.synthetic_group_photo()]
@@ -51,9 +61,13 @@ def engine(photos: Path | None, repeat: int, threads: int | None, no_flip: bool)
                 "analyses": result.photos,
                 "faces_per_photo": round(result.faces_per_photo, 2),
                 "ms_per_photo": result.ms_per_photo,
+                "embed_ms_per_face": round(
+                    result.ms_per_stage["embed"] / max(result.faces_per_photo, 1.0), 2
+                ),
                 "photos_per_second": result.photos_per_second,
                 "threads": config.intra_op_threads,
                 "flip_average": config.flip_average,
+                "alignment": getattr(face_engine.embedder, "recipe", None),
                 "model_id": face_engine.model_id,
             }
         }

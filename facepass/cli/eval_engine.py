@@ -42,8 +42,10 @@ from facepass.engine.evaluation import detection, lfw
 )
 @click.option(
     "--alignment",
-    help="dlib chip alignment: landmarks, shape_predictor, fused, or views joined by '+' "
-    "(default: the engine's).",
+    "--views",
+    "alignment",
+    help="dlib chip views: landmarks, shape_predictor, fused, or views joined by '+', each "
+    "with optional :dx=PX :dy=PX :scale=F :rot=DEG :jitter=N (default: the embedder's recipe).",
 )
 def lfw_command(
     data_dir: Path,
@@ -57,6 +59,7 @@ def lfw_command(
     config = dataclasses.replace(engine_config_from_settings(), min_face_fraction=min_face_fraction)
     if alignment is not None:
         config = dataclasses.replace(config, alignment=alignment)
+    config = lfw.resolve_alignment(config)
     results, missing = lfw.evaluate(data_dir, pairs_file, config, cache_dir, processes)
     for result in results:
         emit(

@@ -30,10 +30,13 @@ class EngineConfig:
     # Estimated head yaw / pitch (degrees) beyond which a face is EXTREME_POSE.
     max_yaw: float = 60.0
     max_pitch: float = 40.0
-    # How dlib chips are aligned: "landmarks" (CenterFace's 5 points onto a template measured
-    # on dlib's own chips; best on LFW with flip averaging), "shape_predictor" (dlib's 5-point
-    # predictor in the CenterFace box, dlib's exact chips) or "fused" (mean of the two).
-    alignment: str = "landmarks"
+    # How dlib chips are made: None is the embedder's own recipe (its registry entry), else
+    # "landmarks" (CenterFace's 5 points onto a template measured on dlib's own chips),
+    # "shape_predictor" (dlib's 5-point predictor in the CenterFace box, dlib's exact chips),
+    # "fused" (mean of the two), or several views joined by '+' whose embeddings are averaged,
+    # each with optional modifiers such as ":dy=3" or ":scale=1.07" (facepass/engine/views.py).
+    # A recipe other than the embedder's own gets a model id of its own.
+    alignment: str | None = None
     # Embed each face and its mirror image and average the two (more accurate, twice the cost).
     flip_average: bool = True
     # Most faces embedded in one call of the embedder.

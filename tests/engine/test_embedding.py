@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from facepass.engine import FaceEngine, cosine_distance
+from facepass.engine.embedders import DlibResNet
 from facepass.engine.registry import ModelRegistry
 from tests.conftest import shared_data
 from tests.engine.conftest import box_iou, encode, unit
@@ -195,3 +196,92 @@ def test_several_views_are_averaged_into_one_unit_embedding(
     assert np.allclose(both, (one + other) / np.linalg.norm(one + other), atol=0.02)
     with pytest.raises(ModelError):
         parse_views("landmarks+sideways")
+
+
+def _with_views(engine: FaceEngine, alignment: str, flip: bool = True) -> DlibResNet:
+    embedder = engine.embedder
+    assert isinstance(embedder, DlibResNet)
+    return DlibResNet(
+        ModelRegistry.discover(None).get("dlib-resnet-v1"),
+        embedder._session,
+        embedder._shape_predictor,
+        dataclasses.replace(engine.config, flip_average=flip),
+        alignment,
+    )
+
+
+def test_multi_view_embedding_is_deterministic_and_unit(
+    engine: FaceEngine, astronaut: Image.Image
+) -> None:
+    recipe = "landmarks+landmarks:dy=3+shape_predictor:scale=1.07+landmarks:jitter=2"
+    found = engine.detector.detect(astronaut, 10)
+    first = _with_views(engine, recipe)
+    crops = first.align(astronaut, found)
+    assert crops[0].shape == (5, 150, 150, 3)
+    embedding = first.embed(crops)[0]
+    # A second embedder built from the same recipe (jitter included) gives the same vector.
+    again = _with_views(engine, recipe)
+    assert np.array_equal(again.embed(again.align(astronaut, found))[0], embedding)
+    assert unit(embedding)
+    plain = _with_views(engine, "landmarks").embed([crops[0][:1]])[0]
+    assert 0.0 < cosine_distance(embedding, plain) < engine.match_threshold / 4
+
+
+def test_view_modifiers_move_and_zoom_the_chip(engine: FaceEngine, astronaut: Image.Image) -> None:
+    found = engine.detector.detect(astronaut, 10)
+    chips = _with_views(engine, "landmarks+landmarks:dy=3+landmarks:dx=-2+landmarks:scale=1.5")
+    base, lower, left, zoomed = chips.align(astronaut, found)[0].astype(float)
+
+    def mismatch(a: np.ndarray, b: np.ndarray) -> float:  # type: ignore[type-arg]
+        return float(np.abs(a - b).mean())
+
+    # The face moved 3 px down: shifting back aligns the chips (up to interpolation).
+    assert mismatch(lower[13:-10], base[10:-13]) < 0.25 * mismatch(lower, base)
+    assert mismatch(left[:, 10:-12], base[:, 12:-10]) < 0.25 * mismatch(left, base)
+    # Zoom 1.5 about the centre: the central 100 px of the base chip fill the zoomed one.
+    shrunk = np.asarray(Image.fromarray(zoomed.astype(np.uint8)).resize((100, 100)), float)
+    assert mismatch(shrunk[5:-5, 5:-5], base[30:-30, 30:-30]) < 12
+
+
+def test_each_recipe_has_its_own_model_id(engine: FaceEngine) -> None:
+    spec = ModelRegistry.discover(None).get("dlib-resnet-v1")
+    assert _with_views(engine, str(spec.params["alignment"])).model_id == spec.id
+    others = {
+        _with_views(engine, "landmarks", flip=False).model_id,
+        _with_views(engine, "landmarks+landmarks:dy=3").model_id,
+        _with_views(engine, "landmarks+landmarks:dy=2").model_id,
+        _with_views(engine, "shape_predictor").model_id,
+    }
+    assert len(others) == 4
+    assert all(other.startswith("dlib-resnet-v1.") for other in others)
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        "",
+        "landmarks+sideways",
+        "landmarks:dz=1",
+        "landmarks:dy=x",
+        "landmarks:jitter=0.5",
+        "landmarks:scale=3",
+        "landmarks:dy=1:dy=2",
+    ],
+)
+def test_bad_recipes_are_refused(recipe: str) -> None:
+    from facepass.engine import ModelError
+    from facepass.engine.views import parse_views
+
+    with pytest.raises(ModelError) as caught:
+        parse_views(recipe)
+    assert caught.value.code == "CONFIG_INVALID"
+
+
+def test_analyze_can_keep_the_decoded_photo(engine: FaceEngine, astronaut: Image.Image) -> None:
+    data = encode(astronaut.resize((4000, 4000)), "JPEG", quality=80)
+    assert engine.analyze(data, embed=False).decoded is None
+    kept = engine.analyze(data, embed=False, keep_decoded=True).decoded
+    assert kept is not None
+    assert kept.mode == "RGB"
+    # Decoded at a reduced JPEG scale (detection needs far less than 4000 px), never upscaled.
+    assert kept.size in {(2000, 2000), (1000, 1000), (500, 500)}

@@ -6,8 +6,9 @@ for its 5-point shape predictor and face chips when that alignment is chosen."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from typing import Any, Literal, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,12 +24,11 @@ from facepass.engine.config import EngineConfig
 from facepass.engine.detectors.base import Detections
 from facepass.engine.embedders.base import FloatArray, UInt8Array, normalise
 from facepass.engine.embedders.dlib_onnx import INPUT_NAME, OUTPUT_NAME, convert_dlib_resnet
-from facepass.engine.errors import ModelError
 from facepass.engine.registry import ModelSpec
 from facepass.engine.runtime import InferenceSession, create_session
+from facepass.engine.views import ALIGNMENTS, Alignment, ChipView, format_views, parse_views
 
-Alignment = Literal["landmarks", "shape_predictor", "fused"]
-ALIGNMENTS: tuple[Alignment, ...] = ("landmarks", "shape_predictor", "fused")
+__all__ = ["ALIGNMENTS", "Alignment", "ChipView", "DlibResNet", "parse_views"]
 
 
 class DlibResNet:
@@ -49,18 +49,33 @@ class DlibResNet:
         session: InferenceSession,
         shape_predictor: Any,
         config: EngineConfig,
-        alignment: Alignment | tuple[Alignment, ...] = "landmarks",
+        alignment: str | tuple[ChipView, ...] | None = None,
     ) -> None:
-        self.model_id = spec.id
-        default = self.match_threshold_flip if config.flip_average else self.match_threshold_plain
-        self.match_threshold = float(spec.params.get("match_threshold", default))
+        # The registry entry fixes the recipe (views, flip averaging) its id stands for; any
+        # other recipe makes other vectors, so it gets an id of its own (never mixed in search).
+        recipe = parse_views(str(spec.params.get("alignment", "landmarks")))
+        if alignment is None:
+            alignment = config.alignment
+        if alignment is None:
+            self.views = recipe
+        else:
+            self.views = parse_views(alignment) if isinstance(alignment, str) else alignment
+        self._flip = config.flip_average
+        own_recipe = self.views == recipe and self._flip == bool(
+            spec.params.get("flip_average", True)
+        )
+        self.model_id = (
+            spec.id if own_recipe else f"{spec.id}.{_recipe_digest(self.views, self._flip)}"
+        )
+        default = self.match_threshold_flip if self._flip else self.match_threshold_plain
+        self.match_threshold = float(
+            spec.params.get("match_threshold", default) if own_recipe else default
+        )
         self._session = session
         self._shape_predictor = shape_predictor
-        self._flip = config.flip_average
-        self._batch = max(1, config.embed_batch_size)
-        # Several alignments ("views") of one face are embedded and averaged when configured.
-        self.views: tuple[Alignment, ...] = (
-            (alignment,) if isinstance(alignment, str) else tuple(alignment)
+        # Faces per ONNX Runtime call: all their views (and mirrors) go in the same batch.
+        self._chips_per_call = (
+            max(1, config.embed_batch_size) * len(self.views) * (2 if self._flip else 1)
         )
 
     @classmethod
@@ -70,26 +85,31 @@ class DlibResNet:
 
         session = create_session(convert_dlib_resnet(spec.read_verified("resnet")), config)
         predictor = dlib.shape_predictor(str(spec.verified_path("shape_predictor")))
-        return cls(spec, session, predictor, config, parse_views(config.alignment))
+        return cls(spec, session, predictor, config)
+
+    @property
+    def recipe(self) -> str:
+        """The views embedded per face, as a canonical alignment string."""
+        return format_views(self.views)
 
     def align(self, image: Image.Image, detections: Detections) -> list[UInt8Array]:
         """Per face a 150x150 chip aligned the way dlib's ResNet was trained; with several views
         configured, a (views, 150, 150, 3) stack whose first view is the primary chip."""
+        needs_predictor = any(view.alignment != "landmarks" for view in self.views)
         chips = []
         for box, points in zip(detections.boxes, detections.landmarks, strict=True):
             by_landmarks = estimate_similarity(points, DLIB_CHIP_TEMPLATE_150)
-            by_predictor = (
-                self._predictor_matrix(image, box)
-                if any(v != "landmarks" for v in self.views)
-                else by_landmarks
-            )
-            matrices = {
+            by_predictor = self._predictor_matrix(image, box) if needs_predictor else by_landmarks
+            matrices: dict[Alignment, npt.NDArray[np.float64]] = {
                 "landmarks": by_landmarks,
                 "shape_predictor": by_predictor,
                 # Two independent estimates of the same transform: their mean is steadier.
                 "fused": (by_landmarks + by_predictor) / 2,
             }
-            views = [warp(image, matrices[view], self.crop_size) for view in self.views]
+            views = [
+                warp(image, view.apply(matrices[view.alignment], self.crop_size), self.crop_size)
+                for view in self.views
+            ]
             chips.append(views[0] if len(views) == 1 else np.stack(views))
         return chips
 
@@ -125,24 +145,28 @@ class DlibResNet:
 
     def embed(self, crops: Sequence[UInt8Array]) -> FloatArray:
         """Unit-length embeddings: per face the mean direction of its views' embeddings, and
-        with flip averaging, of the mirrored views' too."""
+        with flip averaging, of the mirrored views' too (one batch for all of them)."""
         if not crops:
             return np.zeros((0, self.embedding_dim), np.float32)
         stacks = [c if c.ndim == 4 else c[None] for c in crops]
         owners = np.repeat(np.arange(len(stacks)), [len(s) for s in stacks])
-        chips = np.concatenate(stacks).astype(np.float32)
-        vectors = self._run(chips)
-        result = _mean_direction(vectors, owners, len(crops))
+        chips = np.concatenate(stacks)
         if self._flip:
-            mirrored = _mean_direction(self._run(chips[:, :, ::-1]), owners, len(crops))
+            chips = np.concatenate([chips, chips[:, :, ::-1]])
+        vectors = self._run(chips)
+        count = len(owners)
+        result = _mean_direction(vectors[:count], owners, len(crops))
+        if self._flip:
+            mirrored = _mean_direction(vectors[count:], owners, len(crops))
             result = normalise(result + mirrored)
         return result
 
-    def _run(self, chips: FloatArray) -> FloatArray:
-        blob = np.ascontiguousarray(chips.transpose(0, 3, 1, 2))
+    def _run(self, chips: UInt8Array) -> FloatArray:
+        blob = np.ascontiguousarray(chips.transpose(0, 3, 1, 2), dtype=np.float32)
+        step = self._chips_per_call
         outputs = [
-            self._session.run([OUTPUT_NAME], {INPUT_NAME: blob[start : start + self._batch]})[0]
-            for start in range(0, len(blob), self._batch)
+            self._session.run([OUTPUT_NAME], {INPUT_NAME: blob[start : start + step]})[0]
+            for start in range(0, len(blob), step)
         ]
         return normalise(np.concatenate(outputs).astype(np.float32))
 
@@ -153,13 +177,6 @@ def _mean_direction(vectors: FloatArray, owners: npt.NDArray[np.intp], count: in
     return normalise(sums)
 
 
-def parse_views(alignment: str) -> tuple[Alignment, ...]:
-    """'landmarks', 'shape_predictor', 'fused', or several joined by '+' (averaged views)."""
-    views = tuple(v.strip() for v in alignment.split("+") if v.strip())
-    unknown = [v for v in views if v not in ALIGNMENTS]
-    if not views or unknown:
-        raise ModelError(
-            "CONFIG_INVALID",
-            f"Unknown alignment {alignment!r}; use {', '.join(ALIGNMENTS)} or a '+' of them.",
-        )
-    return tuple(cast(Alignment, v) for v in views)
+def _recipe_digest(views: tuple[ChipView, ...], flip: bool) -> str:
+    recipe = f"{format_views(views)}|flip={int(flip)}"
+    return hashlib.sha256(recipe.encode()).hexdigest()[:8]

@@ -22,6 +22,7 @@ from facepass.engine.config import EngineConfig
 from facepass.engine.embedders.base import normalise
 from facepass.engine.engine import FaceEngine
 from facepass.engine.imaging import load_image
+from facepass.engine.registry import ModelRegistry, default_models_dir
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,15 @@ def best_threshold(distances: FloatArray, same: npt.NDArray[np.bool_]) -> float:
     return float((sorted_d[k - 1] + sorted_d[k]) / 2)
 
 
+def resolve_alignment(config: EngineConfig) -> EngineConfig:
+    """The config with the embedder's own recipe written out (so caches key on the recipe)."""
+    if config.alignment is not None:
+        return config
+    spec = ModelRegistry.discover(config.models_dir or default_models_dir()).get(config.embedder)
+    alignment = spec.params.get("alignment")
+    return config if alignment is None else replace(config, alignment=str(alignment))
+
+
 def evaluate(
     data_dir: Path,
     pairs_file: Path | None = None,
@@ -172,7 +182,7 @@ def evaluate(
     processes: int = 2,
 ) -> tuple[list[LfwResult], int]:
     """LFW accuracy for plain and flip-averaged embeddings; and the count of faceless images."""
-    config = config or EngineConfig()
+    config = resolve_alignment(config or EngineConfig())
     pairs = read_pairs(pairs_file or data_dir / "pairs.txt")
     images = sorted({p.image_a for p in pairs} | {p.image_b for p in pairs})
     images_dir = data_dir / "images_deepfunneled"
