@@ -98,6 +98,7 @@ def eval_retrieval(
     people = ev.labelled_photos(data_dir)
     plans = [_strategy(s) for s in strategies.split(",") if s.strip()]
     grid = [round(0.03 + 0.005 * i, 4) for i in range(25)]  # 0.03 .. 0.15
+    grid = sorted({*grid, round(default_threshold, 4)})
     report: dict[str, Any] = {
         "model_id": engine.model_id,
         "default_threshold": default_threshold,
@@ -170,7 +171,7 @@ def _evaluate(
     if plan.expansion or plan.consensus:
         # These depend on the threshold beyond a cut-off: one run per point.
         points = []
-        for threshold in COARSE_GRID:
+        for threshold in sorted({*COARSE_GRID, round(default, 4)}):
             with own.engine.begin() as conn:
                 runs = ev.run_queries(conn, cache, session, photo_ids, plan, threshold)
             points.extend(ev.curve(runs, [threshold]))
