@@ -102,7 +102,17 @@ def test_peer_images_hold_one_face(
         assert box_iou(box.as_list(), (left, top, right, bottom)) > 0.5
 
 
-def test_obama_matches_obama_and_not_biden(engine: FaceEngine) -> None:
+@pytest.mark.parametrize("model_id", [None, "dlib-resnet-v1-mv2"])
+def test_obama_matches_obama_and_not_biden(engine: FaceEngine, model_id: str | None) -> None:
+    if model_id is not None:  # a built-in recipe, sharing the default engine's sessions
+        embedder = engine.embedder
+        assert isinstance(embedder, DlibResNet)
+        spec = ModelRegistry.discover(None).get(model_id)
+        recipe = DlibResNet(spec, embedder._session, embedder._shape_predictor, engine.config)
+        engine = FaceEngine(engine.config, engine.detector, recipe)
+        assert engine.model_id == model_id
+        assert engine.match_threshold == spec.params["match_threshold"]
+
     def embed(name: str) -> np.ndarray:  # type: ignore[type-arg]
         return _embedding(engine, shared_data(*PEER_IMAGES, name).read_bytes())
 
