@@ -282,9 +282,9 @@ def _process(ctx: IndexingContext, held: Claim, timings: Timings | None) -> Outc
         return "failed"
     mark = _lap(timings, "fetch", mark)
     try:
-        analysis = ctx.engine.analyze(data, timings=timings)
+        analysis = ctx.engine.analyze(data, timings=timings, keep_decoded=True)
         mark = time.perf_counter()
-        thumbnails = make_thumbnails(data)
+        thumbnails = make_thumbnails(data, analysis.decoded)
     except ImageError as exc:
         _fail(ctx, held, exc.code, exc.detail)
         logger.info(

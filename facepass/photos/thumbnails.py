@@ -24,14 +24,22 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def make_thumbnails(data: bytes) -> dict[ThumbnailSize, bytes]:
-    """JPEG thumbnails of an original, EXIF-oriented, longer side at most each size's side."""
+def make_thumbnails(data: bytes, decoded: Image.Image | None = None) -> dict[ThumbnailSize, bytes]:
+    """JPEG thumbnails of an original, EXIF-oriented, longer side at most each size's side.
+
+    `decoded` is an upright decode the caller already made (the engine's, for detection): used
+    when it is large enough, it saves decoding the original a second time.
+    """
     side = THUMBNAIL_SIDES["large"]
-    # libjpeg's draft mode decodes at 1/2, 1/4 or 1/8 scale for a fraction of the cost. Accepting
-    # a 'large' of 90 % of its nominal side lets a 24 MP photo (6000 px) decode straight to 1500 px
-    # with no resize at all; anything still bigger is reduced with bicubic (half Lanczos' cost,
-    # the same look at this size). The original is never modified.
-    large = decode(open_image(data), max_side=round(side * LARGE_SIDE_TOLERANCE))
+    min_side = round(side * LARGE_SIDE_TOLERANCE)
+    if decoded is not None and max(decoded.size) >= min_side:
+        large = decoded.copy()
+    else:
+        # libjpeg's draft mode decodes at 1/2, 1/4 or 1/8 scale for a fraction of the cost.
+        # Accepting a 'large' of 90 % of its nominal side lets a 24 MP photo (6000 px) decode
+        # straight to 1500 px with no resize at all. The original is never modified.
+        large = decode(open_image(data), max_side=min_side)
+    # Anything still bigger is reduced with bicubic (half Lanczos' cost, the same look here).
     if max(large.size) > side:
         large.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=3.0)
     small = large.copy()

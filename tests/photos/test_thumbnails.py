@@ -50,3 +50,18 @@ def test_file_types_are_told_by_their_first_bytes() -> None:
     assert sniff_image_type(b"\x00\x00\x00\x18ftypheic\x00\x00") == "image/heic"
     assert sniff_image_type(b"%PDF-1.7 not a photo") is None
     assert sniff_image_type(b"") is None
+
+
+def test_thumbnails_reuse_a_large_enough_decode_and_ignore_a_small_one() -> None:
+    from facepass.engine import load_image
+
+    rotated = _camera_jpeg((4000, 2000), 6, "2026:05:17 14:03:09", None)
+    upright = load_image(rotated, max_side=1500)
+    assert upright.size == (750, 1500)  # portrait, big enough for 'large' (1440 to 1600 px)
+    reused = make_thumbnails(rotated, decoded=upright)
+    assert Image.open(io.BytesIO(reused["large"])).size == (750, 1500)
+    assert Image.open(io.BytesIO(reused["thumb"])).size == (160, 320)
+    # A decode smaller than 'large' needs (e.g. the detector's) is not blown up: decode again.
+    small = upright.resize((250, 500))
+    fresh = make_thumbnails(rotated, decoded=small)
+    assert Image.open(io.BytesIO(fresh["large"])).size == (800, 1600)
