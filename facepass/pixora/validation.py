@@ -108,9 +108,13 @@ def _read_sessions(
 
 
 def validate_sessions(
-    resources: Resources, session_ids: Iterable[uuid.UUID]
+    resources: Resources, session_ids: Iterable[uuid.UUID], *, count_usage: bool = True
 ) -> dict[uuid.UUID, Validation]:
-    """Validate many ids: cache first, then one Pixora read for the rest; order kept, no repeats."""
+    """Validate many ids: cache first, then one Pixora read for the rest; order kept, no repeats.
+
+    `count_usage=False` for FacePass's own checks (e.g. serving each photo of a gallery), which
+    are not validations anyone asked for and would swamp the analytics and the logs.
+    """
     wanted = list(dict.fromkeys(session_ids))
     cached = resources.validation_cache.get_many(wanted)
     missing = [s for s in wanted if s not in cached]
@@ -124,15 +128,18 @@ def validate_sessions(
         hit = cached.get(session_id)
         session = hit.session if hit is not None else fresh[session_id]
         answers[session_id] = Validation(session_id, session, cache_hit=hit is not None)
-        if session is not None:
+        if session is not None and count_usage:
             record_usage(session_id, "validations")
     return answers
 
 
-def validate_session(resources: Resources, session_id: uuid.UUID) -> Validation:
+def validate_session(
+    resources: Resources, session_id: uuid.UUID, *, count_usage: bool = True
+) -> Validation:
     """Validate one session id (cached); raises PixoraUnavailable when Pixora cannot answer."""
-    validation = validate_sessions(resources, [session_id])[session_id]
-    logger.info(
+    validation = validate_sessions(resources, [session_id], count_usage=count_usage)[session_id]
+    logger.log(
+        logging.INFO if count_usage else logging.DEBUG,
         "session validated",
         extra={
             "session_id": str(session_id),

@@ -60,7 +60,7 @@ def _load_photos(resources: Resources, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
 
 
 def _require_facepass_on(resources: Resources, session_id: uuid.UUID) -> None:
-    if not validate_session(resources, session_id).valid:
+    if not validate_session(resources, session_id, count_usage=False).valid:
         raise Forbidden("Search is not available for this session.", code="FACEPASS_DISABLED")
 
 

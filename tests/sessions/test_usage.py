@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from facepass.config import Settings
+from facepass.pixora.validation import validate_session
 from facepass.sessions.usage import record_usage
 from tests.conftest import ADMIN_TOKEN
 from tests.pixora.fixtures import app_client
@@ -24,6 +25,8 @@ def test_validations_and_searches_are_counted_per_day(settings: Settings, make_s
             json={"session_ids": [str(session_id), str(session_id), str(unknown)]},
         )
         record_usage(session_id, "searches", 2)  # what the search service records
+        # FacePass's own checks (serving each photo of a gallery) are not validations.
+        validate_session(client.app.state.resources, session_id, count_usage=False)
         usage = client.get(f"/api/v1/sessions/{session_id}/usage?days=7", headers=ADMIN)
         nothing = client.get(f"/api/v1/sessions/{unknown}/usage", headers=ADMIN)
     assert usage.status_code == 200
