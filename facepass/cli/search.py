@@ -336,6 +336,7 @@ def bench_search(
     from facepass.engine import get_engine
     from facepass.search import benchmark as bm
     from facepass.search.query import analyze_selfie
+    from facepass.search.vector_search import EXACT_SCAN_MAX_FACES
 
     logging.getLogger("facepass").setLevel(logging.WARNING)
     rng = np.random.default_rng(seed)
@@ -388,13 +389,17 @@ def bench_search(
             results["total_faces"] = sum(sizes)
             for size, session in sessions.items():
                 entry = results["sizes"][str(size)]
-                entry["plan"] = bm.query_plan(own, session, engine.model_id)
+                entry["hnsw_plan"] = bm.query_plan(own, session, engine.model_id)
                 entry["vector_search"] = {
-                    f"ef_search={ef}": bm.time_vector_search(
-                        own, session, engine.model_id, threshold, queries, ef, rng
+                    f"hnsw ef_search={ef}": bm.time_vector_search(
+                        own, session, engine.model_id, threshold, queries, ef, rng, exact=False
                     )
                     for ef in _int_list(ef_search)
                 }
+                if size <= EXACT_SCAN_MAX_FACES:  # what the API does for sessions this small
+                    entry["vector_search"]["exact"] = bm.time_vector_search(
+                        own, session, engine.model_id, threshold, queries, 0, rng, exact=True
+                    )
             server_settings = settings.model_copy(
                 update={
                     "search_rate_limit": "1000000/minute",

@@ -172,6 +172,7 @@ def time_vector_search(
     queries: int,
     ef_search: int,
     rng: np.random.Generator,
+    exact: bool | None = None,
 ) -> dict[str, float]:
     """Latency of the API's ranking on pgvector, and its recall against brute force."""
     params = RankingParams(threshold=threshold)
@@ -181,7 +182,9 @@ def time_vector_search(
     for query in queries_for(session, queries, rng):
         with engine.begin() as conn:
             started = time.perf_counter()
-            index = PgVectorFaceIndex(conn, session.session_id, model_id, dim, ef_search=ef_search)
+            index = PgVectorFaceIndex(
+                conn, session.session_id, model_id, dim, ef_search=ef_search, exact=exact
+            )
             hits = rank_photos(index, [query], params)
             latencies.append((time.perf_counter() - started) * 1000)
         truth = exact_photos(session, query, threshold)

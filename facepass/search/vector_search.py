@@ -24,6 +24,9 @@ from facepass.photos.vector_index import knn_expression
 from facepass.search.ranking import FaceHit
 
 DEFAULT_EF_SEARCH = 100
+# Sessions with at most this many faces are scanned exactly (btree on the session, then every
+# distance): cheaper than an HNSW walk that must skip the other sessions' faces, and exact.
+EXACT_SCAN_MAX_FACES = 20_000
 # Most tuples one iterative HNSW scan visits before giving up (bounds the worst case).
 MAX_SCAN_TUPLES = 50_000
 
@@ -51,11 +54,15 @@ class PgVectorFaceIndex:
         dim: int,
         *,
         ef_search: int = DEFAULT_EF_SEARCH,
+        exact: bool | None = None,
     ) -> None:
         self._conn = conn
         self._session_id = session_id
         self._model_id = model_id
         self._dim = dim
+        if exact is None:
+            exact = self._face_count(EXACT_SCAN_MAX_FACES + 1) <= EXACT_SCAN_MAX_FACES
+        self.exact = exact
         distance = knn_expression(dim)
         # The embeddings come back as numpy arrays (pgvector's type): consensus groups them.
         self._nearest = text(
@@ -68,10 +75,35 @@ class PgVectorFaceIndex:
             LIMIT :k
             """  # noqa: S608 - `distance` is built from an int by knn_expression
         ).columns(vector=Vector(dim))
+        if exact:
+            # MATERIALIZED keeps the planner from walking the HNSW index over other sessions.
+            self._nearest = text(
+                f"""
+                WITH own AS MATERIALIZED (
+                    SELECT id, photo_id, box_left, box_top, box_right, box_bottom,
+                           embedding::vector({int(dim)}) AS vector
+                    FROM faces
+                    WHERE session_id = :s AND model_id = :m AND indexable
+                )
+                SELECT *, vector <=> CAST(:q AS vector({int(dim)})) AS distance
+                FROM own ORDER BY distance LIMIT :k
+                """  # noqa: S608 - only ints are interpolated
+            ).columns(vector=Vector(dim))
         self._embeddings = text(
             f"SELECT id, embedding::vector({int(dim)})::text FROM faces WHERE id = ANY(:ids)"  # noqa: S608
         ).bindparams(bindparam("ids", type_=ARRAY(BigInteger())))
         self._tune(ef_search)
+
+    def _face_count(self, cap: int) -> int:
+        """The session's searchable faces, counted up to `cap` (bounded cost)."""
+        counted = self._conn.execute(
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM faces WHERE session_id = :s"
+                " AND model_id = :m AND indexable LIMIT :cap) AS capped"
+            ),
+            {"s": self._session_id, "m": self._model_id, "cap": cap},
+        ).scalar_one()
+        return int(counted)
 
     def _tune(self, ef_search: int) -> None:
         # Transaction-local: the pooled connection goes back unchanged.
