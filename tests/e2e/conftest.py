@@ -114,7 +114,9 @@ def serving(settings: Settings) -> Iterator[str]:
         sock.close()
 
 
-@pytest.fixture(scope="session")
+# Package scope: the live server's in-process workers and reconciler index pending photos of
+# the whole (shared) test database, so they must be gone before other packages seed photos.
+@pytest.fixture(scope="package")
 def live_server(
     own_db_url: str,
     pixora_url: str,
