@@ -28,11 +28,13 @@ def make_thumbnails(data: bytes, decoded: Image.Image | None = None) -> dict[Thu
     """JPEG thumbnails of an original, EXIF-oriented, longer side at most each size's side.
 
     `decoded` is an upright decode the caller already made (the engine's, for detection): used
-    when it is large enough, it saves decoding the original a second time.
+    when it is already of 'large' size, it saves decoding the original a second time.
     """
     side = THUMBNAIL_SIDES["large"]
     min_side = round(side * LARGE_SIDE_TOLERANCE)
-    if decoded is not None and max(decoded.size) >= min_side:
+    # Only a decode already of 'large' size is reused: shrinking a bigger one (say 3000 px, made
+    # for small faces' crops) costs twice what libjpeg's draft decode of the original does.
+    if decoded is not None and min_side <= max(decoded.size) <= side:
         large = decoded.copy()
     else:
         # libjpeg's draft mode decodes at 1/2, 1/4 or 1/8 scale for a fraction of the cost.
