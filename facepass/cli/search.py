@@ -398,7 +398,7 @@ def bench_search(
                 }
                 if size <= EXACT_SCAN_MAX_FACES:  # what the API does for sessions this small
                     entry["vector_search"]["exact"] = bm.time_vector_search(
-                        own, session, engine.model_id, threshold, queries, 0, rng, exact=True
+                        own, session, engine.model_id, threshold, queries, 100, rng, exact=True
                     )
             server_settings = settings.model_copy(
                 update={

@@ -92,7 +92,8 @@ class PgVectorFaceIndex:
         self._embeddings = text(
             f"SELECT id, embedding::vector({int(dim)})::text FROM faces WHERE id = ANY(:ids)"  # noqa: S608
         ).bindparams(bindparam("ids", type_=ARRAY(BigInteger())))
-        self._tune(ef_search)
+        if not exact:
+            self._tune(ef_search)
 
     def _face_count(self, cap: int) -> int:
         """The session's searchable faces, counted up to `cap` (bounded cost)."""
