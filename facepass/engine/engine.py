@@ -15,6 +15,7 @@ from PIL import Image
 from facepass.engine.config import EngineConfig
 from facepass.engine.detectors.base import Detections, Detector
 from facepass.engine.detectors.centerface import CenterFace
+from facepass.engine.detectors.scrfd import Scrfd
 from facepass.engine.embedders.arcface import ArcFaceOnnx
 from facepass.engine.embedders.base import Embedder, FloatArray, UInt8Array
 from facepass.engine.embedders.dlib_resnet import DlibResNet
@@ -32,6 +33,8 @@ Timings = MutableMapping[str, float]
 def _load_detector(spec: ModelSpec, config: EngineConfig) -> Detector:
     if spec.family == "centerface":
         return CenterFace.load(spec, config)
+    if spec.family == "scrfd":
+        return Scrfd.load(spec, config)
     raise ModelError("MODEL_UNSUPPORTED", f"No detector class for family {spec.family!r}.")
 
 

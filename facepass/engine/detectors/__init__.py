@@ -2,5 +2,6 @@
 
 from facepass.engine.detectors.base import Detections, Detector, nms
 from facepass.engine.detectors.centerface import CenterFace
+from facepass.engine.detectors.scrfd import Scrfd
 
-__all__ = ["CenterFace", "Detections", "Detector", "nms"]
+__all__ = ["CenterFace", "Detections", "Detector", "Scrfd", "nms"]
