@@ -112,7 +112,7 @@ def download(
 @click.argument("onnx_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "model_id", required=True, help="Registry id, including a version.")
 @click.option("--kind", type=click.Choice(["embedder", "detector"]), required=True)
-@click.option("--family", required=True, help="Loader: arcface (embedder) or centerface.")
+@click.option("--family", required=True, help="Loader: arcface, centerface or scrfd.")
 @click.option("--version", "version", default="1")
 @click.option("--license", "license_", required=True, help="The model's licence, e.g. MIT.")
 @click.option("--commercial/--non-commercial", default=False, help="Does it allow commercial use?")
