@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 
 import click
 
@@ -36,10 +35,4 @@ main.add_command(bench_group)
 main.add_command(models_group)
 
 for _name in _COMMAND_MODULES:
-    try:
-        importlib.import_module(_name)
-    except ModuleNotFoundError as exc:
-        # Only a module of this list that is not written yet may be absent.
-        if exc.name != _name:
-            raise
-        logging.getLogger(__name__).debug("command module %s not present", _name)
+    importlib.import_module(_name)
