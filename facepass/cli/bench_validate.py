@@ -24,6 +24,7 @@ import click
 import httpx
 
 from facepass.cli.groups import bench_group
+from facepass.cli.liveserver import wait_until_live
 from facepass.config import Settings, get_settings
 
 WARMUP_REQUESTS = 200
@@ -50,18 +51,6 @@ def _serve(settings: Settings, port: int) -> None:
     uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     ).run()
-
-
-def _wait_until_live(base_url: str, child: Any, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and child.is_alive():
-        try:
-            if httpx.get(f"{base_url}/health/live", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise click.ClickException("the benchmark server did not start")
 
 
 def _hammer(url: str, requests: int, concurrency: int) -> tuple[list[float], float]:
@@ -114,7 +103,7 @@ def _run_mode(settings: Settings, requests: int, concurrency: int) -> dict[str, 
     )
     child.start()
     try:
-        _wait_until_live(base_url, child)
+        wait_until_live(base_url, child)
         url = f"{base_url}/api/v1/sessions/validate/{DEMO_SESSION_ID}"
         _hammer(url, WARMUP_REQUESTS, concurrency)
         return _summary(*_hammer(url, requests, concurrency))

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from facepass.cli.groups import bench_group, eval_group
+from facepass.cli.liveserver import wait_until_live
 from facepass.config import Settings, get_settings
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -413,7 +414,7 @@ def bench_search(
             )
             child.start()
             try:
-                _wait_until_live(f"http://127.0.0.1:{port}", child)
+                wait_until_live(f"http://127.0.0.1:{port}", child)
                 for size, session in sessions.items():
                     url = f"http://127.0.0.1:{port}/api/v1/sessions/{session.session_id}/search"
                     _http_searches(url, selfie, 3, 1)  # warm-up: engine, pools, caches
@@ -430,17 +431,3 @@ def bench_search(
             pixora.dispose()
             postgres.stop()
     click.echo(json.dumps(results, indent=2))
-
-
-def _wait_until_live(base_url: str, child: Any, timeout_s: float = 120.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and child.is_alive():
-        try:
-            if httpx.get(f"{base_url}/health/live", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise click.ClickException("the benchmark server did not start")
