@@ -8,7 +8,6 @@ time per stage and its peak resident memory.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -27,7 +26,7 @@ from sqlalchemy import func, select
 from facepass.config import Settings
 from facepass.indexing.worker import WorkerProbe, spawn_worker
 from facepass.photos.models import INDEXED, Face, Photo
-from facepass.photos.storage import original_key
+from facepass.photos.service import add_photo
 from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
@@ -121,27 +120,7 @@ def _forget_redis_keys(settings: Settings) -> None:
 
 
 def _store(resources: Resources, session_id: uuid.UUID, files: Sequence[Path]) -> list[uuid.UUID]:
-    ids = []
-    for path in files:
-        data = path.read_bytes()
-        photo_id = uuid.uuid4()
-        key = original_key(session_id, photo_id)
-        resources.storage.put(key, data, "image/jpeg")
-        with resources.own_db.session() as db:
-            db.add(
-                Photo(
-                    id=photo_id,
-                    session_id=session_id,
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    original_filename=path.name,
-                    storage_key=key,
-                    content_type="image/jpeg",
-                    size_bytes=len(data),
-                    status="pending",
-                )
-            )
-        ids.append(photo_id)
-    return ids
+    return [add_photo(resources, session_id, path.read_bytes(), path.name) for path in files]
 
 
 def _progress(resources: Resources, session_id: uuid.UUID) -> tuple[int, int]:

@@ -116,27 +116,8 @@ def add_photo(
     resources: object, session_id: uuid.UUID, data: bytes, name: str = "p.jpg"
 ) -> uuid.UUID:
     """Store an original and its 'pending' row, as an upload does (without queueing it)."""
-    import hashlib
-
-    from facepass.photos.models import Photo
-    from facepass.photos.storage import original_key
+    from facepass.photos.service import add_photo as store_photo
     from facepass.resources import Resources
 
     assert isinstance(resources, Resources)
-    photo_id = uuid.uuid4()
-    key = original_key(session_id, photo_id)
-    resources.storage.put(key, data, "image/jpeg")
-    with resources.own_db.session() as db:
-        db.add(
-            Photo(
-                id=photo_id,
-                session_id=session_id,
-                sha256=hashlib.sha256(data).hexdigest(),
-                original_filename=name,
-                storage_key=key,
-                content_type="image/jpeg",
-                size_bytes=len(data),
-                status="pending",
-            )
-        )
-    return photo_id
+    return store_photo(resources, session_id, data, name)

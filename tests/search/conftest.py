@@ -57,27 +57,10 @@ def add_indexed_photo(
     resources: Resources, session_id: uuid.UUID, data: bytes, filename: str
 ) -> uuid.UUID:
     """Store an original and index it through the real pipeline; returns the photo id."""
-    import hashlib
-
     from facepass.indexing.pipeline import IndexingContext, index_photo
-    from facepass.photos.models import Photo
-    from facepass.photos.storage import original_key
+    from facepass.photos.service import add_photo
 
-    photo_id = uuid.uuid4()
-    key = original_key(session_id, photo_id)
-    resources.storage.put(key, data, "image/jpeg")
-    with resources.own_db.session() as db:
-        db.add(
-            Photo(
-                id=photo_id,
-                session_id=session_id,
-                sha256=hashlib.sha256(data).hexdigest(),
-                original_filename=filename,
-                storage_key=key,
-                content_type="image/jpeg",
-                size_bytes=len(data),
-            )
-        )
+    photo_id = add_photo(resources, session_id, data, filename)
     context = IndexingContext(
         resources=resources, worker_id="search-tests", engine=resources.face_engine
     )
