@@ -13,13 +13,10 @@ from facepass.cli.groups import bench_group, eval_group, faces_group, models_gro
 _COMMAND_MODULES = (
     "facepass.cli.serve",
     "facepass.cli.faces",
-    "facepass.cli.eval_engine",
-    "facepass.cli.bench_engine",
+    "facepass.cli.eval",
+    "facepass.cli.bench",
     "facepass.cli.models",
-    "facepass.cli.bench_validate",
     "facepass.cli.photos",
-    "facepass.cli.bench_index",
-    "facepass.cli.search",
 )
 
 

@@ -23,3 +23,11 @@ def bench_group() -> None:
 @click.group("models")
 def models_group() -> None:
     """The face model registry: list, add and download model packs."""
+
+
+def int_list(value: str) -> list[int]:
+    """Numbers separated by commas (underscores allowed: 100_000)."""
+    try:
+        return [int(v.replace("_", "")) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected numbers separated by commas, got {value!r}") from None

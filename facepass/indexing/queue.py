@@ -130,7 +130,7 @@ def build_index_queue(resources: Resources) -> IndexQueue:
     holder = ContextHolder(resources, new_worker_id())
 
     def index_photos(photo_ids: list[str]) -> None:
-        run_batch(holder.get(), photo_ids, holder.timings)
+        run_batch(holder.get(), photo_ids)
 
     broker = build_broker(resources.settings)
     queue = IndexQueue(resources.settings, broker, index_photos, worker_id=holder.worker_id)

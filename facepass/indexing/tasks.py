@@ -37,7 +37,7 @@ class ContextHolder:
     def __init__(self, resources: Resources, worker_id: str) -> None:
         self.resources = resources
         self.worker_id = worker_id
-        # Per-stage milliseconds, summed, when someone measures (the index benchmark).
+        # Per-stage milliseconds, summed, when a WorkerObserver measures (see indexing.worker).
         self.timings: Timings | None = None
         self._context: IndexingContext | None = None
         self._lock = threading.Lock()
@@ -46,7 +46,7 @@ class ContextHolder:
         with self._lock:
             if self._context is None:
                 self._context = IndexingContext(
-                    self.resources, self.worker_id, self.resources.face_engine
+                    self.resources, self.worker_id, self.resources.face_engine, self.timings
                 )
             return self._context
 
@@ -77,9 +77,7 @@ def _complete_sessions(ctx: IndexingContext, photo_ids: list[uuid.UUID]) -> None
             complete_if_built(db, session_id, ctx.engine.model_id)
 
 
-def run_batch(
-    ctx: IndexingContext, photo_ids: list[str], timings: Timings | None = None
-) -> Counter[Outcome]:
+def run_batch(ctx: IndexingContext, photo_ids: list[str]) -> Counter[Outcome]:
     """Index each photo; a transient failure of any is raised at the end so the message retries.
 
     Photos already done are skipped on the retry, so a retried batch only redoes what failed.
@@ -90,7 +88,7 @@ def run_batch(
     transient: TransientIndexingError | None = None
     for photo_id in ids:
         try:
-            outcomes[index_photo(ctx, photo_id, timings)] += 1
+            outcomes[index_photo(ctx, photo_id)] += 1
         except TransientIndexingError as exc:
             transient = exc
     if outcomes["indexed"] or outcomes["failed"]:

@@ -8,16 +8,12 @@ child that dies and runs the reconciler (one pass at a time across every process
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
-import resource
 import signal
 import threading
 import time
-from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
@@ -25,19 +21,16 @@ import dramatiq
 
 from facepass.config import ConfigError, Settings, get_settings
 from facepass.indexing.heartbeat import Heartbeat
+from facepass.indexing.pipeline import Timings
 from facepass.indexing.reconciler import Reconciler
 from facepass.observability.logging import configure_logging
-from facepass.observability.metrics import PHOTOS_INDEXED, REGISTRY
+from facepass.observability.metrics import REGISTRY
 from facepass.photos.vector_index import ensure_vector_index
 from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
 RESTART_DELAY_S = 2.0
-
-
-class EventLike(Protocol):
-    def set(self) -> None: ...
 
 
 def _stop_on_signals() -> threading.Event:
@@ -63,25 +56,21 @@ def check_worker_settings(settings: Settings) -> None:
         raise ConfigError("facepass worker needs FACEPASS_DATABASE_URL")
 
 
-@dataclass
-class WorkerProbe:
-    """What the index benchmark learns from a worker process: ready, stage timings, memory."""
+class WorkerObserver(Protocol):
+    """A hook for tools that watch one worker process from outside the product (the lab's index
+    benchmark, `facepass.lab.bench.index.WorkerProbe`).
 
-    ready: EventLike
-    stats_path: Path
-    cpu_s_at_ready: float = 0.0  # start-up (imports, engine load) is not indexing work
+    It is pickled into the spawned process. There the worker sums the per-stage milliseconds of
+    its indexing into `timings` (unless None), calls `ready()` once it is about to take work and
+    `stopped()` after its last photo. Production passes no observer.
+    """
 
+    @property
+    def timings(self) -> Timings | None: ...
 
-def _write_stats(probe: WorkerProbe, timings: dict[str, float], photos: int) -> None:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    stats = {
-        "timings_ms": timings,
-        "photos": photos,
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-        "cpu_s_at_ready": probe.cpu_s_at_ready,
-    }
-    probe.stats_path.write_text(json.dumps(stats))
+    def ready(self) -> None: ...
+
+    def stopped(self) -> None: ...
 
 
 def run_worker_process(
@@ -89,7 +78,7 @@ def run_worker_process(
     threads: int,
     *,
     reconcile: bool,
-    probe: WorkerProbe | None = None,
+    observer: WorkerObserver | None = None,
     metrics_port: int | None = None,
 ) -> None:
     """Run one worker process until SIGTERM/SIGINT, then finish in-flight photos and exit."""
@@ -109,9 +98,8 @@ def run_worker_process(
     engine = resources.face_engine  # loaded once per process, before taking work
     with resources.own_db.engine.begin() as conn:
         ensure_vector_index(conn, engine.model_id, engine.embedding_dim)
-    timings: dict[str, float] = {}
-    if probe is not None and queue.context is not None:
-        queue.context.timings = timings
+    if observer is not None and queue.context is not None:
+        queue.context.timings = observer.timings
     heartbeat = Heartbeat(
         resources.own_db, queue.worker_id, engine.model_id, settings.worker_heartbeat_s
     ).start()
@@ -128,10 +116,8 @@ def run_worker_process(
         "worker started",
         extra={"worker_id": queue.worker_id, "threads": threads, "model_id": engine.model_id},
     )
-    if probe is not None:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        probe.cpu_s_at_ready = usage.ru_utime + usage.ru_stime
-        probe.ready.set()
+    if observer is not None:
+        observer.ready()
     try:
         stop.wait()
     finally:
@@ -140,39 +126,34 @@ def run_worker_process(
         worker.stop(timeout=60_000)
         heartbeat.stop()
         resources.close()
-        if probe is not None:
-            _write_stats(probe, timings, photos_indexed_here())
+        if observer is not None:
+            observer.stopped()
         logger.info("worker stopped", extra={"worker_id": queue.worker_id})
 
 
-def photos_indexed_here() -> int:
-    """Photos this process indexed or failed (from its own metrics)."""
-    total = 0.0
-    for metric in PHOTOS_INDEXED.collect():
-        for sample in metric.samples:
-            if sample.name.endswith("_total"):
-                total += sample.value
-    return int(total)
-
-
 def _child_main(
-    threads: int, settings: Settings | None, probe: WorkerProbe | None, metrics_port: int | None
+    threads: int,
+    settings: Settings | None,
+    observer: WorkerObserver | None,
+    metrics_port: int | None,
 ) -> None:
     settings = settings or get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    run_worker_process(settings, threads, reconcile=False, probe=probe, metrics_port=metrics_port)
+    run_worker_process(
+        settings, threads, reconcile=False, observer=observer, metrics_port=metrics_port
+    )
 
 
 def spawn_worker(
     threads: int,
     settings: Settings | None = None,
-    probe: WorkerProbe | None = None,
+    observer: WorkerObserver | None = None,
     metrics_port: int | None = None,
 ) -> BaseProcess:
     """Start one worker process (spawned: it builds its own resources and engine)."""
     context = multiprocessing.get_context("spawn")
     child = context.Process(
-        target=_child_main, args=(threads, settings, probe, metrics_port), name="facepass-worker"
+        target=_child_main, args=(threads, settings, observer, metrics_port), name="facepass-worker"
     )
     child.start()
     return child

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -95,37 +94,6 @@ def _duplicate(received: ReceivedFile, photo: Photo) -> UploadedFile:
         status=photo.status,  # type: ignore[arg-type]
         duplicate=True,
     )
-
-
-def add_photo(
-    resources: Resources,
-    session_id: uuid.UUID,
-    data: bytes,
-    filename: str,
-    content_type: str = "image/jpeg",
-) -> uuid.UUID:
-    """Store an original held in memory and its 'pending' row, without queueing it.
-
-    For callers that drive indexing themselves (benchmarks, tests); uploads go through
-    `store_uploads`, which streams, de-duplicates and queues.
-    """
-    photo_id = uuid.uuid4()
-    key = original_key(session_id, photo_id)
-    resources.storage.put(key, data, content_type)
-    with resources.own_db.session() as db:
-        db.add(
-            Photo(
-                id=photo_id,
-                session_id=session_id,
-                sha256=hashlib.sha256(data).hexdigest(),
-                original_filename=filename,
-                storage_key=key,
-                content_type=content_type,
-                size_bytes=len(data),
-                status=PENDING,
-            )
-        )
-    return photo_id
 
 
 def _store_one(

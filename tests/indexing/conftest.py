@@ -116,7 +116,7 @@ def add_photo(
     resources: object, session_id: uuid.UUID, data: bytes, name: str = "p.jpg"
 ) -> uuid.UUID:
     """Store an original and its 'pending' row, as an upload does (without queueing it)."""
-    from facepass.photos.service import add_photo as store_photo
+    from facepass.lab.photos import add_photo as store_photo
     from facepass.resources import Resources
 
     assert isinstance(resources, Resources)

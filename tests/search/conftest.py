@@ -58,7 +58,7 @@ def add_indexed_photo(
 ) -> uuid.UUID:
     """Store an original and index it through the real pipeline; returns the photo id."""
     from facepass.indexing.pipeline import IndexingContext, index_photo
-    from facepass.photos.service import add_photo
+    from facepass.lab.photos import add_photo
 
     photo_id = add_photo(resources, session_id, data, filename)
     context = IndexingContext(

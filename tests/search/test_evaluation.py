@@ -7,7 +7,7 @@ from pathlib import Path
 
 from facepass.demo_photos import astronaut_selfie
 from facepass.engine import get_engine
-from facepass.search.evaluation import (
+from facepass.lab.eval.retrieval import (
     AnalysisCache,
     LabelledPhoto,
     QueryRun,

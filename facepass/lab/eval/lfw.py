@@ -7,6 +7,7 @@ Embeddings are cached per configuration, so a rerun only recomputes the statisti
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import multiprocessing
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from facepass.cli.faces import emit, engine_config_from_settings
 from facepass.engine.config import EngineConfig
 from facepass.engine.embedders.base import normalise
 from facepass.engine.engine import FaceEngine
@@ -205,3 +207,46 @@ def evaluate(
         distances = 1.0 - np.einsum("ij,ij->i", vectors[a], vectors[b])
         results.append(ten_fold(distances.astype(np.float32), same, folds, name))
     return results, missing
+
+
+def command(
+    data_dir: Path,
+    pairs_file: Path | None,
+    cache_dir: Path | None,
+    processes: int,
+    min_face_fraction: float,
+    alignment: str | None,
+) -> None:
+    """`facepass eval lfw`: one JSON line per variant, then the summary."""
+    config = dataclasses.replace(engine_config_from_settings(), min_face_fraction=min_face_fraction)
+    if alignment is not None:
+        config = dataclasses.replace(config, alignment=alignment)
+    config = resolve_alignment(config)
+    results, missing = evaluate(data_dir, pairs_file, config, cache_dir, processes)
+    for result in results:
+        emit(
+            {
+                "variant": result.variant,
+                "accuracy": round(result.accuracy, 5),
+                "accuracy_std": round(result.accuracy_std, 5),
+                "threshold": round(result.threshold, 5),
+                "fold_accuracies": [round(a, 4) for a in result.fold_accuracies],
+            }
+        )
+    chosen = next(
+        r for r in results if r.variant == ("flip_average" if config.flip_average else "plain")
+    )
+    emit(
+        {
+            "summary": {
+                "pairs": chosen.pairs,
+                "variant": chosen.variant,
+                "accuracy": round(chosen.accuracy, 5),
+                "accuracy_std": round(chosen.accuracy_std, 5),
+                "threshold": round(chosen.threshold, 5),
+                "images_without_face": missing,
+                "embedder": config.embedder,
+                "alignment": config.alignment,
+            }
+        }
+    )

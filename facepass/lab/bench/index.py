@@ -8,31 +8,82 @@ time per stage and its peak resident memory.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
 import random
+import resource
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import click
 from PIL import Image, ImageEnhance
 from sqlalchemy import func, select
 
-from facepass.config import Settings
-from facepass.indexing.worker import WorkerProbe, spawn_worker
+from facepass.config import Settings, get_settings
+from facepass.indexing.worker import spawn_worker
+from facepass.lab.photos import add_photo
+from facepass.observability.metrics import PHOTOS_INDEXED
 from facepass.photos.models import INDEXED, Face, Photo
-from facepass.photos.service import add_photo
 from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
 EVENT_SIZE = (6000, 4000)  # 24 megapixels, 3:2, like a full-frame camera
 SOURCE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class EventLike(Protocol):
+    def set(self) -> None: ...
+
+
+@dataclass
+class WorkerProbe:
+    """What the benchmark learns from a worker process: ready, stage timings, memory.
+
+    The worker's `WorkerObserver` hook: pickled into the spawned worker, which sums its stage
+    timings into `timings` and calls `ready()` and `stopped()`; the stats reach the benchmark
+    through `stats_path`.
+    """
+
+    ready_event: EventLike
+    stats_path: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    cpu_s_at_ready: float = 0.0  # start-up (imports, engine load) is not indexing work
+
+    def ready(self) -> None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.cpu_s_at_ready = usage.ru_utime + usage.ru_stime
+        self.ready_event.set()
+
+    def stopped(self) -> None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        stats = {
+            "timings_ms": self.timings,
+            "photos": photos_indexed_here(),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "cpu_s_at_ready": self.cpu_s_at_ready,
+        }
+        self.stats_path.write_text(json.dumps(stats))
+
+
+def photos_indexed_here() -> int:
+    """Photos this process indexed or failed (from its own metrics)."""
+    total = 0.0
+    for metric in PHOTOS_INDEXED.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                total += sample.value
+    return int(total)
 
 
 def make_event_photos(sources: Sequence[Path], out_dir: Path, count: int, seed: int = 7) -> None:
@@ -151,7 +202,7 @@ def run_once(
         ]
         children = [spawn_worker(1, settings, probe) for probe in probes]
         for probe in probes:
-            if not probe.ready.wait(timeout=180):  # type: ignore[attr-defined]
+            if not probe.ready_event.wait(timeout=180):  # type: ignore[attr-defined]
                 raise RuntimeError("a worker did not start")
         started = time.perf_counter()
         resources.index_queue.enqueue(photo_ids)
@@ -175,8 +226,6 @@ def run_once(
 def _figures(
     workers: int, photos: int, faces: int, elapsed: float, probes: Sequence[WorkerProbe]
 ) -> dict[str, Any]:
-    import json
-
     stats = [json.loads(p.stats_path.read_text()) for p in probes if p.stats_path.exists()]
     totals: dict[str, float] = {}
     for stat in stats:
@@ -228,3 +277,22 @@ def run_benchmark(
             str(r["workers"]): round(r["photos_per_s"] / single["photos_per_s"], 2) for r in runs
         }
     return report
+
+
+def command(
+    photos_dir: Path,
+    worker_counts: list[int],
+    count: int,
+    sources: tuple[Path, ...],
+    timeout: float,
+) -> None:
+    """`facepass bench index`: make the event photos if asked, run, print the JSON report."""
+    if sources:
+        if photos_dir.resolve().is_relative_to(REPO_ROOT):
+            raise click.UsageError("write event photos outside the repository (e.g. /tmp/event)")
+        found = source_images(sources)
+        if not found:
+            raise click.UsageError("no JPEG/PNG photos among the --make-event-photos sources")
+        make_event_photos(found, photos_dir, count)
+    report = run_benchmark(get_settings(), photos_dir, worker_counts, count, timeout)
+    click.echo(json.dumps(report, indent=2))

@@ -23,9 +23,8 @@ from typing import Any
 import click
 import httpx
 
-from facepass.cli.groups import bench_group
-from facepass.cli.liveserver import wait_until_live
 from facepass.config import Settings, get_settings
+from facepass.lab.liveserver import wait_until_live
 
 WARMUP_REQUESTS = 200
 
@@ -112,10 +111,7 @@ def _run_mode(settings: Settings, requests: int, concurrency: int) -> dict[str, 
         child.join(10)
 
 
-@bench_group.command("validate")
-@click.option("--requests", "requests", type=int, default=3000, show_default=True)
-@click.option("--concurrency", type=int, default=1, show_default=True, help="Parallel clients.")
-def bench_validate(requests: int, concurrency: int) -> None:
+def command(requests: int, concurrency: int) -> None:
     """Requests/s and p50/p99 latency of GET /api/v1/sessions/validate/{id}, cached and not."""
     from facepass.embedded import embedded_settings
 

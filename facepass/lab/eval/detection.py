@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from facepass.cli.faces import emit, engine_config_from_settings
 from facepass.engine.engine import FaceEngine
 from facepass.engine.imaging import load_image
 
@@ -167,3 +168,36 @@ def evaluate(
                     report.found_by_bucket[name][0] += int(found)
                     report.found_by_bucket[name][1] += 1
     return report
+
+
+def command(
+    xml_file: Path, iou: float, raw_boxes: bool, min_scored_px: float, scale: float
+) -> None:
+    """`facepass eval detect`: JSON lines per size bucket and unmatched box, then the summary."""
+    engine = FaceEngine.load(engine_config_from_settings())
+    images = read_imglab(xml_file)
+    report = evaluate(engine, images, iou, not raw_boxes, min_scored_px, scale)
+    for name, (found, total) in report.found_by_bucket.items():
+        emit({"bucket": name, "found": found, "annotated": total, "recall": _ratio(found, total)})
+    for false_positive in report.false_positives:
+        emit({"false_positive": false_positive})
+    for small in report.unscored_small:
+        emit({"unscored_small_detection": small})
+    emit(
+        {
+            "summary": {
+                "images": report.images,
+                "annotated_faces": report.annotated,
+                "detections_scored": report.detections,
+                "recall": round(report.recall(), 4),
+                "precision": round(report.precision, 4),
+                "iou": iou,
+                "box_convention": "raw" if raw_boxes else "dlib",
+                "scale": scale,
+            }
+        }
+    )
+
+
+def _ratio(found: int, total: int) -> float | None:
+    return round(found / total, 4) if total else None

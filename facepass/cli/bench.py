@@ -1,0 +1,94 @@
+"""`facepass bench …`: the commands; their work is done by the lab (facepass.lab.bench), loaded
+only when a command runs so the service never imports it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from facepass.cli.groups import bench_group, int_list
+
+
+@bench_group.command("engine")
+@click.option(
+    "--photos",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of photos; default: a synthetic 24-megapixel group JPEG (12 faces).",
+)
+@click.option("--repeat", default=3, show_default=True, help="Passes over the photos.")
+@click.option("--threads", default=None, type=int, help="ONNX Runtime threads (default: settings).")
+@click.option("--no-flip", is_flag=True, help="Embed without flip averaging (half the cost).")
+@click.option(
+    "--alignment",
+    "--views",
+    "alignment",
+    help="dlib chip views, as for `facepass eval lfw --alignment` (default: the embedder's).",
+)
+def engine(
+    photos: Path | None, repeat: int, threads: int | None, no_flip: bool, alignment: str | None
+) -> None:
+    """Decode, detect, align and embed: median ms per stage and per photo (one process)."""
+    from facepass.lab.bench.engine import command
+
+    command(photos, repeat, threads, no_flip, alignment)
+
+
+@bench_group.command("index")
+@click.option(
+    "--photos",
+    "photos_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of event photos (made there first with --make-event-photos).",
+)
+@click.option(
+    "--workers",
+    default="1,2",
+    show_default=True,
+    help="Worker process counts to measure, comma-separated.",
+)
+@click.option("--count", default=40, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--make-event-photos",
+    "sources",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Group photos (files or folders) to up-scale into --count 24 MP JPEGs in --photos.",
+)
+@click.option("--timeout", default=1800.0, show_default=True, help="Seconds per run.")
+def bench_index(
+    photos_dir: Path, workers: str, count: int, sources: tuple[Path, ...], timeout: float
+) -> None:
+    """Index event-size photos with warm worker processes on Redis; prints JSON figures."""
+    from facepass.lab.bench.index import command
+
+    command(photos_dir, [int(n) for n in workers.split(",") if n.strip()], count, sources, timeout)
+
+
+@bench_group.command("validate")
+@click.option("--requests", "requests", type=int, default=3000, show_default=True)
+@click.option("--concurrency", type=int, default=1, show_default=True, help="Parallel clients.")
+def bench_validate(requests: int, concurrency: int) -> None:
+    """Requests/s and p50/p99 latency of GET /api/v1/sessions/validate/{id}, cached and not."""
+    from facepass.lab.bench.validate import command
+
+    command(requests, concurrency)
+
+
+@bench_group.command("search")
+@click.option("--faces", default="10000,100000", show_default=True, help="Session sizes (faces).")
+@click.option(
+    "--queries", type=int, default=200, show_default=True, help="Vector searches per size."
+)
+@click.option("--requests", "requests", type=int, default=40, show_default=True)
+@click.option("--concurrency", type=int, default=20, show_default=True, help="Guests at once.")
+@click.option("--ef-search", default="40,100,200", show_default=True, help="hnsw.ef_search values.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def bench_search(
+    faces: str, queries: int, requests: int, concurrency: int, ef_search: str, seed: int
+) -> None:
+    """p50/p95/p99 of the vector search and of the whole search request over HTTP (JSON)."""
+    from facepass.lab.bench.search_command import command
+
+    command(int_list(faces), queries, requests, concurrency, int_list(ef_search), seed)

@@ -1,0 +1,152 @@
+"""`facepass eval …`: the commands; their work is done by the lab (facepass.lab.eval), loaded
+only when a command runs so the service never imports it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from facepass.cli.groups import eval_group, int_list
+
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@eval_group.command("lfw")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="LFW folder: pairs.txt and images_deepfunneled/NAME/NAME_0001.jpg.",
+)
+@click.option(
+    "--pairs",
+    "pairs_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Pairs file (default DATA/pairs.txt, View 2; pairsDevTest.txt is View 1).",
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Embedding cache folder (default DATA/.facepass-cache).",
+)
+@click.option("--processes", default=2, show_default=True, help="Worker processes.")
+@click.option(
+    "--min-face-fraction",
+    default=0.125,
+    show_default=True,
+    help="Detector scale: LFW's faces fill the frame, so 1/8 of it (the service uses 1/50).",
+)
+@click.option(
+    "--alignment",
+    "--views",
+    "alignment",
+    help="dlib chip views: landmarks, shape_predictor, fused, or views joined by '+', each "
+    "with optional :dx=PX :dy=PX :scale=F :rot=DEG :jitter=N (default: the embedder's recipe).",
+)
+def lfw_command(
+    data_dir: Path,
+    pairs_file: Path | None,
+    cache_dir: Path | None,
+    processes: int,
+    min_face_fraction: float,
+    alignment: str | None,
+) -> None:
+    """LFW 10-fold verification accuracy, its spread and the threshold chosen."""
+    from facepass.lab.eval.lfw import command
+
+    command(data_dir, pairs_file, cache_dir, processes, min_face_fraction, alignment)
+
+
+@eval_group.command("detect")
+@click.option(
+    "--xml",
+    "xml_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="imglab XML (e.g. dlib's examples/faces/training.xml); images relative to it.",
+)
+@click.option("--iou", default=0.5, show_default=True, help="IoU for a detection to count.")
+@click.option(
+    "--raw-boxes",
+    is_flag=True,
+    help="Match CenterFace's boxes as they are, not reframed like dlib's labels.",
+)
+@click.option(
+    "--min-scored-px",
+    default=20.0,
+    show_default=True,
+    help="Unmatched detections smaller than this are reported, not counted as false.",
+)
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    help="Resize photos and boxes first (0.6 turns 37 px faces into 22 px ones).",
+)
+def detect_command(
+    xml_file: Path, iou: float, raw_boxes: bool, min_scored_px: float, scale: float
+) -> None:
+    """Recall per face-size bucket and precision against annotated boxes."""
+    from facepass.lab.eval.detection import command
+
+    command(xml_file, iou, raw_boxes, min_scored_px, scale)
+
+
+@eval_group.command("retrieval")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DATA,
+    show_default=True,
+    help="Folder holding lfw/ and peers/ (../shared/data).",
+)
+@click.option("--sizes", default="2000", show_default=True, help="Session sizes (photos).")
+@click.option("--min-photos", type=int, default=8, show_default=True)
+@click.option("--max-per-person", type=int, default=20, show_default=True)
+@click.option(
+    "--strategies",
+    default="1-selfie,3-mean,3-union,1-selfie+qe,1-selfie+cc,2-mean+cc,3-mean+cc",
+    show_default=True,
+    help="Comma list of N-selfie|N-mean|N-union, optionally +qe (query expansion) and +cc"
+    " (consensus of the session's faces, the API's default).",
+)
+@click.option("--threshold", type=float, default=None, help="Default: the model's own.")
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".facepass-data/eval-cache"),
+    show_default=True,
+    help="Where face analyses are cached between runs.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+def eval_retrieval(
+    data_dir: Path,
+    sizes: str,
+    min_photos: int,
+    max_per_person: int,
+    strategies: str,
+    threshold: float | None,
+    cache_dir: Path,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Precision and recall of selfie search in sessions of real labelled photos."""
+    from facepass.lab.eval.retrieval_command import command
+
+    command(
+        data_dir,
+        int_list(sizes),
+        min_photos,
+        max_per_person,
+        strategies,
+        threshold,
+        cache_dir,
+        seed,
+        as_json,
+    )

@@ -1,1 +1,0 @@
-"""Measuring the engine: LFW verification, detection recall/precision, speed per stage."""

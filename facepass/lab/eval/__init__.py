@@ -1,0 +1,1 @@
+"""Accuracy evaluations on real labelled photos behind `facepass eval …`."""
