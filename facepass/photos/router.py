@@ -54,7 +54,7 @@ def _resources(request: Request) -> Resources:
     "/photos",
     summary="Upload photos",
     description=UPLOAD_DESCRIPTION,
-    responses={**EXISTING_SESSION_ERRORS, **error_responses(503)},
+    responses={**EXISTING_SESSION_ERRORS, **error_responses(400, 413, 503)},
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -52,6 +52,7 @@ _FILE_ERRORS = {
     "EMPTY_FILE": "The file is empty.",
     "FILE_TOO_LARGE": "The file is larger than the per-file limit of {max_bytes} bytes.",
     "TOO_MANY_FILES": "Only {max_files} files are accepted per request; send the rest again.",
+    "INCOMPLETE_FILE": "The file did not arrive whole; send it again.",
     "UNSUPPORTED_TYPE": "The file is not an image in a supported format "
     "(JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF, BMP).",
 }
@@ -107,26 +108,31 @@ def _store_one(
         return _duplicate(received, found), False
     photo_id = uuid.uuid4()
     key = original_key(session_id, photo_id)
-    assert received.path is not None
+    assert received.path is not None  # store_uploads passes complete files only
     with received.path.open("rb") as body:
         storage.put(key, body, content_type)
-    with resources.own_db.session() as db:
-        inserted = db.execute(
-            pg_insert(Photo)
-            .values(
-                id=photo_id,
-                session_id=session_id,
-                sha256=received.sha256,
-                original_filename=received.filename,
-                storage_key=key,
-                content_type=content_type,
-                size_bytes=received.size,
-                status=PENDING,
-            )
-            .on_conflict_do_nothing(index_elements=[Photo.session_id, Photo.sha256])
-            .returning(Photo.id)
-        ).first()
-        raced = None if inserted is not None else _existing(db, session_id, received.sha256)
+    try:
+        with resources.own_db.session() as db:
+            inserted = db.execute(
+                pg_insert(Photo)
+                .values(
+                    id=photo_id,
+                    session_id=session_id,
+                    sha256=received.sha256,
+                    original_filename=received.filename,
+                    storage_key=key,
+                    content_type=content_type,
+                    size_bytes=received.size,
+                    status=PENDING,
+                )
+                .on_conflict_do_nothing(index_elements=[Photo.session_id, Photo.sha256])
+                .returning(Photo.id)
+            ).first()
+            raced = None if inserted is not None else _existing(db, session_id, received.sha256)
+    except BaseException:
+        # No row will ever point at the stored original: it must not stay behind.
+        _delete_quietly(storage, key)
+        raise
     if raced is not None:
         # The same bytes arrived concurrently in another request, which won the insert.
         storage.delete(key)
@@ -141,6 +147,13 @@ def _store_one(
     return new, True
 
 
+def _delete_quietly(storage: PhotoStorage, key: str) -> None:
+    try:
+        storage.delete(key)
+    except Exception:
+        logger.warning("could not delete an orphaned original", exc_info=True)
+
+
 def store_uploads(
     resources: Resources, session_id: uuid.UUID, files: Sequence[ReceivedFile]
 ) -> UploadResult:
@@ -151,6 +164,9 @@ def store_uploads(
         for received in files:
             if received.error is not None:
                 answers.append(_rejected(received, received.error, resources))
+                continue
+            if not received.complete:  # never hash-less: that would merge unrelated files
+                answers.append(_rejected(received, "INCOMPLETE_FILE", resources))
                 continue
             content_type = sniff_image_type(received.head)
             if content_type is None:

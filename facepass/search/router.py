@@ -59,7 +59,7 @@ _MULTIPART_BODY: dict[str, Any] = {
     "/api/v1/sessions/{session_id}/search",
     response_model=SearchResponse,
     summary="Find a guest's photos of a session with 1-3 selfies",
-    responses=error_responses(403, 404, 413, 422, 429, 503),
+    responses=error_responses(400, 403, 404, 413, 422, 429, 503),
     openapi_extra=_MULTIPART_BODY,
 )
 async def search(session_id: uuid.UUID, request: Request, response: Response) -> SearchResponse:

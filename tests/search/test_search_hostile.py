@@ -1,0 +1,69 @@
+"""Hostile selfie bodies (issue 12, item 2): every one a 4xx in the common shape, never a 500."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from facepass.app import create_app
+from tests.search.conftest import create_pixora_session, search_settings
+
+SELFIE = b'Content-Disposition: form-data; name="selfie"; filename="s.jpg"'
+
+
+@pytest.fixture(scope="module")
+def hostile(
+    own_db_url: str,
+    pixora_url: str,
+    pixora_admin_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestClient, uuid.UUID]]:
+    settings = search_settings(
+        own_db_url,
+        pixora_url,
+        tmp_path_factory.mktemp("hostile"),
+        search_rate_limit="10000/minute",
+        search_session_rate_limit="10000/minute",
+    )
+    session_id = create_pixora_session(pixora_admin_url)
+    with TestClient(create_app(settings, start_background=False)) as client:
+        yield client, session_id
+
+
+CASES: dict[str, tuple[str, bytes]] = {
+    "boundary mismatch": ("zz", b"--yy\r\n" + SELFIE + b"\r\n\r\nx\r\n--yy--\r\n"),
+    "header without colon": ("zz", b"--zz\r\nContent-Disposition form-data\r\n\r\nx\r\n--zz--\r\n"),
+    "60 KB part header": (
+        "zz",
+        b"--zz\r\n" + SELFIE + b"; x=" + b"a" * 60_000 + b"\r\n\r\nx\r\n--zz--\r\n",
+    ),
+    "5,000-character boundary": ("b" * 5000, b"--" + b"b" * 5000 + b"\r\n" + SELFIE),
+    "LF-only line ends": ("zz", b"--zz\n" + SELFIE + b"\n\nx\n--zz--\n"),
+    "junk after the boundary": ("zz", b"--zz junk\r\n" + SELFIE + b"\r\n\r\nx\r\n--zz--\r\n"),
+    "a part with no headers": ("zz", b"--zz\r\n\r\nx\r\n--zz--\r\n"),
+    "no closing boundary": ("zz", b"--zz\r\n" + SELFIE + b"\r\n\r\n\xff\xd8\xff"),
+    "empty body": ("zz", b""),
+    "NUL in the filename": ("zz", b"--zz\r\n" + SELFIE[:-3] + b'\x00.jpg"\r\n\r\nx\r\n--zz--\r\n'),
+    "boundary with a quote": ('"zz', b"--zz\r\n" + SELFIE + b"\r\n\r\nx\r\n--zz--\r\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_malformed_selfie_bodies_are_refused_in_the_common_shape(
+    hostile: tuple[TestClient, uuid.UUID], case: str
+) -> None:
+    client, session_id = hostile
+    boundary, body = CASES[case]
+    answer = client.post(
+        f"/api/v1/sessions/{session_id}/search",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert 400 <= answer.status_code < 500, answer.text
+    error = answer.json()["error"]
+    assert set(error) == {"code", "detail", "request_id"}
+    assert error["request_id"]
+    assert error["code"] in {"MALFORMED_MULTIPART", "SELFIE_REQUIRED"}
