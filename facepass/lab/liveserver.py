@@ -1,22 +1,103 @@
-"""Waiting for a benchmark's server process: shared by the benchmarks that run one."""
+"""A live FacePass for benchmarks and tests: the real app under uvicorn on a free local port.
+
+In a thread of the caller's process (tests: quick, logs reach the caller), or in a spawned
+child process (benchmarks: the client's work does not share the server's interpreter lock,
+and the server logs as in production, to /dev/null).
+"""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
+import socket
+import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-import click
 import httpx
+import uvicorn
+
+from facepass.config import Settings
 
 
-def wait_until_live(base_url: str, child: Any, timeout_s: float = 120.0) -> None:
-    """Return once `base_url` answers /health/live; fail if `child` dies or time runs out."""
+class ServerDidNotStart(RuntimeError):
+    """The live server died or did not answer /health/live in time."""
+
+
+def free_socket() -> socket.socket:
+    """A TCP socket bound to a free port of 127.0.0.1 (the server listens on it: no race)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def wait_until_live(base_url: str, alive: Callable[[], bool], timeout_s: float = 120.0) -> None:
+    """Return once `base_url` answers /health/live; raise if `alive()` turns false or at timeout."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and child.is_alive():
+    while time.monotonic() < deadline and alive():
         try:
             if httpx.get(f"{base_url}/health/live", timeout=1.0).status_code == 200:
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.1)
-    raise click.ClickException("the benchmark server did not start")
+        time.sleep(0.05)
+    raise ServerDidNotStart(f"the live server at {base_url} did not start")
+
+
+def _app_server(settings: Settings, start_background: bool) -> uvicorn.Server:
+    from facepass.app import create_app
+
+    app = create_app(settings, start_background=start_background)
+    return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+
+
+def _serve_in_child(settings: Settings, sock: socket.socket, start_background: bool) -> None:
+    """Child process: the app logging as in production, to /dev/null (the timing is the point)."""
+    from facepass.observability.logging import configure_logging
+
+    configure_logging(settings.log_level, json_lines=True)
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == "facepass" and isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    _app_server(settings, start_background).run(sockets=[sock])
+
+
+@contextmanager
+def live_server(
+    settings: Settings,
+    *,
+    child_process: bool = False,
+    start_background: bool = True,
+    timeout_s: float = 120.0,
+) -> Iterator[str]:
+    """The real app serving on 127.0.0.1 until the block ends; yields its base URL."""
+    sock = free_socket()
+    host, port = sock.getsockname()
+    base_url = f"http://{host}:{port}"
+    try:
+        if child_process:
+            child = multiprocessing.get_context("spawn").Process(
+                target=_serve_in_child, args=(settings, sock, start_background), daemon=True
+            )
+            child.start()
+            try:
+                wait_until_live(base_url, child.is_alive, timeout_s)
+                yield base_url
+            finally:
+                child.terminate()
+                child.join(10)
+        else:
+            server = _app_server(settings, start_background)
+            thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+            thread.start()
+            try:
+                wait_until_live(base_url, thread.is_alive, timeout_s)
+                yield base_url
+            finally:
+                server.should_exit = True
+                thread.join(timeout=30)
+    finally:
+        sock.close()

@@ -7,24 +7,20 @@ indexed by the in-process worker. Screenshots of each state go to test-artifacts
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from PIL import Image
 
-from facepass.app import create_app
 from facepass.config import Settings
 from facepass.demo_photos import DemoPhoto, astronaut_selfie, demo_photo_set
+from facepass.lab.liveserver import live_server as serving  # the real app in a thread
 from tests.conftest import ADMIN_TOKEN, REPO_ROOT
 from tests.search.conftest import create_pixora_session, search_settings
 
@@ -66,13 +62,6 @@ class LiveServer:
     astronaut_photos: set[uuid.UUID] = field(default_factory=set)
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 def _upload_and_wait(
     base_url: str, session_id: uuid.UUID, photos: list[DemoPhoto]
 ) -> dict[str, uuid.UUID]:
@@ -91,27 +80,6 @@ def _upload_and_wait(
         assert status["complete"], status
         assert status["photos"]["indexed"] == len(photos), status
     return ids
-
-
-@contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The real app (with its in-process indexing) under uvicorn in a thread; its base URL."""
-    app = create_app(settings)
-    sock = _free_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the live server did not start"
-    host, port = sock.getsockname()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 # Package scope: the live server's in-process workers and reconciler index pending photos of

@@ -10,15 +10,15 @@ real app (uvicorn in a child process) with a real selfie, which the session also
 
 from __future__ import annotations
 
-import statistics
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import Engine, text
 
+from facepass.lab.stats import percentiles
 from facepass.photos.vector_index import ensure_vector_index, vector_index_name
 from facepass.search.ranking import RankingParams, rank_photos, unit
 from facepass.search.vector_search import PgVectorFaceIndex
@@ -130,22 +130,6 @@ def build_index(engine: Engine, model_id: str, dim: int) -> float:
         conn.execute(text("ANALYZE photos"))
         conn.execute(text("ANALYZE faces"))
     return time.perf_counter() - started
-
-
-def percentiles(latencies_ms: Sequence[float]) -> dict[str, float]:
-    """p50/p95/p99 and mean, in ms."""
-    ordered = sorted(latencies_ms)
-
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
-
-    return {
-        "p50_ms": round(statistics.median(ordered), 2),
-        "p95_ms": at(0.95),
-        "p99_ms": at(0.99),
-        "mean_ms": round(statistics.fmean(ordered), 2),
-        "n": len(ordered),
-    }
 
 
 def queries_for(

@@ -4,102 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
-import statistics
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
+import httpx
 
-from facepass.config import Settings, get_settings
+from facepass.config import get_settings
 from facepass.lab.bench import search as bm
-from facepass.lab.bench.search import percentiles
-from facepass.lab.liveserver import wait_until_live
+from facepass.lab.liveserver import live_server
+from facepass.lab.load import generate_load
 
 
-def _serve(settings: Settings, port: int) -> None:
-    """Child process: the real app under uvicorn (logs discarded, as the timing is the point)."""
-    import uvicorn
-
-    from facepass.app import create_app
-
-    logging.disable(logging.INFO)
-    app = create_app(settings, start_background=False)
-    uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    ).run()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class HttpRun:
-    """Latencies (ms) seen by guests, the server's own split of them, errors and wall time."""
-
-    latencies: list[float] = field(default_factory=list)
-    server: dict[str, list[float]] = field(default_factory=dict)
-    errors: int = 0
-    wall_s: float = 0.0
-
-    def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {**percentiles(self.latencies), "errors": self.errors}
-        for stage, values in sorted(self.server.items()):
-            out[f"server_{stage}_p50_ms"] = round(statistics.median(values), 1)
-        if self.wall_s:
-            out["searches_per_s"] = round(len(self.latencies) / self.wall_s, 2)
-        return out
-
-
-def _server_timing(header: str) -> dict[str, float]:
-    timings = {}
-    for part in header.split(","):
-        name, _, duration = part.strip().partition(";dur=")
-        if duration:
-            timings[name] = float(duration)
-    return timings
-
-
-def _http_searches(url: str, selfie: bytes, requests: int, concurrency: int) -> HttpRun:
-    """`requests` searches from `concurrency` guests at once, each on its own connection."""
-    import httpx
-
-    run = HttpRun()
-    lock = threading.Lock()
-    shares = [requests // concurrency + (i < requests % concurrency) for i in range(concurrency)]
-
-    def guest(count: int) -> None:
-        with httpx.Client(timeout=60.0) as client:
-            for _ in range(count):
-                started = time.perf_counter()
-                response = client.post(url, files={"selfie": ("selfie.jpg", selfie, "image/jpeg")})
-                elapsed = (time.perf_counter() - started) * 1000
-                ok = response.status_code == 200 and bool(response.json()["matches"])
-                timing = _server_timing(response.headers.get("server-timing", ""))
-                with lock:
-                    run.latencies.append(elapsed)
-                    run.errors += not ok
-                    for stage, value in timing.items():
-                        run.server.setdefault(stage, []).append(value)
-
-    threads = [threading.Thread(target=guest, args=(n,)) for n in shares]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    run.wall_s = time.perf_counter() - started
-    return run
+def _found(response: httpx.Response) -> bool:
+    return response.status_code == 200 and bool(response.json()["matches"])
 
 
 def command(
@@ -190,24 +111,22 @@ def command(
                     "redis_url": None,
                 }
             )
-            port = _free_port()
-            child = multiprocessing.get_context("spawn").Process(
-                target=_serve, args=(server_settings, port), daemon=True
-            )
-            child.start()
-            try:
-                wait_until_live(f"http://127.0.0.1:{port}", child)
+            with live_server(
+                server_settings, child_process=True, start_background=False
+            ) as base_url:
                 for size, session in sessions.items():
-                    url = f"http://127.0.0.1:{port}/api/v1/sessions/{session.session_id}/search"
-                    _http_searches(url, selfie, 3, 1)  # warm-up: engine, pools, caches
-                    one = _http_searches(url, selfie, requests, 1)
-                    many = _http_searches(url, selfie, requests, concurrency)
+                    url = f"{base_url}/api/v1/sessions/{session.session_id}/search"
+
+                    def send(client: httpx.Client, url: str = url) -> httpx.Response:
+                        files = {"selfie": ("selfie.jpg", selfie, "image/jpeg")}
+                        return client.post(url, files=files)
+
+                    generate_load(send, _found, 3, 1)  # warm-up: engine, pools, caches
+                    one = generate_load(send, _found, requests, 1)
+                    many = generate_load(send, _found, requests, concurrency)
                     entry = results["sizes"][str(size)]
                     entry["request_one_guest"] = one.summary()
                     entry[f"request_{concurrency}_guests"] = many.summary()
-            finally:
-                child.terminate()
-                child.join(10)
         finally:
             own.dispose()
             pixora.dispose()
