@@ -1,4 +1,4 @@
-"""What every detector returns, and the non-maximum suppression they share."""
+"""What every detector returns, and the post-processing they share (suppression, rescaling)."""
 
 from __future__ import annotations
 
@@ -69,3 +69,23 @@ def nms(boxes: FloatArray, scores: FloatArray, iou_threshold: float) -> npt.NDAr
         iou = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
         order = rest[iou <= iou_threshold]
     return np.asarray(keep, dtype=np.intp)
+
+
+def postprocess(
+    found: Detections,
+    iou_threshold: float,
+    input_size: tuple[int, int],
+    image_size: tuple[int, int],
+) -> Detections:
+    """Decoded detections suppressed, then mapped from the network's input pixels (the image
+    resized to `input_size`, padding beyond it) back to the image's, boxes clipped to it.
+
+    x and y scale separately: rounding the resized sides makes their factors differ slightly.
+    """
+    found = found.select(nms(found.boxes, found.scores, iou_threshold))
+    (input_w, input_h), (image_w, image_h) = input_size, image_size
+    factor = np.array([image_w / input_w, image_h / input_h], np.float32)
+    boxes = found.boxes * np.tile(factor, 2)
+    boxes[:, 0::2] = np.clip(boxes[:, 0::2], 0, image_w)
+    boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, image_h)
+    return Detections(boxes, found.scores, found.landmarks * factor)

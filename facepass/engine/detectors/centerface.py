@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from facepass.engine.config import EngineConfig
-from facepass.engine.detectors.base import Detections, FloatArray, nms
+from facepass.engine.detectors.base import Detections, FloatArray, postprocess
 from facepass.engine.onnx_proto import with_dynamic_shapes
 from facepass.engine.registry import ModelSpec
 from facepass.engine.runtime import InferenceSession, create_session
@@ -70,13 +70,7 @@ class CenterFace:
         blob[0, :, :height, :width] = np.asarray(resized, dtype=np.float32).transpose(2, 0, 1)
         heatmap, sizes, offsets, landmarks = self._session.run(list(_OUTPUTS), {_INPUT: blob})
         found = self._decode(heatmap, sizes, offsets, landmarks)
-        found = found.select(nms(found.boxes, found.scores, self.nms_iou))
-        # Back to the caller's pixels; x and y scales differ by the rounding of the sizes.
-        factor = np.array([image.width / width, image.height / height], np.float32)
-        boxes = found.boxes * np.tile(factor, 2)
-        boxes[:, 0::2] = np.clip(boxes[:, 0::2], 0, image.width)
-        boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, image.height)
-        return Detections(boxes, found.scores, found.landmarks * factor)
+        return postprocess(found, self.nms_iou, (width, height), image.size)
 
     def _decode(
         self, heatmap: FloatArray, sizes: FloatArray, offsets: FloatArray, landmarks: FloatArray

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from facepass.engine.config import EngineConfig
-from facepass.engine.detectors.base import Detections, FloatArray, nms
+from facepass.engine.detectors.base import Detections, FloatArray, postprocess
 from facepass.engine.errors import ModelError
 from facepass.engine.onnx_proto import GRAPH_OUTPUT, MODEL_GRAPH, iter_fields
 from facepass.engine.registry import ModelSpec
@@ -124,12 +124,7 @@ class Scrfd:
         blob[0, :, :height, :width] = ((pixels - self._mean) / self._std).transpose(2, 0, 1)
         outputs = self._session.run(None, {self._input_name: blob})
         found = self._decode(outputs, padded_w, padded_h)
-        found = found.select(nms(found.boxes, found.scores, self.nms_iou))
-        factor = np.array([image.width / width, image.height / height], np.float32)
-        boxes = found.boxes * np.tile(factor, 2)
-        boxes[:, 0::2] = np.clip(boxes[:, 0::2], 0, image.width)
-        boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, image.height)
-        return Detections(boxes, found.scores, found.landmarks * factor)
+        return postprocess(found, self.nms_iou, (width, height), image.size)
 
     def _decode(self, outputs: list[FloatArray], padded_w: int, padded_h: int) -> Detections:
         count = len(self._strides)
