@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     search_session_rate_limit: str = "600/minute"
     search_max_selfies: int = 3
     search_max_selfie_bytes: int = 15 * 1024 * 1024
+    search_max_selfie_pixels: int = 24_000_000  # checked in the header, before decoding
     search_page_size: int = 60
     search_threshold: float | None = None  # cosine distance; None: the model's own default
     search_max_results: int = 1000  # most photos one search returns (the page pages locally)

@@ -31,8 +31,12 @@ def _register_heif() -> None:
         _heif_registered = True
 
 
-def open_image(data: bytes) -> Image.Image:
-    """Open (not decode) an upload and check its declared size; raises ImageError."""
+def open_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open (not decode) an upload and check its declared size; raises ImageError.
+
+    `max_pixels` lowers the cap for callers that never need large images (selfies): the
+    check reads the header only, so an oversized image is refused before a byte is decoded.
+    """
     if not data:
         raise ImageError("EMPTY_FILE", "The file is empty.")
     _register_heif()
@@ -53,10 +57,11 @@ def open_image(data: bytes) -> Image.Image:
     width, height = image.size
     if width <= 0 or height <= 0:
         raise ImageError("CORRUPT_IMAGE", "The image has no pixels.")
-    if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+    max_pixels = min(max_pixels, MAX_PIXELS)
+    if width * height > max_pixels or max(width, height) > MAX_SIDE:
         raise ImageError(
             "IMAGE_TOO_LARGE",
-            f"The image is {width}x{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels "
+            f"The image is {width}x{height} pixels; at most {max_pixels // 1_000_000} megapixels "
             f"and {MAX_SIDE} pixels a side are accepted.",
         )
     return image

@@ -78,7 +78,10 @@ async def search(session_id: uuid.UUID, request: Request, response: Response) ->
     await run_in_threadpool(require_active_session, session_id, request)
     await check_session_limit(request, session_id)
     selfies = await read_selfies(
-        request, max_count=settings.search_max_selfies, max_bytes=settings.search_max_selfie_bytes
+        request,
+        max_count=settings.search_max_selfies,
+        max_bytes=settings.search_max_selfie_bytes,
+        max_pixels=settings.search_max_selfie_pixels,
     )
     record_usage(session_id, "searches")  # usage analytics: every search with selfies
     if settings.retain_selfies:

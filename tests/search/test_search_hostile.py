@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from facepass.app import create_app
 from tests.search.conftest import create_pixora_session, search_settings
@@ -67,3 +69,30 @@ def test_malformed_selfie_bodies_are_refused_in_the_common_shape(
     assert set(error) == {"code", "detail", "request_id"}
     assert error["request_id"]
     assert error["code"] in {"MALFORMED_MULTIPART", "SELFIE_REQUIRED"}
+
+
+def _png(size: tuple[int, int], mode: str = "1") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_selfie_over_the_pixel_cap_is_refused_before_decoding(
+    hostile: tuple[TestClient, uuid.UUID],
+) -> None:
+    client, session_id = hostile
+    # 88 MP of one colour: ~10 KB on the wire, 265 MB decoded, under the engine's 89 MP cap;
+    # refused from its header by the selfie cap (24 MP).
+    bomb = _png((9400, 9400))
+    assert len(bomb) < 100_000
+    answer = client.post(
+        f"/api/v1/sessions/{session_id}/search", files={"selfie": ("s.png", bomb, "image/png")}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "IMAGE_TOO_LARGE"
+    under_cap = client.post(
+        f"/api/v1/sessions/{session_id}/search",
+        files={"selfie": ("s.png", _png((1000, 1000), "RGB"), "image/png")},
+    )
+    assert under_cap.status_code == 422
+    assert under_cap.json()["error"]["code"] == "NO_FACE_FOUND"  # decoded and searched
