@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     # Selfie search.
     search_rate_limit: str = "10/minute"
     search_session_rate_limit: str = "600/minute"
+    download_rate_limit: str = "20/minute"  # ZIP downloads per client address
     search_max_selfies: int = 3
     search_max_selfie_bytes: int = 15 * 1024 * 1024
     search_max_selfie_pixels: int = 24_000_000  # checked in the header, before decoding
@@ -119,7 +120,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        for name in ("search_rate_limit", "search_session_rate_limit"):
+        for name in ("search_rate_limit", "search_session_rate_limit", "download_rate_limit"):
             if not RATE_LIMIT_PATTERN.match(getattr(self, name)):
                 raise ValueError(f"FACEPASS_{name.upper()} must look like '10/minute'")
         return self

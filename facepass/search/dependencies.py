@@ -44,14 +44,17 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def check_rate_limit(resources: Resources, scope: str, key: str, spec: str) -> None:
+async def check_rate_limit(
+    resources: Resources, scope: str, key: str, spec: str, what: str = "searches"
+) -> None:
     """429 RATE_LIMITED with Retry-After when `key` has used up its limit."""
     limit = Limit.parse(spec)
     decision = await run_in_threadpool(resources.rate_limiter.hit, scope, key, limit)
     if not decision.allowed:
-        SEARCHES.labels("rate_limited").inc()
+        if what == "searches":
+            SEARCHES.labels("rate_limited").inc()
         raise RateLimited(
-            f"Too many searches; try again in {decision.retry_after_s} seconds.",
+            f"Too many {what}; try again in {decision.retry_after_s} seconds.",
             headers={"Retry-After": str(decision.retry_after_s)},
         )
 
@@ -69,4 +72,16 @@ async def check_session_limit(request: Request, session_id: uuid.UUID) -> None:
     resources: Resources = request.app.state.resources
     await check_rate_limit(
         resources, "search-session", str(session_id), resources.settings.search_session_rate_limit
+    )
+
+
+async def check_download_limit(request: Request) -> None:
+    """The per-address limit of ZIP downloads (FACEPASS_DOWNLOAD_RATE_LIMIT)."""
+    resources: Resources = request.app.state.resources
+    await check_rate_limit(
+        resources,
+        "download-client",
+        client_address(request),
+        resources.settings.download_rate_limit,
+        what="downloads",
     )

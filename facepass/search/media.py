@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
@@ -22,10 +23,11 @@ from sqlalchemy.types import Uuid
 from starlette.concurrency import run_in_threadpool
 
 from facepass.errors import FacePassError, Forbidden, NotFound, UnprocessableInput, error_responses
+from facepass.http.bodies import MalformedBody, parse_json, read_body
 from facepass.photos.storage import ObjectNotFound, PhotoStorage, thumbnail_key
 from facepass.pixora.validation import validate_session
 from facepass.resources import Resources
-from facepass.search.dependencies import media_signer
+from facepass.search.dependencies import check_download_limit, media_signer
 from facepass.search.signing import MediaSigner, MediaSize
 
 router = APIRouter(tags=["search"])
@@ -121,27 +123,37 @@ def _open(storage: PhotoStorage, photo: StoredPhoto, size: MediaSize) -> tuple[I
         raise NotFound("This photo is not available yet.", code="PHOTO_NOT_FOUND") from None
 
 
+_TOKEN_BYTES = 128  # a token is `uuid.exp.sig`: about 100 characters
+
+
 async def _tokens(request: Request, max_tokens: int) -> list[str]:
     content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/json", "application/x-www-form-urlencoded")):
+        raise UnprocessableInput(
+            "Send the download tokens of a search as a form (token=...) or JSON.",
+            code="TOKENS_REQUIRED",
+        )
+    body = await read_body(request, max_bytes=(max_tokens + 1) * (_TOKEN_BYTES + 16) + 1024)
     if content_type.startswith("application/json"):
-        body = await request.json()
-        tokens = body.get("tokens") if isinstance(body, dict) else None
+        parsed = parse_json(body)
+        tokens = parsed.get("tokens") if isinstance(parsed, dict) else None
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
             raise UnprocessableInput('Send {"tokens": ["..."]}.', code="TOKENS_REQUIRED")
         return tokens[: max_tokens + 1]
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        form = await request.form(max_fields=max_tokens + 1, max_files=0)
-        return [value for value in form.getlist("token") if isinstance(value, str)]
-    raise UnprocessableInput(
-        "Send the download tokens of a search as a form (token=...) or JSON.",
-        code="TOKENS_REQUIRED",
-    )
+    try:
+        fields = parse_qsl(body.decode("ascii"), max_num_fields=max_tokens + 1)
+    except UnicodeDecodeError:
+        raise MalformedBody("A form body must be URL-encoded ASCII.") from None
+    except ValueError:
+        too_many = UnprocessableInput("Too many photos in one download.", code="TOO_MANY_PHOTOS")
+        raise too_many from None
+    return [value for name, value in fields if name == "token"]
 
 
 @router.post(
     "/api/v1/sessions/{session_id}/download",
     summary="A ZIP of originals, from the download tokens of a search",
-    responses=error_responses(403, 404, 422, 503),
+    responses=error_responses(400, 403, 404, 413, 422, 429, 503),
     response_class=StreamingResponse,
 )
 async def download_zip(
@@ -152,6 +164,7 @@ async def download_zip(
     """Streams a ZIP of the photos the tokens name; every token must be valid and of this
     session. Body: form fields `token` (what the page sends) or JSON {"tokens": [...]}."""
     resources: Resources = request.app.state.resources
+    await check_download_limit(request)
     tokens = await _tokens(request, resources.settings.search_max_results)
     if not tokens:
         raise UnprocessableInput("No photos to download.", code="TOKENS_REQUIRED")

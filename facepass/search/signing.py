@@ -76,6 +76,9 @@ class MediaSigner:
             expiry = int(expires_at)
         except (ValueError, TypeError):
             raise _refused() from None
+        # Only the forms `media_path` and `token` write: one link, one cache key, one meaning.
+        if photo_id != str(parsed_id) or str(expires_at) != str(expiry) or expiry < 0:
+            raise _refused()
         if size not in MEDIA_SIZES:
             raise _refused()
         expected = self.signature(parsed_id, size, expiry)

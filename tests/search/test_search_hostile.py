@@ -1,10 +1,12 @@
-"""Hostile selfie bodies (issue 12, item 2): every one a 4xx in the common shape, never a 500."""
+"""Hostile selfie and download bodies (issue 12, items 2, 3 and 5): every one a 4xx in the
+common shape, never a 500."""
 
 from __future__ import annotations
 
 import io
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,6 +31,7 @@ def hostile(
         tmp_path_factory.mktemp("hostile"),
         search_rate_limit="10000/minute",
         search_session_rate_limit="10000/minute",
+        download_rate_limit="10000/minute",
     )
     session_id = create_pixora_session(pixora_admin_url)
     with TestClient(create_app(settings, start_background=False)) as client:
@@ -96,3 +99,45 @@ def test_a_selfie_over_the_pixel_cap_is_refused_before_decoding(
     )
     assert under_cap.status_code == 422
     assert under_cap.json()["error"]["code"] == "NO_FACE_FOUND"  # decoded and searched
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [
+        ("application/json", b"{not json", 400),
+        ("application/json", b'{"tokens": ["\xff\xfe"]}', 400),
+        ("application/json", b"[" * 100_000 + b"]" * 100_000, 413),
+        ("application/json", b"[" * 5_000 + b"]" * 5_000, 400),
+        ("application/json", b'{"tokens": "abc"}', 422),
+        ("application/json", b'{"tokens": [' + b'"x",' * 60_000 + b'"x"]}', 413),
+        ("application/x-www-form-urlencoded", b"token=\xff", 400),
+        ("application/x-www-form-urlencoded", b"token=a&" * 1002, 422),
+        ("text/plain", b"token=a", 422),
+    ],
+)
+def test_malformed_download_bodies_are_4xx(
+    hostile: tuple[TestClient, uuid.UUID], content_type: str, body: bytes, status: int
+) -> None:
+    client, session_id = hostile
+    answer = client.post(
+        f"/api/v1/sessions/{session_id}/download",
+        content=body,
+        headers={"Content-Type": content_type},
+    )
+    assert answer.status_code == status, answer.text
+    assert set(answer.json()["error"]) == {"code", "detail", "request_id"}
+
+
+def test_downloads_are_rate_limited_per_address(
+    own_db_url: str, pixora_url: str, pixora_admin_url: str, tmp_path: Path
+) -> None:
+    settings = search_settings(own_db_url, pixora_url, tmp_path, download_rate_limit="2/minute")
+    session_id = create_pixora_session(pixora_admin_url)
+    with TestClient(create_app(settings, start_background=False)) as client:
+        answers = [
+            client.post(f"/api/v1/sessions/{session_id}/download", json={"tokens": ["a.1.x"]})
+            for _ in range(3)
+        ]
+    assert [a.status_code for a in answers] == [403, 403, 429]
+    assert answers[-1].json()["error"]["code"] == "RATE_LIMITED"
+    assert int(answers[-1].headers["retry-after"]) >= 1

@@ -82,3 +82,21 @@ def test_download_tokens_claim_only_originals(signer: MediaSigner) -> None:
         signer.verify_token(f"{photo}.{expiry}.{thumb_sig}", now=NOW)
     with pytest.raises(Forbidden):
         signer.verify_token("garbage", now=NOW)
+
+
+def test_only_the_canonical_form_of_a_link_verifies(signer: MediaSigner) -> None:
+    photo = uuid.uuid4()
+    expiry = signer.expiry(NOW)
+    sig = signer.signature(photo, "thumb", expiry)
+    assert signer.verify(str(photo), "thumb", str(expiry), sig, now=NOW).photo_id == photo
+    for photo_form, expiry_form in [
+        (str(photo).upper(), str(expiry)),
+        (f"{{{photo}}}", str(expiry)),
+        (photo.hex, str(expiry)),
+        (str(photo), f"+{expiry}"),
+        (str(photo), f"0{expiry}"),
+        (str(photo), f" {expiry}"),
+        (str(photo), f"{expiry}_"[:-1] + "\u0661"),  # a non-ASCII digit int() accepts
+    ]:
+        with pytest.raises(Forbidden):
+            signer.verify(photo_form, "thumb", expiry_form, sig, now=NOW)
