@@ -33,6 +33,8 @@ router = APIRouter(
     responses=error_responses(401, 422),
 )
 
+MAX_OFFSET = 2**31 - 1  # far past any session; PostgreSQL's bigint would overflow at 2**63
+
 UPLOAD_DESCRIPTION = f"""
 Upload photos as `multipart/form-data`, any number of parts named `{FILES_FIELD}` (up to
 `FACEPASS_MAX_FILES_PER_UPLOAD` per request, each up to `FACEPASS_MAX_UPLOAD_BYTES`). The body is
@@ -96,7 +98,7 @@ def list_photos(
     db: DbSession,
     status: Annotated[PhotoStatus | None, Query(description="Only photos of this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PhotoPage:
     return service.list_photos(db, session_id, status=status, limit=limit, offset=offset)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 PhotoStatus = Literal["pending", "indexing", "indexed", "failed"]
 
@@ -64,8 +64,13 @@ class PhotoPage(BaseModel):
     offset: int
 
 
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+
+
 class HashCheck(BaseModel):
-    sha256: list[str] = Field(max_length=1000, description="SHA-256 hex digests, up to 1000.")
+    sha256: list[Sha256Hex] = Field(
+        max_length=1000, description="SHA-256 hex digests (64 hex digits), up to 1000."
+    )
 
 
 class KnownPhoto(BaseModel):

@@ -86,3 +86,18 @@ def test_parser_errors_are_4xx_in_the_common_shape(client: TestClient, make_sess
         answer = _post_raw(client, session_id, body, boundary)
         assert 400 <= answer.status_code < 500, (boundary[:10], answer.text)
         assert set(answer.json()["error"]) == {"code", "detail", "request_id"}
+
+
+def test_out_of_range_numbers_and_nul_in_digests_are_422(client: TestClient, make_session) -> None:
+    base = f"/api/v1/sessions/{make_session()}/photos"
+    for params in ({"offset": 2**63}, {"offset": -1}, {"limit": 10**30}, {"limit": 0}):
+        answer = client.get(base, params=params, headers=ADMIN)
+        assert answer.status_code == 422, (params, answer.text)
+        assert answer.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert client.get(base, params={"offset": 2**31 - 1}, headers=ADMIN).status_code == 200
+    for digest in ("a" * 31 + "\x00" + "a" * 32, "z" * 64, "a" * 63):
+        answer = client.post(f"{base}/check", json={"sha256": [digest]}, headers=ADMIN)
+        assert answer.status_code == 422, answer.text
+    upper = client.post(f"{base}/check", json={"sha256": ["A" * 64]}, headers=ADMIN)
+    assert upper.status_code == 200
+    assert upper.json() == {"known": {}}
