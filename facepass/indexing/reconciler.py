@@ -23,13 +23,13 @@ from sqlalchemy.sql.elements import TextClause
 from facepass.indexing.heartbeat import MISSED_BEATS_BEFORE_DEAD
 from facepass.indexing.queue import IndexQueue
 from facepass.indexing.reindex import complete_if_built
+from facepass.locks import AdvisoryLock, try_lock
 from facepass.observability.metrics import QUEUE_DEPTH
 from facepass.photos.models import INDEXING, PENDING, IndexingWorker, Photo, SessionIndex
 from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
-RECONCILER_LOCK = 4242003
 MAX_REQUEUE_PER_PASS = 5000
 FORGET_WORKERS_AFTER_S = 86400.0
 
@@ -96,10 +96,7 @@ def reconcile_once(
     grace = resources.settings.reconcile_interval_s if pending_grace_s is None else pending_grace_s
     report = ReconcileReport()
     with resources.own_db.session() as db:
-        locked = db.execute(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RECONCILER_LOCK}
-        ).scalar_one()
-        if not locked:
+        if not try_lock(db, AdvisoryLock.RECONCILER):
             return report
         report.ran = True
         report.recovered = _recover_abandoned(db, resources)

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from facepass.db import Base, sqlalchemy_url
+from facepass.locks import AdvisoryLock, wait_for_lock
 
 url = context.config.attributes.get("database_url")
 if not url:
@@ -15,7 +16,6 @@ engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata)
     with context.begin_transaction():
-        # One migrator at a time, even when several processes start together.
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+        wait_for_lock(connection, AdvisoryLock.MIGRATIONS)
         context.run_migrations()
 engine.dispose()

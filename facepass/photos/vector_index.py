@@ -11,6 +11,8 @@ import re
 
 from sqlalchemy import Connection, text
 
+from facepass.locks import AdvisoryLock, wait_for_lock
+
 DEFAULT_MODEL_ID = "dlib-resnet-v1"
 DEFAULT_DIM = 128
 _MODEL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -49,5 +51,5 @@ def knn_expression(dim: int) -> str:
 def ensure_vector_index(conn: Connection, model_id: str, dim: int) -> None:
     """Create the model's vector index if missing (cheap when it exists; run per new model)."""
     # One creator at a time across processes; IF NOT EXISTS makes the rest no-ops.
-    conn.execute(text("SELECT pg_advisory_xact_lock(4242002)"))
+    wait_for_lock(conn, AdvisoryLock.VECTOR_INDEX)
     conn.execute(text(vector_index_ddl(model_id, dim)))

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Text, bindparam, cast, func, select, text
+from sqlalchemy import Text, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Uuid
 
+from facepass.locks import AdvisoryLock, try_lock
 from facepass.pixora.errors import pixora_errors
 from facepass.pixora.models import PhotoSession
 from facepass.sync.models import SessionSnapshot
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SYNC_LOCK = 4242005
 PAGE_SIZE = 5000
 UPSERT_CHUNK = 1000
 _FIRST_ID = uuid.UUID(int=0)
@@ -139,8 +139,7 @@ def sync_sessions(resources: Resources) -> SyncReport:
     report = SyncReport()
     urls = webhook_urls(resources.settings)
     with resources.own_db.session() as db:
-        locked = db.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SYNC_LOCK})
-        if not locked.scalar_one():
+        if not try_lock(db, AdvisoryLock.SYNC):
             return report  # another process is syncing right now
         report.ran = True
         current = read_pixora(resources.pixora)
