@@ -70,6 +70,7 @@ def create_app(
     install_error_handlers(app)
 
     from facepass.ops.router import router as ops_router
+    from facepass.people.router import router as people_router
     from facepass.photos.router import router as photos_router
     from facepass.search.router import router as search_router
     from facepass.sessions.router import router as sessions_router
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(ops_router)
     app.include_router(sessions_router)
     app.include_router(photos_router)
+    app.include_router(people_router)
     app.include_router(search_router)
     app.include_router(web_router)
     return app

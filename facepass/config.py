@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     index_max_attempts: int = 5  # claims of one photo before it fails as INDEXING_FAILED
     worker_heartbeat_s: float = 10.0  # a worker silent for 3 beats is dead to the reconciler
 
+    # The session's people (facepass.people): grouping after indexing, and its use in search.
+    people_grouping: bool = True  # regroup a session's faces after its photos are indexed
+    people_regroup_delay_s: float = 10.0  # quiet gap after the last indexed photo
+    people_regroup_max_wait_s: float = 120.0  # ... but regroup at most this long after the first
+    people_search_expansion: bool = True  # a firmly matched person brings its other photos
+
     # Face engine.
     engine_threads: int = 1
     engine_providers: str = "CPUExecutionProvider"

@@ -21,6 +21,7 @@ from facepass.resources import Resources
 
 if TYPE_CHECKING:
     from facepass.indexing.tasks import ContextHolder
+    from facepass.people.tasks import PeopleTasks
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class IndexQueue:
         self.settings = settings
         self.worker_id = worker_id  # who claims photos when this process runs the actor
         self.context: ContextHolder | None = None
+        self.people: PeopleTasks | None = None  # the people regrouping actor, same broker
         self.broker = broker
         self.queue_name = settings.index_queue_name
         self.batch_size = max(1, settings.index_batch_size)
@@ -135,4 +137,7 @@ def build_index_queue(resources: Resources) -> IndexQueue:
     broker = build_broker(resources.settings)
     queue = IndexQueue(resources.settings, broker, index_photos, worker_id=holder.worker_id)
     queue.context = holder
+    from facepass.people.tasks import PeopleTasks
+
+    queue.people = PeopleTasks(resources, broker, queue.queue_name)
     return queue

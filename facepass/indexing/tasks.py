@@ -77,6 +77,17 @@ def _complete_sessions(ctx: IndexingContext, photo_ids: list[uuid.UUID]) -> None
             complete_if_built(db, session_id, ctx.engine.model_id)
 
 
+def _request_regroup(ctx: IndexingContext, photo_ids: list[uuid.UUID]) -> None:
+    """Nudge the debounced regrouping of the sessions' people (facepass.people.tasks)."""
+    people = ctx.resources.index_queue.people
+    if people is None:
+        return
+    try:
+        people.request_for_photos(photo_ids)
+    except Exception:  # the photo is indexed either way; the next photo asks again
+        logger.warning("people regrouping request failed", exc_info=True)
+
+
 def run_batch(ctx: IndexingContext, photo_ids: list[str]) -> Counter[Outcome]:
     """Index each photo; a transient failure of any is raised at the end so the message retries.
 
@@ -96,6 +107,8 @@ def run_batch(ctx: IndexingContext, photo_ids: list[str]) -> Counter[Outcome]:
             _complete_sessions(ctx, ids)
         except Exception:
             logger.warning("session completion check failed", exc_info=True)
+    if outcomes["indexed"]:
+        _request_regroup(ctx, ids)
     logger.info(
         "batch done",
         extra={

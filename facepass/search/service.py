@@ -23,6 +23,7 @@ from sqlalchemy.types import Uuid
 
 from facepass.engine import FaceEngine, ModelError, get_engine
 from facepass.errors import ServiceUnavailable
+from facepass.people.search import expand_with_people
 from facepass.photos.service import active_model_id
 from facepass.resources import Resources
 from facepass.search.query import QueryFace, SelfieRejected, analyze_selfie
@@ -145,6 +146,16 @@ def find_photos(
             ef_search=resources.settings.search_ef_search,
         )
         hits = rank_photos(index, [q.embedding for q in queries], params)
+        if resources.settings.people_search_expansion:
+            hits = expand_with_people(
+                conn,
+                session_id,
+                engine.model_id,
+                engine.embedding_dim,
+                [q.embedding for q in queries],
+                hits,
+                params.threshold,
+            )
         vector_ms = (time.perf_counter() - started) * 1000
         rows = conn.execute(_PHOTOS, {"s": session_id, "ids": [h.photo_id for h in hits]})
         photos = {row.id: PhotoMeta(row.width, row.height, row.captured_at) for row in rows}
