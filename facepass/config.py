@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     people_grouping: bool = True  # regroup a session's faces after its photos are indexed
     people_regroup_delay_s: float = 10.0  # quiet gap after the last indexed photo
     people_regroup_max_wait_s: float = 120.0  # ... but regroup at most this long after the first
-    people_search_expansion: bool = True  # a firmly matched person brings its other photos
+    people_search_expansion: bool = False  # a firmly matched person brings its other photos
 
     # Face engine.
     engine_threads: int = 1

@@ -64,7 +64,7 @@ def world(settings: Settings, own_engine: Engine) -> Iterator[PeopleWorld]:
         regroup_session(resources, other)
     finally:
         resources.close()
-    yield PeopleWorld(session, anna_photos, boris_photos, other)
+    return PeopleWorld(session, anna_photos, boris_photos, other)
 
 
 def test_admin_token_is_required(client: TestClient, world: PeopleWorld) -> None:
@@ -82,13 +82,15 @@ def test_people_are_listed_most_faces_first_with_a_signed_cover(
     response = client.get(f"/api/v1/sessions/{world.session_id}/people", headers=ADMIN)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["total"] == 3 and body["model_id"] == "dlib-resnet-v1"
+    assert body["total"] == 3
+    assert body["model_id"] == "dlib-resnet-v1"
     assert body["grouped_at"] is not None
     counts = [(p["face_count"], p["photo_count"]) for p in body["people"]]
     assert counts == [(7, 7), (3, 3), (1, 1)]
     cover = body["people"][0]["cover"]
     assert uuid.UUID(cover["photo_id"]) in world.anna_photos
-    assert cover["box"][0] < cover["box"][2] and cover["photo_width"] == 640
+    assert cover["box"][0] < cover["box"][2]
+    assert cover["photo_width"] == 640
     path, query = cover["thumb_url"].split("?")
     assert path == f"/media/{cover['photo_id']}/thumb"
     fields = dict(part.split("=", 1) for part in query.split("&"))
@@ -111,7 +113,8 @@ def test_a_persons_photos_are_paginated(client: TestClient, world: PeopleWorld) 
     seen: list[str] = []
     for offset in (0, 4):
         page = client.get(url, params={"limit": 4, "offset": offset}, headers=ADMIN).json()
-        assert page["total"] == 7 and page["limit"] == 4
+        assert page["total"] == 7
+        assert page["limit"] == 4
         seen += page["photo_ids"]
     assert {uuid.UUID(p) for p in seen} == world.anna_photos
     assert len(seen) == 7
@@ -142,7 +145,8 @@ def test_unknown_people_and_people_of_other_sessions_are_not_found(
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "PERSON_NOT_FOUND"
     empty = client.get(f"/api/v1/sessions/{uuid.uuid4()}/people", headers=ADMIN).json()
-    assert empty["total"] == 0 and empty["people"] == []
+    assert empty["total"] == 0
+    assert empty["people"] == []
 
 
 def test_the_endpoints_and_their_errors_are_in_the_openapi_document(client: TestClient) -> None:

@@ -55,7 +55,8 @@ def test_each_session_is_grouped_alone_and_one_photo_never_holds_one_person_twic
 
     for session in (first, second):
         result = regroup_session(resources, session)
-        assert result is not None and result.faces == len(faces_of[session])
+        assert result is not None
+        assert result.faces == len(faces_of[session])
 
     first_people, second_people = _people(own_engine, first), _people(own_engine, second)
     assert set().union(*first_people.values()) == faces_of[first]
@@ -78,11 +79,13 @@ def test_a_regrouping_keeps_the_ids_of_people_who_are_still_there(
     for a in anna[5:]:
         add_photo(own_engine, session, [a])
     result = regroup_session(resources, session)
-    assert result is not None and result.kept_ids == 2
+    assert result is not None
+    assert result.kept_ids == 2
     after = _people(own_engine, session)
     assert set(after) == set(before)
     grown = [person for person in after if len(after[person]) == 8]
-    assert len(grown) == 1 and before[grown[0]] < after[grown[0]]
+    assert len(grown) == 1
+    assert before[grown[0]] < after[grown[0]]
 
 
 @pytest.mark.parametrize("backend", ["inprocess", "redis"])
@@ -124,4 +127,5 @@ def _burst_then_regroup(resources: Resources, own_engine: Engine) -> None:
             text("SELECT pending_since, faces FROM people_groupings WHERE session_id = :s"),
             {"s": session},
         ).one()
-    assert state.pending_since is None and state.faces == 4
+    assert state.pending_since is None
+    assert state.faces == 4
