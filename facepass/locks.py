@@ -19,6 +19,7 @@ class AdvisoryLock(IntEnum):
     VECTOR_INDEX = 4242002  # one creator of a model's vector index at a time
     RECONCILER = 4242003  # one reconciliation pass at a time across every process
     SYNC = 4242005  # one Pixora sync pass at a time across every process
+    PEOPLE = 4242006  # with a session's hash (try_lock_for): one regrouping of it at a time
 
 
 def wait_for_lock(db: Connection | Session, lock: AdvisoryLock) -> None:
@@ -29,4 +30,13 @@ def wait_for_lock(db: Connection | Session, lock: AdvisoryLock) -> None:
 def try_lock(db: Connection | Session, lock: AdvisoryLock) -> bool:
     """Take `lock` for the rest of the transaction if nobody holds it; False if somebody does."""
     taken = db.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": int(lock)})
+    return bool(taken.scalar_one())
+
+
+def try_lock_for(db: Connection | Session, lock: AdvisoryLock, name: str) -> bool:
+    """Like `try_lock`, for one thing of the lock's kind (`name`, hashed): the two-key form."""
+    taken = db.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key, hashtext(:name))"),
+        {"key": int(lock), "name": name},
+    )
     return bool(taken.scalar_one())

@@ -19,10 +19,8 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import BigInteger, Boolean, SmallInteger, Text, Uuid
 
+from facepass.locks import AdvisoryLock, try_lock_for
 from facepass.people.grouping import Grouping
-
-# A regrouping of one session at a time, across processes: (namespace, hash of the session).
-PEOPLE_LOCK_NAMESPACE = 4242006
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +42,7 @@ class SavedGrouping:
 
 def try_lock_session(conn: Connection, session_id: uuid.UUID) -> bool:
     """Take the session's regrouping lock for this transaction; False if another holds it."""
-    return bool(
-        conn.execute(
-            text("SELECT pg_try_advisory_xact_lock(:ns, hashtext(:s))"),
-            {"ns": PEOPLE_LOCK_NAMESPACE, "s": str(session_id)},
-        ).scalar_one()
-    )
+    return try_lock_for(conn, AdvisoryLock.PEOPLE, str(session_id))
 
 
 def load_faces(conn: Connection, session_id: uuid.UUID, model_id: str, dim: int) -> SessionFaces:
