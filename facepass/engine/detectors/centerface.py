@@ -9,7 +9,7 @@ from PIL import Image
 
 from facepass.engine.config import EngineConfig
 from facepass.engine.detectors.base import Detections, FloatArray, postprocess
-from facepass.engine.onnx_proto import with_dynamic_shapes
+from facepass.engine.onnx_graph import with_dynamic_shapes
 from facepass.engine.registry import ModelSpec
 from facepass.engine.runtime import InferenceSession, create_session
 

@@ -11,7 +11,7 @@ from PIL import Image
 from facepass.engine.config import EngineConfig
 from facepass.engine.detectors.base import Detections, FloatArray, postprocess
 from facepass.engine.errors import ModelError
-from facepass.engine.onnx_proto import GRAPH_OUTPUT, MODEL_GRAPH, iter_fields
+from facepass.engine.onnx_graph import output_count
 from facepass.engine.registry import ModelSpec
 from facepass.engine.runtime import InferenceSession, create_session
 
@@ -24,13 +24,6 @@ _LAYOUTS: dict[int, tuple[tuple[int, ...], bool]] = {
     15: ((8, 16, 32, 64, 128), True),
 }
 _ALIGN = 32  # input sides of a dynamic-shape model must divide by the largest stride used
-
-
-def _output_count(model: bytes) -> int:
-    for number, _, payload in iter_fields(model):
-        if number == MODEL_GRAPH and isinstance(payload, bytes):
-            return sum(1 for n, _, _ in iter_fields(payload) if n == GRAPH_OUTPUT)
-    raise ModelError("MODEL_INVALID", "The ONNX file has no graph.")
 
 
 def _layout(spec: ModelSpec, outputs: int) -> tuple[int, ...]:
@@ -90,7 +83,7 @@ class Scrfd:
     def load(cls, spec: ModelSpec, config: EngineConfig) -> Scrfd:
         """Verify the ONNX file, choose the decoding from its output count, build its session."""
         model = spec.read_verified("onnx")
-        strides = _layout(spec, _output_count(model))
+        strides = _layout(spec, output_count(model))
         return cls(spec, create_session(model, config), strides, config)
 
     def input_scale(self, width: int, height: int, min_face_px: float) -> float:

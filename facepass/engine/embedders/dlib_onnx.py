@@ -23,15 +23,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import onnx
+from onnx import TensorProto, helper, numpy_helper
 
 from facepass.engine.errors import ModelError
-from facepass.engine.onnx_proto import INT64, model, node, tensor, tensor_value_info
 
 FloatArray = npt.NDArray[np.float32]
 
 CHIP_SIZE = 150
 INPUT_NAME = "chips"
 OUTPUT_NAME = "descriptor"
+FLOAT = TensorProto.FLOAT
 
 # (stage width, residual blocks, whether the stage starts by halving the resolution)
 _STAGES = ((32, 3, False), (64, 3, True), (128, 2, True), (256, 2, True), (256, 0, True))
@@ -116,27 +118,29 @@ def parse_dlib_resnet(data: bytes) -> tuple[list[_Conv], FloatArray, FloatArray]
 
 class _GraphBuilder:
     def __init__(self) -> None:
-        self.nodes: list[bytes] = []
-        self.initializers: list[bytes] = []
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
         self._count = 0
 
     def name(self, prefix: str) -> str:
         self._count += 1
         return f"{prefix}_{self._count}"
 
-    def constant(self, prefix: str, array: npt.NDArray[np.generic], elem_type: int = 1) -> str:
+    def constant(self, prefix: str, array: npt.NDArray[np.generic]) -> str:
         name = self.name(prefix)
-        self.initializers.append(tensor(name, array.shape, array.tobytes(), elem_type))
+        self.initializers.append(numpy_helper.from_array(array, name))
         return name
 
     def op(self, op: str, inputs: list[str], **attributes: int | list[int]) -> str:
         output = self.name(op.lower())
-        self.nodes.append(node(op, inputs, [output], **attributes))
+        made = helper.make_node(op, inputs, [output])
+        made.attribute.extend(helper.make_attribute(k, v) for k, v in attributes.items())
+        self.nodes.append(made)
         return output
 
     def conv(self, source: str, conv: _Conv, relu: bool) -> str:
-        weights = self.constant("w", np.ascontiguousarray(conv.weights, dtype="<f4"))
-        bias = self.constant("b", np.ascontiguousarray(conv.bias, dtype="<f4"))
+        weights = self.constant("w", np.ascontiguousarray(conv.weights, dtype=np.float32))
+        bias = self.constant("b", np.ascontiguousarray(conv.bias, dtype=np.float32))
         out = self.op(
             "Conv",
             [source, weights, bias],
@@ -150,7 +154,7 @@ class _GraphBuilder:
         if shape == target:
             return source
         pads = [0, 0, 0, 0, 0] + [t - s for s, t in zip(shape, target, strict=True)]
-        return self.op("Pad", [source, self.constant("pads", np.asarray(pads, "<i8"), INT64)])
+        return self.op("Pad", [source, self.constant("pads", np.asarray(pads, np.int64))])
 
 
 def _conv_out(size: int, conv: _Conv) -> int:
@@ -190,12 +194,23 @@ def convert_dlib_resnet(data: bytes) -> bytes:
             x = graph.op("Relu", [graph.op("Add", [branch, shortcut])])
             channels, size = target[0], target[1]
     pooled = graph.op("Flatten", [graph.op("GlobalAveragePool", [x])])
-    matrix = graph.constant("fc", np.ascontiguousarray(fc, dtype="<f4"))
-    graph.nodes.append(node("MatMul", [pooled, matrix], [OUTPUT_NAME]))
-    return model(
-        "dlib_face_recognition_resnet_model_v1",
-        graph.nodes,
-        graph.initializers,
-        [tensor_value_info(INPUT_NAME, ["N", 3, CHIP_SIZE, CHIP_SIZE])],
-        [tensor_value_info(OUTPUT_NAME, ["N", 128])],
+    matrix = graph.constant("fc", np.ascontiguousarray(fc, dtype=np.float32))
+    graph.nodes.append(helper.make_node("MatMul", [pooled, matrix], [OUTPUT_NAME]))
+    proto = helper.make_model(
+        helper.make_graph(
+            graph.nodes,
+            "dlib_face_recognition_resnet_model_v1",
+            [
+                helper.make_tensor_value_info(
+                    INPUT_NAME, TensorProto.FLOAT, ["N", 3, CHIP_SIZE, CHIP_SIZE]
+                )
+            ],
+            [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["N", 128])],
+            graph.initializers,
+        ),
+        producer_name="facepass",
+        ir_version=7,
+        opset_imports=[helper.make_opsetid("", 13)],
     )
+    onnx.checker.check_model(proto)
+    return bytes(proto.SerializeToString())
