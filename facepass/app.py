@@ -42,6 +42,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = resources or Resources(settings)
         app.state.resources = owned
+        from facepass.photos.upload import sweep_stale_spool
+
+        await asyncio.to_thread(sweep_stale_spool, settings.data_dir / "tmp")
         if run_migrations:
             from facepass.migrations import upgrade
 

