@@ -37,9 +37,9 @@ def _start_demo(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]
         "FACEPASS_LOG_JSON": "false",
         "FACEPASS_ADMIN_TOKEN": ENV_TOKEN,
     }
+    command = [sys.executable, "-c", "from facepass.cli import main; main()", "demo"]
     process = subprocess.Popen(
-        [sys.executable, "-c", "from facepass.cli import main; main()", "demo", "--no-seed"]
-        + ["--port", str(port), "--data-dir", str(data_dir)],
+        [*command, "--no-seed", "--port", str(port), "--data-dir", str(data_dir)],
         env=env,
         cwd=data_dir.parent,
         stdout=log.open("wb"),
