@@ -15,11 +15,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 import uvicorn
 
 from facepass.config import Settings
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    run_migrations: bool
+    start_background: bool
 
 
 class ServerDidNotStart(RuntimeError):
@@ -47,14 +54,16 @@ def wait_until_live(base_url: str, alive: Callable[[], bool], timeout_s: float =
     raise ServerDidNotStart(f"the live server at {base_url} did not start")
 
 
-def _app_server(settings: Settings, start_background: bool) -> uvicorn.Server:
+def _app_server(settings: Settings, options: AppOptions) -> uvicorn.Server:
     from facepass.app import create_app
 
-    app = create_app(settings, start_background=start_background)
+    app = create_app(
+        settings, run_migrations=options.run_migrations, start_background=options.start_background
+    )
     return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
 
 
-def _serve_in_child(settings: Settings, sock: socket.socket, start_background: bool) -> None:
+def _serve_in_child(settings: Settings, sock: socket.socket, options: AppOptions) -> None:
     """Child process: the app logging as in production, to /dev/null (the timing is the point)."""
     from facepass.observability.logging import configure_logging
 
@@ -62,7 +71,7 @@ def _serve_in_child(settings: Settings, sock: socket.socket, start_background: b
     for handler in logging.getLogger().handlers:
         if handler.get_name() == "facepass" and isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
-    _app_server(settings, start_background).run(sockets=[sock])
+    _app_server(settings, options).run(sockets=[sock])
 
 
 @contextmanager
@@ -70,17 +79,22 @@ def live_server(
     settings: Settings,
     *,
     child_process: bool = False,
+    run_migrations: bool = True,
     start_background: bool = True,
     timeout_s: float = 120.0,
 ) -> Iterator[str]:
-    """The real app serving on 127.0.0.1 until the block ends; yields its base URL."""
+    """The real app serving on 127.0.0.1 until the block ends; yields its base URL.
+
+    `run_migrations` and `start_background` are `create_app`'s.
+    """
+    options = AppOptions(run_migrations, start_background)
     sock = free_socket()
     host, port = sock.getsockname()
     base_url = f"http://{host}:{port}"
     try:
         if child_process:
             child = multiprocessing.get_context("spawn").Process(
-                target=_serve_in_child, args=(settings, sock, start_background), daemon=True
+                target=_serve_in_child, args=(settings, sock, options), daemon=True
             )
             child.start()
             try:
@@ -90,7 +104,7 @@ def live_server(
                 child.terminate()
                 child.join(10)
         else:
-            server = _app_server(settings, start_background)
+            server = _app_server(settings, options)
             thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
             thread.start()
             try:

@@ -21,6 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +56,16 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 class ImportAborted(Exception):
     """The import cannot go on (bad token, unknown session, server refusing every retry)."""
+
+
+class _Retryable(Exception):
+    """An attempt worth repeating: a network error or a 429/5xx answer (the reason)."""
+
+
+def _log_retry(state: RetryCallState) -> None:
+    failure = state.outcome.exception() if state.outcome is not None else None
+    delay = state.next_action.sleep if state.next_action is not None else 0.0
+    logger.warning("retrying", extra={"reason": str(failure), "delay_s": delay})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,38 +157,47 @@ class Importer:
         upload: Sequence[LocalPhoto] = (),
         **kwargs: Any,
     ) -> httpx.Response:
-        """One API call, retried on network errors and retryable statuses.
+        """One API call, retried (tenacity) on network errors and retryable statuses.
 
         Files to upload are opened afresh for each attempt and streamed from disk.
         """
-        reason = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                delay = self.backoff_s * 2 ** (attempt - 1)
-                logger.warning("retrying", extra={"reason": reason, "delay_s": delay})
-                time.sleep(delay)
-            with ExitStack() as stack:
-                if upload:
-                    kwargs["files"] = [
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=wait_exponential(multiplier=self.backoff_s),  # backoff_s, 2x, 4x, ...
+            retry=retry_if_exception_type(_Retryable),
+            before_sleep=_log_retry,
+        )
+        try:
+            response = retrying(self._attempt, method, path, upload, kwargs)
+        except RetryError as exc:
+            raise ImportAborted(
+                f"{method} {path} kept failing ({exc.last_attempt.exception()})"
+            ) from None
+        return self._checked(response)
+
+    def _attempt(
+        self, method: str, path: str, upload: Sequence[LocalPhoto], kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        with ExitStack() as stack:
+            if upload:
+                kwargs["files"] = [
+                    (
+                        "files",
                         (
-                            "files",
-                            (
-                                p.relative,
-                                stack.enter_context(p.path.open("rb")),
-                                "application/octet-stream",
-                            ),
-                        )
-                        for p in upload
-                    ]
-                try:
-                    response = self.client.request(method, self.base + path, **kwargs)
-                except httpx.TransportError as exc:
-                    reason = type(exc).__name__
-                    continue
-            if response.status_code not in RETRYABLE_STATUSES:
-                return self._checked(response)
-            reason = f"HTTP {response.status_code}"
-        raise ImportAborted(f"{method} {path} kept failing ({reason})")
+                            p.relative,
+                            stack.enter_context(p.path.open("rb")),
+                            "application/octet-stream",
+                        ),
+                    )
+                    for p in upload
+                ]
+            try:
+                response = self.client.request(method, self.base + path, **kwargs)
+            except httpx.TransportError as exc:
+                raise _Retryable(type(exc).__name__) from exc
+        if response.status_code in RETRYABLE_STATUSES:
+            raise _Retryable(f"HTTP {response.status_code}")
+        return response
 
     def _checked(self, response: httpx.Response) -> httpx.Response:
         if response.status_code < 400:

@@ -12,11 +12,11 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from cachetools import TLRUCache
 from pydantic import ValidationError
 from redis import Redis
 from redis.exceptions import RedisError
@@ -82,23 +82,27 @@ class NoCache:
 
 
 class LocalValidationCache:
-    """A bounded in-process TTL cache, safe across the threadpool's threads."""
+    """A bounded in-process TTL cache (cachetools), safe across the threadpool's threads.
+
+    Each answer lives its own TTL (positive or negative); past `max_entries`, expired answers
+    go first, then the least recently used.
+    """
 
     def __init__(self, ttl: TtlPolicy, *, max_entries: int = LOCAL_MAX_ENTRIES) -> None:
         self._ttl = ttl
-        self._max_entries = max_entries
-        self._entries: OrderedDict[uuid.UUID, tuple[float, CachedLookup]] = OrderedDict()
+        self._entries: TLRUCache[uuid.UUID, CachedLookup] = TLRUCache(
+            maxsize=max_entries, ttu=self._expires_at, timer=time.monotonic
+        )
         self._lock = threading.Lock()
 
+    def _expires_at(self, _: uuid.UUID, lookup: CachedLookup, now: float) -> float:
+        return now + self._ttl.ttl_for(lookup.session)
+
     def get(self, session_id: uuid.UUID) -> CachedLookup | None:
-        now = time.monotonic()
         with self._lock:
             entry = self._entries.get(session_id)
-            if entry is not None and entry[0] <= now:
-                del self._entries[session_id]
-                entry = None
         CACHE_EVENTS.labels("miss" if entry is None else "hit").inc()
-        return None if entry is None else entry[1]
+        return entry
 
     def get_many(self, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CachedLookup]:
         found: dict[uuid.UUID, CachedLookup] = {}
@@ -109,16 +113,10 @@ class LocalValidationCache:
         return found
 
     def put_many(self, answers: Mapping[uuid.UUID, SessionInfo | None]) -> None:
-        now = time.monotonic()
         with self._lock:
             for session_id, session in answers.items():
-                ttl = self._ttl.ttl_for(session)
-                if ttl <= 0:
-                    continue
-                self._entries[session_id] = (now + ttl, CachedLookup(session))
-                self._entries.move_to_end(session_id)
-            while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+                if self._ttl.ttl_for(session) > 0:
+                    self._entries[session_id] = CachedLookup(session)
 
     def invalidate(self, session_ids: Iterable[uuid.UUID]) -> None:
         with self._lock:

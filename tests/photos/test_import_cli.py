@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from click.testing import CliRunner
 
-from facepass.app import create_app
 from facepass.cli import main
 from facepass.config import Settings
+from facepass.lab.liveserver import live_server
 from tests.conftest import ADMIN_TOKEN
 from tests.photos.images import corrupt_jpeg, face_jpeg, faceless_jpeg
 
@@ -25,21 +22,8 @@ from tests.photos.images import corrupt_jpeg, face_jpeg, faceless_jpeg
 @pytest.fixture
 def live_url(settings: Settings) -> Iterator[str]:
     """The real app served by uvicorn on a free port, indexing in-process."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_app(settings, run_migrations=False)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
+    with live_server(settings, run_migrations=False) as base_url:
+        yield base_url
 
 
 def run_import(*args: str) -> tuple[int, dict[str, Any]]:
@@ -107,3 +91,17 @@ def test_import_retries_through_a_network_outage(
         proxy.stop()
     assert code == 0
     assert summary["uploaded"] == 1
+
+
+def test_import_gives_up_after_its_retries_and_says_why(tmp_path: Path) -> None:
+    import httpx
+
+    from facepass.photos.importer import ImportAborted, Importer
+    from tests.pixora.fixtures import closed_port
+
+    (tmp_path / "a.jpg").write_bytes(faceless_jpeg())
+    with httpx.Client(base_url=f"http://127.0.0.1:{closed_port()}") as client:
+        importer = Importer(client, uuid.uuid4(), retries=2, backoff_s=0.01)
+        photos = importer.hash_all(tmp_path, [tmp_path / "a.jpg"], lambda _: None)
+        with pytest.raises(ImportAborted, match=r"kept failing \(ConnectError\)"):
+            importer.already_uploaded(photos)
