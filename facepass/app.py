@@ -23,7 +23,8 @@ FacePass lets a guest of a Pixora photo session find every photo that shows them
 Every non-2xx answer has one shape:
 `{"error": {"code": "...", "detail": "...", "request_id": "..."}}`
 (the brief's validation answers keep their own 200 shape). Admin endpoints take
-`Authorization: Bearer <FACEPASS_ADMIN_TOKEN>`.
+`Authorization: Bearer <FACEPASS_ADMIN_TOKEN>` (operators) or a studio key (`fpk_...`, only for
+that studio's sessions, within its scope: GET needs `read`, POST `upload`, DELETE `delete`).
 """
 
 
@@ -72,9 +73,11 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
 
+    from facepass.access.router import router as access_router
     from facepass.ops.router import router as ops_router
     from facepass.people.router import router as people_router
     from facepass.photos.router import router as photos_router
+    from facepass.privacy.router import router as privacy_router
     from facepass.search.router import router as search_router
     from facepass.sessions.router import router as sessions_router
     from facepass.web.router import router as web_router
@@ -84,5 +87,7 @@ def create_app(
     app.include_router(photos_router)
     app.include_router(people_router)
     app.include_router(search_router)
+    app.include_router(privacy_router)
+    app.include_router(access_router)
     app.include_router(web_router)
     return app

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "facepass:"  # lets several deployments (or test runs) share a Redis
 
     admin_token: str | None = None
+    api_key_pepper: str | None = None  # HMAC key of stored studio API keys' hashes
     host: str = "127.0.0.1"
     port: int = 8000
     public_base_url: str | None = None  # how guests reach us, for printed links
@@ -123,6 +124,11 @@ class Settings(BaseSettings):
     retain_selfies: bool = False
     media_signing_key: str | None = None
     media_url_ttl_s: int = 3600
+
+    # Privacy: retention after the session's Pixora completed_at (None: photos are kept).
+    face_retention_days: int = Field(default=90, ge=1)
+    photo_retention_days: int | None = Field(default=None, ge=1)
+    retention_interval_s: float = 3600.0  # how often the sync worker runs a retention pass
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -158,5 +158,8 @@ def embedded_settings(settings: Settings, data_dir: Path) -> tuple[Settings, Emb
         "admin_token": settings.admin_token or _persistent_secret(data_dir / "admin-token"),
         "media_signing_key": settings.media_signing_key
         or _persistent_secret(data_dir / "media-signing-key"),
+        # `facepass keys --data-dir` hashes keys exactly as the running demo does.
+        "api_key_pepper": settings.api_key_pepper
+        or _persistent_secret(data_dir / "api-key-pepper"),
     }
     return settings.model_copy(update=update), postgres

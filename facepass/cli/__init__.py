@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "facepass.cli.bench",
     "facepass.cli.models",
     "facepass.cli.photos",
+    "facepass.cli.privacy",
 )
 
 

@@ -24,6 +24,7 @@ from facepass.observability.metrics import FACES_INDEXED, INDEXING_SECONDS, PHOT
 from facepass.photos.models import FAILED, INDEXED, INDEXING, PENDING, Face, Photo, SessionIndex
 from facepass.photos.storage import ObjectNotFound, StorageError, thumbnail_key, thumbnail_prefix
 from facepass.photos.thumbnails import captured_at, make_thumbnails
+from facepass.privacy.suppression import drop_suppressed
 from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
@@ -175,10 +176,14 @@ def finish(ctx: IndexingContext, held: Claim, analysis: ImageAnalysis, data: byt
     rows = _face_rows(held, analysis)
     with ctx.resources.own_db.session() as db:
         current = db.execute(
-            select(Photo.status, Photo.attempts).where(Photo.id == held.photo_id).with_for_update()
+            select(Photo.status, Photo.attempts, Photo.sha256)
+            .where(Photo.id == held.photo_id)
+            .with_for_update()
         ).one_or_none()
         if current is None or current.status != INDEXING or current.attempts != held.token:
             return False
+        # Faces a guest opted out of, or a studio removed, are never written again.
+        rows = drop_suppressed(db, held.session_id, current.sha256, rows)
         db.execute(
             delete(Face).where(Face.photo_id == held.photo_id, Face.model_id == analysis.model_id)
         )

@@ -60,3 +60,15 @@ SEARCH_SECONDS = Histogram(
     registry=REGISTRY,
 )
 QUEUE_DEPTH = Gauge("facepass_photos_pending", "Photos waiting to be indexed.", registry=REGISTRY)
+RETENTION_PURGED = Counter(
+    "facepass_retention_purged_total",
+    "What retention passes deleted, by kind (faces, photos, sessions).",
+    ["kind"],
+    registry=REGISTRY,
+)
+PRIVACY_REMOVALS = Counter(
+    "facepass_privacy_faces_removed_total",
+    "Faces suppressed for good, by reason (opt_out, removal).",
+    ["reason"],
+    registry=REGISTRY,
+)

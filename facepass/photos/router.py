@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from facepass.access.dependencies import AdminAccess, AdminAuth
 from facepass.db import DbSession
 from facepass.engine_config import engine_config
 from facepass.errors import error_responses
@@ -24,13 +25,12 @@ from facepass.photos.schemas import (
 from facepass.photos.upload import FILES_FIELD, MultipartReceiver
 from facepass.pixora.validation import EXISTING_SESSION_ERRORS, ExistingSession
 from facepass.resources import Resources
-from facepass.security import AdminAuth
 
 router = APIRouter(
     prefix="/api/v1/sessions/{session_id}",
     tags=["photos"],
     dependencies=[AdminAuth],
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422),
 )
 
 MAX_OFFSET = 2**31 - 1  # far past any session; PostgreSQL's bigint would overflow at 2**63
@@ -77,7 +77,9 @@ def _resources(request: Request) -> Resources:
         }
     },
 )
-async def upload_photos(session: ExistingSession, request: Request) -> UploadResult:
+async def upload_photos(
+    session: ExistingSession, request: Request, access: AdminAccess
+) -> UploadResult:
     resources = _resources(request)
     settings = resources.settings
     receiver = MultipartReceiver(
@@ -87,9 +89,13 @@ async def upload_photos(session: ExistingSession, request: Request) -> UploadRes
     )
     files = await receiver.receive(request.headers.get("content-type", ""), request.stream())
     try:
-        return await asyncio.to_thread(service.store_uploads, resources, session.id, files)
+        result = await asyncio.to_thread(service.store_uploads, resources, session.id, files)
     finally:
         receiver.discard_all()
+    access.audit(
+        "upload", accepted=result.accepted, duplicates=result.duplicates, rejected=result.rejected
+    )
+    return result
 
 
 @router.get("/photos", summary="List a session's photos")
@@ -108,7 +114,10 @@ def list_photos(
     summary="Which files are already uploaded (by SHA-256)",
     description="Lets an import resume: send up to 1000 digests, get back those already stored.",
 )
-def check_photos(session_id: uuid.UUID, body: HashCheck, db: DbSession) -> HashCheckResult:
+def check_photos(
+    session_id: uuid.UUID, body: HashCheck, db: DbSession, access: AdminAccess
+) -> HashCheckResult:
+    access.audit("check_photos", hashes=len(body.sha256))
     return HashCheckResult(known=service.check_hashes(db, session_id, body.sha256))
 
 
@@ -118,14 +127,23 @@ def check_photos(session_id: uuid.UUID, body: HashCheck, db: DbSession) -> HashC
     status_code=204,
     responses=error_responses(404),
 )
-def delete_photo(session_id: uuid.UUID, photo_id: uuid.UUID, request: Request) -> Response:
+def delete_photo(
+    session_id: uuid.UUID, photo_id: uuid.UUID, request: Request, access: AdminAccess
+) -> Response:
     service.delete_photo(_resources(request), session_id, photo_id)
+    access.audit("delete_photo", photos=1, photo_id=str(photo_id))
     return Response(status_code=204)
 
 
 @router.delete("/photos", summary="Delete all of a session's photos, faces and files")
-def delete_session_photos(session_id: uuid.UUID, request: Request) -> DeletedPhotos:
-    return service.delete_session_photos(_resources(request), session_id)
+def delete_session_photos(
+    session_id: uuid.UUID, request: Request, access: AdminAccess
+) -> DeletedPhotos:
+    deleted = service.delete_session_photos(_resources(request), session_id)
+    access.audit(
+        "delete_session_photos", photos=deleted.deleted_photos, files=deleted.deleted_files
+    )
+    return deleted
 
 
 @router.get("/index-status", summary="Indexing progress of a session")

@@ -14,6 +14,8 @@ STATUS_VALUES = ("created", "scheduled", "in_progress", "completed", "archived")
 DEMO_SESSION_ID = "1788875f-fc71-49d6-a9fa-a060e3ee6fee"
 DISABLED_SESSION_ID = "2b6f0c55-8d3e-4c61-9a3e-5f1d2a7c9e10"
 DEMO_STUDIO_ID = "9cccbfe6-2137-4d5a-97c7-e470dd73a758"
+OTHER_STUDIO_SESSION_ID = "5d1f0e7a-2c4b-4e8a-9f3d-6b7c8a9d0e1f"
+OTHER_STUDIO_ID = "7a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
 DEMO_PHOTOGRAPHER_ID = "5ff5d5fd-1068-405f-b4c9-3c9c01a499d9"
 DEMO_CREATED_AT = "2026-02-18T17:55:51.746+00:00"
 
@@ -65,6 +67,19 @@ DEMO_ROWS = [
         "updated_at": DEMO_CREATED_AT,
         "facepass_enabled": False,
     },
+    {
+        # A second studio's session: studio keys of one studio never reach the other's.
+        "id": OTHER_STUDIO_SESSION_ID,
+        "name": "Демо: другая студия",
+        "description": None,
+        "photographer_id": DEMO_PHOTOGRAPHER_ID,
+        "studio_id": OTHER_STUDIO_ID,
+        "status": "created",
+        "settings": None,
+        "created_at": DEMO_CREATED_AT,
+        "updated_at": DEMO_CREATED_AT,
+        "facepass_enabled": True,
+    },
 ]
 
 _INSERT = text(
@@ -85,7 +100,7 @@ def create_schema(conn: Connection) -> None:
 
 
 def insert_demo_sessions(conn: Connection) -> None:
-    """Insert the brief's example session and a FacePass-off session (kept if present)."""
+    """Insert the demo sessions: the brief's, a FacePass-off one, another studio's (kept)."""
     for row in DEMO_ROWS:
         conn.execute(_INSERT, row)
 

@@ -31,7 +31,7 @@ from facepass.sessions.usage import record_usage
 router = APIRouter(tags=["search"])
 router.include_router(media_router)
 
-_MULTIPART_BODY: dict[str, Any] = {
+MULTIPART_SELFIES: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
@@ -60,7 +60,7 @@ _MULTIPART_BODY: dict[str, Any] = {
     response_model=SearchResponse,
     summary="Find a guest's photos of a session with 1-3 selfies",
     responses=error_responses(400, 403, 404, 413, 422, 429, 503),
-    openapi_extra=_MULTIPART_BODY,
+    openapi_extra=MULTIPART_SELFIES,
 )
 async def search(session_id: uuid.UUID, request: Request, response: Response) -> SearchResponse:
     """Search the session's faces with the selfie's face; every match in one answer.

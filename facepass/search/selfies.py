@@ -8,7 +8,7 @@ every other field discarded unread. A selfie counts only once its part's closing
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from facepass.http.multipart import PartInfo, multipart_boundary, read_multipart
 SELFIE_FIELD = "selfie"
 _FORM_OVERHEAD_BYTES = 64 * 1024  # boundaries, part headers and small fields
 _EXTRA_PARTS = 8  # small fields a client may send beside its selfies
+_MAX_FIELD_BYTES = 200  # a small text field kept beside the selfies (e.g. consent_version)
 
 
 class SelfieTooLarge(FacePassError):
@@ -38,16 +39,24 @@ class Selfie:
 
 
 class _SelfieCollector:
-    """The reader's PartHandler: keep `selfie` parts, bounded, drop the rest."""
+    """The reader's PartHandler: keep `selfie` parts (bounded) and the small text fields
+    asked for, drop the rest."""
 
-    def __init__(self, max_count: int, max_bytes: int) -> None:
+    def __init__(self, max_count: int, max_bytes: int, fields: Collection[str] = ()) -> None:
         self.max_count = max_count
         self.max_bytes = max_bytes
         self.selfies: list[Selfie] = []
+        self.wanted_fields = frozenset(fields)
+        self.fields: dict[str, str] = {}
+        self._field: str | None = None
         self._buffer: bytearray | None = None
         self._content_type = ""
 
     def on_part(self, part: PartInfo) -> bool:
+        if part.name in self.wanted_fields and part.filename is None:
+            self._field = part.name
+            self._buffer = bytearray()
+            return True
         if part.name != SELFIE_FIELD:
             return False  # not a selfie: its data is skipped
         if len(self.selfies) >= self.max_count:
@@ -60,12 +69,21 @@ class _SelfieCollector:
 
     def on_data(self, data: bytes) -> None:
         assert self._buffer is not None  # the reader sends data of wanted parts only
-        if len(self._buffer) + len(data) > self.max_bytes:
+        if self._field is not None:
+            if len(self._buffer) + len(data) > _MAX_FIELD_BYTES:
+                raise UnprocessableInput(
+                    f"The field '{self._field}' is too long.", code="FIELD_TOO_LONG"
+                )
+        elif len(self._buffer) + len(data) > self.max_bytes:
             raise SelfieTooLarge(f"A selfie may be at most {self.max_bytes // (1024 * 1024)} MB.")
         self._buffer += data
 
     def on_part_end(self) -> None:
         assert self._buffer is not None
+        if self._field is not None:
+            self.fields[self._field] = self._buffer.decode("utf-8", "replace").strip()
+            self._buffer = self._field = None
+            return
         self.selfies.append(Selfie(bytes(self._buffer), self._content_type))
         self._buffer = None
 
@@ -96,11 +114,27 @@ def check_pixels(selfies: list[Selfie], max_pixels: int) -> None:
                 raise UnprocessableInput(exc.detail, code="IMAGE_TOO_LARGE") from None
 
 
+
 async def read_selfies(
     request: Request, *, max_count: int, max_bytes: int, max_pixels: int
 ) -> list[Selfie]:
     """The request's `selfie` parts (1 to max_count), each at most max_bytes and max_pixels,
     all in memory."""
+    selfies, _ = await read_selfie_form(
+        request, max_count=max_count, max_bytes=max_bytes, max_pixels=max_pixels
+    )
+    return selfies
+
+
+async def read_selfie_form(
+    request: Request,
+    *,
+    max_count: int,
+    max_bytes: int,
+    max_pixels: int,
+    fields: Collection[str] = (),
+) -> tuple[list[Selfie], dict[str, str]]:
+    """The selfies, as `read_selfies`, and the small text `fields` asked for (when sent)."""
     boundary = multipart_boundary(request.headers.get("content-type"))
     if boundary is None:
         raise UnprocessableInput(
@@ -112,7 +146,7 @@ async def read_selfies(
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large
-    collector = _SelfieCollector(max_count, max_bytes)
+    collector = _SelfieCollector(max_count, max_bytes, fields)
     await read_multipart(
         boundary,
         _capped(request.stream(), limit, too_large),
@@ -124,4 +158,4 @@ async def read_selfies(
             "No selfie received: send an image in the field 'selfie'.", code="SELFIE_REQUIRED"
         )
     await run_in_threadpool(check_pixels, collector.selfies, max_pixels)
-    return collector.selfies
+    return collector.selfies, collector.fields

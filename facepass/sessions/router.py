@@ -16,12 +16,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from facepass.access.dependencies import AdminAuth
 from facepass.db import DbSession
 from facepass.errors import error_responses
 from facepass.pixora import PhotoSession, PixoraDb
 from facepass.pixora.errors import SessionNotFound
 from facepass.pixora.validation import validate_session, validate_sessions
-from facepass.security import AdminAuth
 from facepass.sessions.schemas import (
     VALIDATION_EXAMPLES,
     BatchCounts,

@@ -1,7 +1,9 @@
-"""The background thread that runs the sync passes, sends due webhooks and flushes usage.
+"""The background thread that runs the sync passes, sends due webhooks, flushes usage and
+enforces retention (facepass.privacy.retention).
 
-Each duty has its own cadence (sync_interval_s, every second, usage_flush_interval_s); a
-failing duty is logged (error type only) and retried on its next turn, never fatal.
+Each duty has its own cadence (sync_interval_s, every second, usage_flush_interval_s,
+retention_interval_s); a failing duty is logged (error type only) and retried on its next
+turn, never fatal.
 """
 
 from __future__ import annotations
@@ -74,12 +76,20 @@ class BackgroundSync:
             self._every("sync", settings.sync_interval_s, self._sync)
             if self._dispatcher is not None:
                 self._every("webhooks", TICK_S, self._dispatcher.deliver_due)
+            self._every("retention", settings.retention_interval_s, self._retention)
             self._every(
                 "usage",
                 settings.usage_flush_interval_s,
                 lambda: USAGE.flush(self._resources.own_db),
             )
             self._stop.wait(TICK_S)
+
+    def _retention(self) -> None:
+        from facepass.privacy.retention import purge
+
+        report = purge(self._resources)
+        if report.due:
+            logger.info("retention pass", extra=report.as_json() | {"due": None})
 
     def _sync(self) -> None:
         report = sync_sessions(self._resources)

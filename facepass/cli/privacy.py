@@ -1,0 +1,150 @@
+"""`facepass keys create|list|revoke`, `facepass audit`, `facepass purge [--dry-run]`.
+
+Each works against the configured database (FACEPASS_DATABASE_URL, MAIN_APP_DATABASE_URL),
+or with `--data-dir DIR` against the embedded demo's data directory (running or not).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from facepass.cli import main
+from facepass.config import ConfigError, get_settings
+from facepass.resources import Resources
+
+DATA_DIR_OPTION = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Use the embedded demo's data directory instead of the configured databases.",
+)
+
+
+@contextmanager
+def resources_for(data_dir: Path | None) -> Iterator[Resources]:
+    """Resources on the configured databases, or on the embedded server under `data_dir`."""
+    from facepass.migrations import upgrade
+
+    settings = get_settings()
+    with ExitStack() as cleanup:
+        if data_dir is not None or settings.embedded:
+            from facepass.embedded import embedded_settings
+
+            settings, postgres = embedded_settings(settings, data_dir or settings.data_dir)
+            cleanup.callback(postgres.stop)  # only drops this process's handle on the server
+        if settings.database_url is None or settings.main_app_database_url is None:
+            raise click.ClickException(
+                "set FACEPASS_DATABASE_URL and MAIN_APP_DATABASE_URL, or pass --data-dir"
+            )
+        try:
+            settings.require_production_ready()
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
+        upgrade(settings.database_url)
+        resources = Resources(settings)
+        cleanup.callback(resources.close)
+        yield resources
+
+
+def _emit(record: dict[str, Any]) -> None:
+    click.echo(json.dumps(record, ensure_ascii=False, default=str))
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Studio API keys: accepted as Bearer on the admin routes of that studio's sessions."""
+
+
+@keys_group.command("create")
+@click.option("--studio", "studio_id", type=click.UUID, required=True, help="Pixora studio_id.")
+@click.option(
+    "--scope",
+    type=click.Choice(["read", "upload", "delete"]),
+    default="upload",
+    show_default=True,
+    help="read: GET routes; upload: also POST; delete: also DELETE.",
+)
+@click.option("--name", default="", help="A label to recognise the key by.")
+@DATA_DIR_OPTION
+def create(studio_id: uuid.UUID, scope: str, name: str, data_dir: Path | None) -> None:
+    """Create a key and print it ONCE (only its hash is stored)."""
+    from facepass.access import audit
+    from facepass.access.keys import create_key
+
+    with resources_for(data_dir) as resources, resources.own_db.session() as db:
+        info, key = create_key(db, resources.settings, studio_id, scope, name)
+        audit.record(
+            db,
+            actor=audit.OPERATOR,
+            action="key_create",
+            counts={"key_id": str(info.id), "studio_id": str(studio_id), "scope": scope},
+        )
+    _emit({**asdict(info), "key": key})
+    click.echo("Store this key now: it cannot be shown again.", err=True)
+
+
+@keys_group.command("list")
+@click.option("--studio", "studio_id", type=click.UUID, default=None, help="Only this studio's.")
+@DATA_DIR_OPTION
+def list_command(studio_id: uuid.UUID | None, data_dir: Path | None) -> None:
+    """One JSON line per key (never the key itself)."""
+    from facepass.access.keys import list_keys
+
+    with resources_for(data_dir) as resources, resources.own_db.session() as db:
+        for info in list_keys(db, studio_id):
+            _emit(asdict(info))
+
+
+@keys_group.command("revoke")
+@click.argument("key_id", type=click.UUID)
+@DATA_DIR_OPTION
+def revoke(key_id: uuid.UUID, data_dir: Path | None) -> None:
+    """Revoke a key at once."""
+    from facepass.access import audit
+    from facepass.access.keys import revoke_key
+
+    with resources_for(data_dir) as resources, resources.own_db.session() as db:
+        info = revoke_key(db, key_id)
+        if info is None:
+            raise click.ClickException(f"no key {key_id}")
+        audit.record(
+            db,
+            actor=audit.OPERATOR,
+            action="key_revoke",
+            counts={"key_id": str(key_id), "studio_id": str(info.studio_id)},
+        )
+    _emit(asdict(info))
+
+
+@main.command("audit")
+@click.option("--session", "session_id", type=click.UUID, default=None, help="Only this session.")
+@click.option("--limit", type=int, default=100, show_default=True)
+@DATA_DIR_OPTION
+def audit_command(session_id: uuid.UUID | None, limit: int, data_dir: Path | None) -> None:
+    """The audit log, newest first, one JSON line per action."""
+    from facepass.access import audit
+
+    with resources_for(data_dir) as resources, resources.own_db.session() as db:
+        for entry in audit.entries(db, session_id=session_id, limit=limit):
+            _emit(entry)
+
+
+@main.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only show what is due; delete nothing.")
+@click.option("--session", "session_ids", type=click.UUID, multiple=True, help="Only these.")
+@DATA_DIR_OPTION
+def purge_command(dry_run: bool, session_ids: tuple[uuid.UUID, ...], data_dir: Path | None) -> None:
+    """Run a retention pass now (the sync worker runs one every FACEPASS_RETENTION_INTERVAL_S)."""
+    from facepass.privacy.retention import purge
+
+    with resources_for(data_dir) as resources:
+        report = purge(resources, dry_run=dry_run, session_ids=list(session_ids) or None)
+    _emit(report.as_json())

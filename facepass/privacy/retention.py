@@ -1,0 +1,206 @@
+"""Retention: faces and embeddings go N days after the session's Pixora `completed_at`
+(FACEPASS_FACE_RETENTION_DAYS), photos and thumbnails after M days if set
+(FACEPASS_PHOTO_RETENTION_DAYS), and everything of a session whose FacePass is switched off
+(or that left Pixora) N days after the periodic sync first saw it off or gone.
+
+The periodic sync worker runs a pass every FACEPASS_RETENTION_INTERVAL_S; `facepass purge
+--dry-run` shows what a pass would delete. One pass at a time across processes (advisory lock).
+Each purge is logged, counted in metrics and written to the audit log (actor "retention").
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import any_, bindparam, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import Uuid
+
+from facepass.access import audit
+from facepass.observability.metrics import RETENTION_PURGED
+from facepass.photos.models import Face, Photo
+from facepass.photos.service import delete_session_photos
+from facepass.pixora.errors import pixora_errors
+from facepass.pixora.models import PhotoSession
+from facepass.resources import Resources
+from facepass.sync.models import SessionSnapshot
+
+logger = logging.getLogger(__name__)
+
+RETENTION_LOCK = 4242006
+_CHUNK = 1000
+Kind = Literal["faces", "photos", "session"]
+
+_table = PhotoSession.__table__
+_READ = select(
+    _table.c.id, _table.c.facepass_enabled, _table.c.completed_at, _table.c.updated_at
+).where(_table.c.id == any_(bindparam("ids", type_=ARRAY(Uuid()))))
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One session's data that a pass deletes, and why."""
+
+    session_id: uuid.UUID
+    kind: Kind  # faces only; photos (and faces); or the whole session (FacePass off/gone)
+    reason: str
+    since: datetime  # the moment the retention period started
+    faces: int
+    photos: int
+
+
+@dataclass
+class PurgeReport:
+    """What a pass deleted (or, dry-run, would delete)."""
+
+    dry_run: bool
+    ran: bool = True
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    due: list[Due] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "ran": self.ran,
+            "now": self.now.isoformat(),
+            "sessions": len(self.due),
+            "faces": sum(d.faces for d in self.due),
+            "photos": sum(d.photos for d in self.due if d.kind != "faces"),
+            "due": [
+                {**asdict(d), "session_id": str(d.session_id), "since": d.since.isoformat()}
+                for d in self.due
+            ],
+        }
+
+
+def _held(db: Session, session_ids: Sequence[uuid.UUID] | None) -> dict[uuid.UUID, list[int]]:
+    """Sessions FacePass holds data for: [faces, photos] each."""
+    held: dict[uuid.UUID, list[int]] = {}
+    for model, slot in ((Face, 0), (Photo, 1)):
+        query = select(model.session_id, func.count()).group_by(model.session_id)
+        if session_ids is not None:
+            query = query.where(model.session_id.in_(list(session_ids)))
+        for session_id, count in db.execute(query):
+            held.setdefault(session_id, [0, 0])[slot] = int(count)
+    return held
+
+
+def _read_pixora(resources: Resources, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    found: dict[uuid.UUID, Any] = {}
+    with pixora_errors(), resources.pixora.engine.connect() as conn:
+        for start in range(0, len(ids), _CHUNK):
+            for row in conn.execute(_READ, {"ids": ids[start : start + _CHUNK]}):
+                found[row.id] = row
+    return found
+
+
+def _switched_off_since(snapshot: Any) -> datetime | None:
+    """When the sync first saw the session off or gone (None: it has not, so nothing is due)."""
+    if snapshot is not None and not (snapshot.present and snapshot.facepass_enabled):
+        return snapshot.changed_at  # type: ignore[no-any-return]
+    return None
+
+
+def plan(
+    resources: Resources, now: datetime, session_ids: Sequence[uuid.UUID] | None = None
+) -> list[Due]:
+    """What is due now (nothing is deleted)."""
+    settings = resources.settings
+    face_days = timedelta(days=settings.face_retention_days)
+    photo_days = (
+        None
+        if settings.photo_retention_days is None
+        else timedelta(days=settings.photo_retention_days)
+    )
+    with resources.own_db.sessions() as db:
+        held = _held(db, session_ids)
+        snapshots = {
+            s.session_id: s
+            for s in db.scalars(
+                select(SessionSnapshot).where(SessionSnapshot.session_id.in_(list(held)))
+            )
+        }
+    pixora = _read_pixora(resources, list(held)) if held else {}
+    due: list[Due] = []
+    for session_id, (faces, photos) in held.items():
+        row = pixora.get(session_id)
+        if row is None or not row.facepass_enabled:
+            since = _switched_off_since(snapshots.get(session_id))
+            if since is not None and since + face_days <= now:
+                reason = "facepass_off" if row is not None else "gone_from_pixora"
+                due.append(Due(session_id, "session", reason, since, faces, photos))
+                continue
+        completed = None if row is None else row.completed_at
+        if completed is None:
+            continue
+        if photo_days is not None and photos and completed + photo_days <= now:
+            due.append(Due(session_id, "photos", "photo_retention", completed, faces, photos))
+        elif faces and completed + face_days <= now:
+            due.append(Due(session_id, "faces", "face_retention", completed, faces, 0))
+    return due
+
+
+def _purge_faces(resources: Resources, session_id: uuid.UUID) -> int:
+    with resources.own_db.session() as db:
+        deleted = db.execute(
+            delete(Face).where(Face.session_id == session_id).returning(Face.id)
+        ).all()
+        db.execute(update(Photo).where(Photo.session_id == session_id).values(face_count=0))
+    return len(deleted)
+
+
+def purge(
+    resources: Resources,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    session_ids: Sequence[uuid.UUID] | None = None,
+) -> PurgeReport:
+    """Run one retention pass (or, dry-run, only say what it would delete)."""
+    report = PurgeReport(dry_run=dry_run, now=now or datetime.now(UTC))
+    if dry_run:
+        report.due = plan(resources, report.now, session_ids)
+        return report
+    with resources.own_db.engine.connect() as lock_conn:
+        locked = lock_conn.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": RETENTION_LOCK}
+        ).scalar_one()
+        lock_conn.commit()
+        if not locked:
+            report.ran = False
+            return report
+        try:
+            report.due = plan(resources, report.now, session_ids)
+            for item in report.due:
+                _apply(resources, item)
+        finally:
+            lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RETENTION_LOCK})
+            lock_conn.commit()
+    return report
+
+
+def _apply(resources: Resources, item: Due) -> None:
+    if item.kind == "faces":
+        faces, photos = _purge_faces(resources, item.session_id), 0
+    else:
+        deleted = delete_session_photos(resources, item.session_id)
+        faces, photos = item.faces, deleted.deleted_photos
+    RETENTION_PURGED.labels("faces").inc(faces)
+    RETENTION_PURGED.labels("photos").inc(photos)
+    if item.kind == "session":
+        RETENTION_PURGED.labels("sessions").inc()
+    counts = {"faces": faces, "photos": photos, "kind": item.kind, "reason": item.reason}
+    with resources.own_db.session() as db:
+        audit.record(
+            db, actor=audit.RETENTION, action="purge", session_id=item.session_id, counts=counts
+        )
+    logger.info(
+        "retention purge",
+        extra={"session_id": str(item.session_id), "since": item.since.isoformat(), **counts},
+    )

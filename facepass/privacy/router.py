@@ -1,0 +1,104 @@
+"""A guest's opt-out (`POST .../opt-out`), a studio's face removal (`DELETE .../faces/{id}`)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from functools import partial
+
+from anyio import to_thread
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from facepass.access.dependencies import AdminAccess
+from facepass.errors import NotFound, error_responses
+from facepass.observability.metrics import SEARCHES
+from facepass.pixora.validation import require_active_session
+from facepass.privacy.models import REMOVAL
+from facepass.privacy.optout import opt_out
+from facepass.privacy.schemas import OptOutResult, RemovalResult
+from facepass.privacy.suppression import suppress_faces
+from facepass.resources import Resources
+from facepass.search import service
+from facepass.search.dependencies import check_client_limit, check_session_limit, engine_gate
+from facepass.search.router import MULTIPART_SELFIES
+from facepass.search.selfies import read_selfie_form
+
+router = APIRouter(tags=["privacy"])
+
+CONSENT_FIELD = "consent_version"
+_OPT_OUT_BODY = copy.deepcopy(MULTIPART_SELFIES)
+_OPT_OUT_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"][
+    CONSENT_FIELD
+] = {"type": "string", "maxLength": 200, "description": "Version of the consent text shown."}
+
+
+@router.post(
+    "/api/v1/sessions/{session_id}/opt-out",
+    response_model=OptOutResult,
+    summary="Remove me from this session's search (with a selfie)",
+    responses=error_responses(403, 404, 413, 422, 429, 503),
+    openapi_extra=_OPT_OUT_BODY,
+)
+async def guest_opt_out(session_id: uuid.UUID, request: Request) -> OptOutResult:
+    """The faces of this session that the search matches to the selfie are hidden from every
+    later search and the people view, and their embeddings deleted; the photos stay the
+    studio's. The same `selfie` field and rate limits as search; an optional
+    `consent_version` field is recorded in the audit row. Nothing of the selfie is kept.
+    """
+    resources: Resources = request.app.state.resources
+    settings = resources.settings
+    await check_client_limit(request)
+    await run_in_threadpool(require_active_session, session_id, request)
+    await check_session_limit(request, session_id)
+    selfies, fields = await read_selfie_form(
+        request,
+        max_count=settings.search_max_selfies,
+        max_bytes=settings.search_max_selfie_bytes,
+        fields=(CONSENT_FIELD,),
+    )
+    engine = await run_in_threadpool(service.engine_for_session, resources, session_id)
+    try:
+        embedded = await to_thread.run_sync(
+            service.embed_selfies, engine, selfies, limiter=engine_gate(request)
+        )
+    except Exception:
+        SEARCHES.labels("no_face").inc()
+        raise
+    finally:
+        del selfies  # nothing of the images outlives the embedding step
+    done = await run_in_threadpool(
+        partial(
+            opt_out,
+            resources,
+            session_id,
+            engine,
+            embedded.queries,
+            consent_version=fields.get(CONSENT_FIELD) or None,
+        )
+    )
+    return OptOutResult(
+        session_id=session_id, faces_removed=done.faces, photos_affected=done.photos
+    )
+
+
+@router.delete(
+    "/api/v1/sessions/{session_id}/faces/{face_id}",
+    response_model=RemovalResult,
+    summary="Remove one face from the session's search for good (admin)",
+    responses=error_responses(401, 403, 404, 422),
+)
+def remove_face(
+    session_id: uuid.UUID, face_id: int, request: Request, access: AdminAccess
+) -> RemovalResult:
+    """For a guest's request that reached the studio: the face (every model's row) is deleted
+    and suppressed, so re-indexing or re-uploading the photo never brings it back."""
+    resources: Resources = request.app.state.resources
+    with resources.own_db.session() as db:
+        done = suppress_faces(db, session_id, [face_id], REMOVAL)
+    if done.faces == 0:
+        raise NotFound("No such face in this session.", code="FACE_NOT_FOUND")
+    access.audit("face_removal", faces=done.faces, photos=done.photos)
+    return RemovalResult(
+        session_id=session_id, faces_removed=done.faces, photos_affected=done.photos
+    )

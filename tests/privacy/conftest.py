@@ -1,0 +1,80 @@
+"""A session of real people (LFW): two guests' photos indexed through the real pipeline."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+
+from facepass.app import create_app
+from facepass.config import Settings
+from facepass.resources import Resources
+from tests.conftest import shared_data
+from tests.search.conftest import add_indexed_photo, create_pixora_session, search_settings
+
+GUEST_A = "Colin_Powell"
+GUEST_B = "George_W_Bush"
+PHOTOS_EACH = 4
+
+
+def lfw_photo(person: str, number: int) -> bytes:
+    return shared_data(
+        "lfw", "images_deepfunneled", person, f"{person}_{number:04d}.jpg"
+    ).read_bytes()
+
+
+@dataclass
+class PrivacyWorld:
+    settings: Settings
+    resources: Resources
+    session_id: uuid.UUID
+    photos: dict[str, set[uuid.UUID]] = field(default_factory=dict)
+    data: dict[uuid.UUID, bytes] = field(default_factory=dict)
+
+    def selfie(self, person: str) -> bytes:
+        return lfw_photo(person, PHOTOS_EACH + 1)  # a photo that is not in the session
+
+
+@pytest.fixture(scope="module")
+def world(
+    own_db_url: str,
+    pixora_url: str,
+    pixora_admin_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PrivacyWorld]:
+    settings = search_settings(
+        own_db_url, pixora_url, tmp_path_factory.mktemp("privacy"), search_rate_limit="1000/minute"
+    )
+    resources = Resources(settings)
+    world = PrivacyWorld(settings, resources, create_pixora_session(pixora_admin_url))
+    for person in (GUEST_A, GUEST_B):
+        world.photos[person] = set()
+        for number in range(1, PHOTOS_EACH + 1):
+            data = lfw_photo(person, number)
+            photo_id = add_indexed_photo(
+                resources, world.session_id, data, f"{person}-{number}.jpg"
+            )
+            world.photos[person].add(photo_id)
+            world.data[photo_id] = data
+    yield world
+    resources.close()
+
+
+@pytest.fixture
+def client(world: PrivacyWorld) -> Iterator[TestClient]:
+    app = create_app(world.settings, run_migrations=False, start_background=False)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def search(client: TestClient, session_id: uuid.UUID, selfie: bytes) -> set[uuid.UUID]:
+    """The photo ids a guest's search finds."""
+    response = client.post(
+        f"/api/v1/sessions/{session_id}/search",
+        files=[("selfie", ("selfie.jpg", selfie, "image/jpeg"))],
+    )
+    assert response.status_code == 200, response.text
+    return {uuid.UUID(m["photo_id"]) for m in response.json()["matches"]}

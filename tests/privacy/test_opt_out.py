@@ -1,0 +1,87 @@
+"""A guest's opt-out: their faces leave the session's search for good; nobody else's do."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from facepass.indexing.pipeline import IndexingContext, index_photo
+from facepass.photos.service import add_photo, delete_photo
+from tests.access.conftest import audit_rows
+from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, search
+
+
+def _reindex(world: PrivacyWorld, photo_id: uuid.UUID) -> None:
+    with world.resources.own_db.session() as db:
+        db.execute(text("UPDATE photos SET status = 'pending' WHERE id = :p"), {"p": photo_id})
+    context = IndexingContext(world.resources, "privacy-tests", world.resources.face_engine)
+    assert index_photo(context, photo_id) == "indexed"
+
+
+def test_after_an_opt_out_the_guest_is_never_found_and_others_are_unchanged(
+    client: TestClient, world: PrivacyWorld
+) -> None:
+    session = world.session_id
+    before_a = search(client, session, world.selfie(GUEST_A))
+    before_b = search(client, session, world.selfie(GUEST_B))
+    assert before_a
+    assert before_a <= world.photos[GUEST_A]
+    assert before_b
+    assert before_b <= world.photos[GUEST_B]
+
+    response = client.post(
+        f"/api/v1/sessions/{session}/opt-out",
+        files=[("selfie", ("selfie.jpg", world.selfie(GUEST_A), "image/jpeg"))],
+        data={"consent_version": "2026-11"},
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["faces_removed"] >= len(before_a)
+    assert answer["photos_affected"] >= len(before_a)
+
+    assert search(client, session, world.selfie(GUEST_A)).isdisjoint(before_a)
+    assert search(client, session, world.selfie(GUEST_B)) == before_b
+    # The embeddings are gone, not merely hidden; the photos themselves stay the studio's.
+    with world.resources.own_db.session() as db:
+        left = db.execute(
+            text("SELECT count(*) FROM photos WHERE id = ANY(:ids)"), {"ids": list(before_a)}
+        ).scalar_one()
+        suppressed = db.execute(
+            text("SELECT count(*) FROM face_suppressions WHERE session_id = :s"), {"s": session}
+        ).scalar_one()
+    assert left == len(before_a)
+    assert suppressed == answer["faces_removed"]
+    assert not (world.settings.data_dir / "selfies").exists()  # nothing of the selfie kept
+
+    # Re-indexing a photo, or deleting and uploading it again, never brings the face back.
+    reindexed, reuploaded = sorted(before_a)[:2]
+    _reindex(world, reindexed)
+    delete_photo(world.resources, session, reuploaded)
+    new_id = add_photo(world.resources, session, world.data[reuploaded], "again.jpg")
+    context = IndexingContext(world.resources, "privacy-tests", world.resources.face_engine)
+    assert index_photo(context, new_id) == "indexed"
+    found = search(client, session, world.selfie(GUEST_A))
+    assert found.isdisjoint(before_a | {new_id})
+    assert search(client, session, world.selfie(GUEST_B)) == before_b
+
+    assert world.settings.database_url is not None
+    rows = [r for r in audit_rows(world.settings.database_url, session) if r["action"] == "opt_out"]
+    assert len(rows) == 1
+    assert rows[0]["actor"] == "guest"
+    assert rows[0]["counts"]["faces"] == answer["faces_removed"]
+    assert rows[0]["counts"]["consent_version"] == "2026-11"
+
+
+def test_an_opt_out_without_a_usable_face_removes_nothing(
+    client: TestClient, world: PrivacyWorld
+) -> None:
+    from tests.photos.images import faceless_jpeg
+
+    response = client.post(
+        f"/api/v1/sessions/{world.session_id}/opt-out",
+        files=[("selfie", ("cup.jpg", faceless_jpeg(), "image/jpeg"))],
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "NO_FACE_FOUND"
