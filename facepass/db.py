@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
+from urllib.parse import quote, unquote
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, MetaData, create_engine, text
@@ -30,12 +31,31 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def _multi_host(url: str) -> str:
+    """libpq's multi-host form (`user@h1:5432,h2:5432/db`) as SQLAlchemy spells it
+    (`user@/db?host=h1:5432&host=h2:5432`); psycopg hands the list to libpq, which tries the
+    hosts in order. A single-host URL comes back unchanged."""
+    scheme, _, rest = url.partition("://")
+    netloc, slash, path_query = rest.partition("/")
+    userinfo, at, hosts = netloc.rpartition("@")
+    if "," not in hosts:
+        return url
+    path, _, query = path_query.partition("?")
+    params = [
+        "host=" + quote(unquote(host), safe="/:[]") for host in hosts.split(",") if host.strip()
+    ]
+    if query:
+        params.append(query)
+    return f"{scheme}://{userinfo}{at}{slash or '/'}{path}?{'&'.join(params)}"
+
+
 def sqlalchemy_url(url: str) -> str:
-    """Use psycopg 3 for plain postgresql:// URLs (the form the brief and operators use)."""
+    """Use psycopg 3 for plain postgresql:// URLs (the form the brief and operators use),
+    accepting libpq's multi-host form for failover."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+            return _multi_host("postgresql+psycopg://" + url[len(prefix) :])
+    return _multi_host(url)
 
 
 class OwnDatabase:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from facepass.errors import ServiceUnavailable, error_responses
 from facepass.observability.metrics import REGISTRY
@@ -31,6 +31,10 @@ class Liveness(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
     checks: dict[CheckName, Literal["ok"]]
+    pixora_host: str | None = Field(
+        default=None,
+        description="`host:port` of the Pixora server now serving (several with failover).",
+    )
 
 
 @router.get(
@@ -62,16 +66,18 @@ def _failed_checks(checks: dict[CheckName, Callable[[], None]]) -> list[CheckNam
     response_model=Readiness,
     summary="Readiness",
     description=(
-        "Both databases answer: FacePass's own and Pixora's (read-only). "
+        "Both databases answer: FacePass's own and Pixora's (read-only), with the Pixora "
+        "host now serving (`host:port`: with a multi-host URL, which one took over). "
         "503 NOT_READY names the one that failed, never its address."
     ),
     responses=error_responses(503),
 )
 def ready(request: Request) -> Readiness:
     resources = request.app.state.resources
+    served_by: list[str] = []
     checks: dict[CheckName, Callable[[], None]] = {
         "database": resources.own_db.ping,
-        "pixora": resources.pixora.ping,
+        "pixora": lambda: served_by.append(resources.pixora.serving_host()),
     }
     failed = _failed_checks(checks)
     if failed:
@@ -79,7 +85,9 @@ def ready(request: Request) -> Readiness:
         raise ServiceUnavailable(
             f"Not ready: {names} unreachable ({', '.join(failed)}).", code="NOT_READY"
         )
-    return Readiness(checks=dict.fromkeys(checks, "ok"))
+    return Readiness(
+        checks=dict.fromkeys(checks, "ok"), pixora_host=served_by[0] if served_by else None
+    )
 
 
 @router.get(

@@ -4,6 +4,12 @@ Every connection is opened with `default_transaction_read_only=on`, so any INSER
 DELETE sent through it fails inside PostgreSQL whatever the role may do; a statement timeout
 and a connect timeout bound every read; pre-ping replaces connections that died while idle,
 so the service recovers by itself when Pixora comes back. TLS is the URL's `sslmode=` option.
+
+Failover: MAIN_APP_DATABASE_URL may list several hosts in libpq's form
+(`postgresql://user@h1:5432,h2:5432/db?target_session_attrs=any`; a standby serves, since
+FacePass only reads). libpq tries them in order, each within the connect timeout; TCP
+keepalives notice a host that vanished under an open connection within seconds; pre-ping and
+one retry of a read whose connection died (facepass.pixora.validation) move to the next host.
 """
 
 from __future__ import annotations
@@ -60,6 +66,11 @@ class PixoraDatabase:
                 "connect_timeout": max(1, connect_timeout_s),
                 "application_name": APPLICATION_NAME,
                 "options": connect_options(statement_timeout_ms),
+                # A host gone silent under an open connection is noticed in ~10 s, not hours.
+                "keepalives": 1,
+                "keepalives_idle": 5,
+                "keepalives_interval": 2,
+                "keepalives_count": 2,
             },
         )
         self.sessions = sessionmaker(self.engine, autoflush=False, expire_on_commit=False)
@@ -86,6 +97,14 @@ class PixoraDatabase:
         """Run `SELECT 1`; raises PixoraUnavailable when Pixora cannot answer."""
         with pixora_errors(), self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+
+    def serving_host(self) -> str:
+        """`host:port` of the server a pooled connection reaches now (the readiness check's
+        answer to "which Pixora host serves"); raises PixoraUnavailable."""
+        with pixora_errors(), self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            info = conn.connection.dbapi_connection.info  # type: ignore[union-attr]
+            return f"{info.host}:{info.port}"
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import Depends, Request
 from sqlalchemy import Text, any_, bindparam, cast, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import Uuid
 
 from facepass.errors import error_responses
@@ -98,11 +99,20 @@ def _read_sessions(
     resources: Resources, session_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, SessionInfo]:
     """Read sessions from Pixora in one statement (read-only, time-bounded)."""
-    with pixora_errors(), resources.pixora.engine.connect() as conn:
-        if len(session_ids) == 1:
-            rows = conn.execute(_SELECT_ONE, {"id": session_ids[0]}).all()
-        else:
-            rows = conn.execute(_SELECT_MANY, {"ids": session_ids}).all()
+    with pixora_errors():
+        for attempt in range(2):
+            try:
+                with resources.pixora.engine.connect() as conn:
+                    if len(session_ids) == 1:
+                        rows = conn.execute(_SELECT_ONE, {"id": session_ids[0]}).all()
+                    else:
+                        rows = conn.execute(_SELECT_MANY, {"ids": session_ids}).all()
+                break
+            except DBAPIError as exc:
+                # The host died under a pooled connection: the pool is invalidated, and one
+                # retry connects afresh (to the next host of a multi-host URL).
+                if attempt or not exc.connection_invalidated:
+                    raise
     sessions = (_session_from_row(row) for row in rows)
     return {session.id: session for session in sessions}
 

@@ -15,7 +15,11 @@ def test_live_and_ready_when_both_databases_answer(settings: Settings) -> None:
         ready = client.get("/health/ready")
     assert live.json() == {"status": "ok"}
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "pixora": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "pixora": "ok"},
+        "pixora_host": "127.0.0.1:5432",
+    }
 
 
 def test_not_ready_names_pixora_without_its_address(settings: Settings) -> None:
