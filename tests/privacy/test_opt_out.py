@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from facepass.indexing.pipeline import IndexingContext, index_photo
-from facepass.photos.service import add_photo, delete_photo
+from facepass.lab.photos import add_photo
+from facepass.photos.service import delete_photo
 from tests.access.conftest import audit_rows
 from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, search
 
