@@ -55,6 +55,7 @@ async def guest_opt_out(session_id: uuid.UUID, request: Request) -> OptOutResult
         request,
         max_count=settings.search_max_selfies,
         max_bytes=settings.search_max_selfie_bytes,
+        max_pixels=settings.search_max_selfie_pixels,
         fields=(CONSENT_FIELD,),
     )
     engine = await run_in_threadpool(service.engine_for_session, resources, session_id)

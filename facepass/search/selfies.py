@@ -114,7 +114,6 @@ def check_pixels(selfies: list[Selfie], max_pixels: int) -> None:
                 raise UnprocessableInput(exc.detail, code="IMAGE_TOO_LARGE") from None
 
 
-
 async def read_selfies(
     request: Request, *, max_count: int, max_bytes: int, max_pixels: int
 ) -> list[Selfie]:
