@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 @unique
 class AdvisoryLock(IntEnum):
-    """Who holds each lock id (a new lock takes the next free number; 4242004 is free)."""
+    """Who holds each lock id (a new lock takes the next free number: 4242007)."""
 
     MIGRATIONS = 4242001  # one migrator at a time, even when several processes start together
     VECTOR_INDEX = 4242002  # one creator of a model's vector index at a time
     RECONCILER = 4242003  # one reconciliation pass at a time across every process
+    RETENTION = 4242004  # one retention (purge) pass at a time across every process
     SYNC = 4242005  # one Pixora sync pass at a time across every process
     PEOPLE = 4242006  # with a session's hash (try_lock_for): one regrouping of it at a time
 

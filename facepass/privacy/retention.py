@@ -17,12 +17,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import any_, bindparam, delete, func, select, text, update
+from sqlalchemy import any_, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Uuid
 
 from facepass.access import audit
+from facepass.locks import AdvisoryLock, try_lock
 from facepass.observability.metrics import RETENTION_PURGED
 from facepass.photos.models import Face, Photo
 from facepass.photos.service import delete_session_photos
@@ -33,7 +34,6 @@ from facepass.sync.models import SessionSnapshot
 
 logger = logging.getLogger(__name__)
 
-RETENTION_LOCK = 4242006
 _CHUNK = 1000
 Kind = Literal["faces", "photos", "session"]
 
@@ -167,21 +167,14 @@ def purge(
     if dry_run:
         report.due = plan(resources, report.now, session_ids)
         return report
-    with resources.own_db.engine.connect() as lock_conn:
-        locked = lock_conn.execute(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": RETENTION_LOCK}
-        ).scalar_one()
-        lock_conn.commit()
-        if not locked:
+    # The lock's transaction stays open for the pass; the deletions commit on their own.
+    with resources.own_db.engine.begin() as lock_conn:
+        if not try_lock(lock_conn, AdvisoryLock.RETENTION):
             report.ran = False
             return report
-        try:
-            report.due = plan(resources, report.now, session_ids)
-            for item in report.due:
-                _apply(resources, item)
-        finally:
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RETENTION_LOCK})
-            lock_conn.commit()
+        report.due = plan(resources, report.now, session_ids)
+        for item in report.due:
+            _apply(resources, item)
     return report
 
 
