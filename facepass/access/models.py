@@ -1,4 +1,4 @@
-"""`api_keys` and `audit_log` (migration 0004_privacy)."""
+"""`api_keys` and `audit_log` (migration 0005_privacy)."""
 
 from __future__ import annotations
 

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from facepass.access.dependencies import AdminAuth
 from facepass.errors import error_responses
 from facepass.people import service
 from facepass.people.schemas import PeoplePage, PersonPhotos
 from facepass.resources import Resources
 from facepass.search.dependencies import media_signer
 from facepass.search.signing import MediaSigner
-from facepass.security import AdminAuth
 
 router = APIRouter(
     prefix="/api/v1/sessions/{session_id}/people",

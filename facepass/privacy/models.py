@@ -1,4 +1,4 @@
-"""`face_suppressions` (migration 0004_privacy): faces that must never be indexed again.
+"""`face_suppressions` (migration 0005_privacy): faces that must never be indexed again.
 
 A suppression names a face by the photo's content (SHA-256) and the face's box in it, never by
 anything of the guest's selfie, so it holds when the photo is re-indexed or uploaded again.

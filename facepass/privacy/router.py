@@ -1,4 +1,5 @@
-"""A guest's opt-out (`POST .../opt-out`), a studio's face removal (`DELETE .../faces/{id}`)."""
+"""A guest's opt-out (`POST .../opt-out`); a studio's removals (`DELETE .../faces/{id}`,
+`DELETE .../people/{person_id}`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from facepass.pixora.validation import require_active_session
 from facepass.privacy.models import REMOVAL
 from facepass.privacy.optout import opt_out
 from facepass.privacy.schemas import OptOutResult, RemovalResult
-from facepass.privacy.suppression import suppress_faces
+from facepass.privacy.suppression import person_face_ids, suppress_faces
 from facepass.resources import Resources
 from facepass.search import service
 from facepass.search.dependencies import check_client_limit, check_session_limit, engine_gate
@@ -100,6 +101,28 @@ def remove_face(
     if done.faces == 0:
         raise NotFound("No such face in this session.", code="FACE_NOT_FOUND")
     access.audit("face_removal", faces=done.faces, photos=done.photos)
+    return RemovalResult(
+        session_id=session_id, faces_removed=done.faces, photos_affected=done.photos
+    )
+
+
+@router.delete(
+    "/api/v1/sessions/{session_id}/people/{person_id}",
+    response_model=RemovalResult,
+    summary="Remove one person of the people view from the session's search for good (admin)",
+    responses=error_responses(401, 403, 404, 422),
+)
+def remove_person(
+    session_id: uuid.UUID, person_id: uuid.UUID, request: Request, access: AdminAccess
+) -> RemovalResult:
+    """Every face of the person (a group of `GET .../people`) is deleted and suppressed, as for
+    a face: no search, regrouping, re-indexing or re-upload brings them back."""
+    resources: Resources = request.app.state.resources
+    with resources.own_db.session() as db:
+        done = suppress_faces(db, session_id, person_face_ids(db, session_id, person_id), REMOVAL)
+    if done.faces == 0:
+        raise NotFound("No such person in this session.", code="PERSON_NOT_FOUND")
+    access.audit("person_removal", faces=done.faces, photos=done.photos)
     return RemovalResult(
         session_id=session_id, faces_removed=done.faces, photos_affected=done.photos
     )

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from facepass.observability.metrics import PRIVACY_REMOVALS
+from facepass.people.models import Person, PersonFace
 from facepass.photos.models import Face, Photo
 from facepass.privacy.models import FaceSuppression
 
@@ -116,6 +117,13 @@ def _delete_matching_faces(db: Session, boxes: dict[uuid.UUID, list[Box]]) -> No
         )
     ]
     if doomed:
+        # A person holding a suppressed face goes too: its centroid was computed from the face.
+        # Its other faces wait, ungrouped, for the session's next regrouping.
+        db.execute(
+            delete(Person).where(
+                Person.id.in_(select(PersonFace.person_id).where(PersonFace.face_id.in_(doomed)))
+            )
+        )
         db.execute(delete(Face).where(Face.id.in_(doomed)))
     remaining = (
         select(func.count())
@@ -123,6 +131,17 @@ def _delete_matching_faces(db: Session, boxes: dict[uuid.UUID, list[Box]]) -> No
         .scalar_subquery()
     )
     db.execute(update(Photo).where(Photo.id.in_(list(boxes))).values(face_count=remaining))
+
+
+def person_face_ids(db: Session, session_id: uuid.UUID, person_id: uuid.UUID) -> list[int]:
+    """The faces of one person of the session (the people view's group)."""
+    return list(
+        db.scalars(
+            select(PersonFace.face_id).where(
+                PersonFace.person_id == person_id, PersonFace.session_id == session_id
+            )
+        )
+    )
 
 
 def drop_suppressed(

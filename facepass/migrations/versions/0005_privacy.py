@@ -1,7 +1,7 @@
 """Privacy and access: studio API keys, the append-only audit log, face suppressions.
 
-Revision ID: 0004_privacy
-Revises: 0003
+Revision ID: 0005_privacy
+Revises: 0004_people
 Create Date: 2026-11-28
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0004_privacy"
-down_revision = "0003"
+revision = "0005_privacy"
+down_revision = "0004_people"
 branch_labels = None
 depends_on = None
 
