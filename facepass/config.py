@@ -167,6 +167,12 @@ class Settings(BaseSettings):
         ):
             if secret is not None and len(secret) < 24:
                 raise ConfigError(f"{name} must be at least 24 characters in production")
+        if self.api_key_pepper is not None and (
+            _looks_like_placeholder(self.api_key_pepper) or len(self.api_key_pepper) < 24
+        ):
+            raise ConfigError(
+                "FACEPASS_API_KEY_PEPPER must be a real secret of at least 24 characters"
+            )
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ConfigError("FACEPASS_S3_BUCKET is required when FACEPASS_STORAGE_BACKEND=s3")
         if self.queue_backend == "redis" and not self.redis_url:
