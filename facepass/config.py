@@ -106,6 +106,7 @@ class Settings(BaseSettings):
     engine_detector: str | None = None
     engine_embedder: str | None = None
     models_dir: Path | None = None
+    model_catalog: Path | None = None  # a catalog JSON replacing the built-in one
 
     # Selfie search.
     search_rate_limit: str = "10/minute"

@@ -8,6 +8,7 @@ import click
 
 from facepass.cli.faces import emit, engine_config_from_settings
 from facepass.cli.groups import models_group
+from facepass.config import get_settings
 from facepass.engine.errors import ModelError
 from facepass.engine.packs import add_local_model, download_pack, load_catalog
 from facepass.engine.registry import ModelRegistry, default_models_dir
@@ -50,7 +51,7 @@ def list_models(models_dir: Path | None, catalog: Path | None) -> None:
                 "files": {f.role: {"path": str(f.path), "sha256": f.sha256} for f in spec.files},
             }
         )
-    packs = load_catalog(catalog)
+    packs = load_catalog(catalog or get_settings().model_catalog)
     for pack in packs.values():
         emit(
             {
@@ -92,7 +93,7 @@ def download(
 ) -> None:
     """Download the pack NAME from its public URL, verify its checksum and install it."""
     try:
-        packs = load_catalog(catalog)
+        packs = load_catalog(catalog or get_settings().model_catalog)
         if name not in packs:
             raise ModelError(
                 "PACK_NOT_FOUND", f"No pack {name!r}; known: {', '.join(sorted(packs))}."

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import tempfile
 import zipfile
@@ -106,11 +105,6 @@ CATALOG: tuple[PackSource, ...] = (
 
 def load_catalog(path: Path | None = None) -> dict[str, PackSource]:
     """The built-in catalog, or the one in a JSON file ({"packs": [...]}) when given."""
-    path = path or (
-        Path(os.environ["FACEPASS_MODEL_CATALOG"])
-        if os.environ.get("FACEPASS_MODEL_CATALOG")
-        else None
-    )
     if path is None:
         return {pack.name: pack for pack in CATALOG}
     try:

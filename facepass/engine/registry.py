@@ -12,7 +12,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,8 +240,6 @@ class ModelRegistry:
 
 
 def default_models_dir() -> Path:
-    """Where operator packs live unless configured: $FACEPASS_MODELS_DIR or ~/.cache/facepass."""
-    configured = os.environ.get("FACEPASS_MODELS_DIR")
-    if configured:
-        return Path(configured)
+    """Where operator packs live when `EngineConfig.models_dir` is None (FACEPASS_MODELS_DIR
+    reaches the engine through the settings, never through the environment)."""
     return Path.home() / ".cache" / "facepass" / "models"

@@ -175,7 +175,7 @@ def run_workers(
     def port_of(index: int) -> int | None:
         return None if metrics_port is None else metrics_port + index
 
-    children = [spawn_worker(threads, metrics_port=port_of(i)) for i in range(processes)]
+    children = [spawn_worker(threads, settings, metrics_port=port_of(i)) for i in range(processes)]
     resources = Resources(settings)
     reconciler = Reconciler(resources, resources.index_queue, settings.reconcile_interval_s).start()
     try:
@@ -186,7 +186,7 @@ def run_workers(
                         "worker process died; restarting", extra={"exit_code": child.exitcode}
                     )
                     time.sleep(RESTART_DELAY_S)
-                    children[index] = spawn_worker(threads, metrics_port=port_of(index))
+                    children[index] = spawn_worker(threads, settings, metrics_port=port_of(index))
     finally:
         reconciler.stop()
         for child in children:

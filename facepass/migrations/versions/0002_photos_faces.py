@@ -12,8 +12,6 @@ from alembic import op
 from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects import postgresql
 
-from facepass.photos.vector_index import DEFAULT_DIM, DEFAULT_MODEL_ID, vector_index_ddl
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -90,7 +88,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_faces_session_id_model_id", "faces", ["session_id", "model_id"])
     op.create_index("ix_faces_photo_id_model_id", "faces", ["photo_id", "model_id"])
-    op.execute(vector_index_ddl(DEFAULT_MODEL_ID, DEFAULT_DIM))
+    # The default model's partial HNSW index, as photos/vector_index.py wrote it at this revision.
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS ix_faces_embedding_dlib_resnet_v1 ON faces "
+        "USING hnsw ((embedding::vector(128)) vector_cosine_ops) "
+        "WHERE model_id = 'dlib-resnet-v1'"
+    )
 
     op.create_table(
         "session_indexes",

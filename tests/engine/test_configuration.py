@@ -1,0 +1,49 @@
+"""The engine takes all its configuration from EngineConfig: no environment, no app settings."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parents[2] / "facepass" / "engine"
+
+
+def _reads_outside_config(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "environb"}:
+            found.append(f"os.{node.attr} (line {node.lineno})")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os":
+            names = {alias.name for alias in node.names} & {"environ", "getenv", "environb"}
+            found += [f"from os import {name} (line {node.lineno})" for name in sorted(names)]
+        elif isinstance(node, ast.ImportFrom) and (module := node.module or "").startswith(
+            "facepass."
+        ):
+            if not module.startswith("facepass.engine"):
+                found.append(f"from {module} (line {node.lineno})")
+        elif isinstance(node, ast.Import):
+            found += [
+                f"import {a.name} (line {node.lineno})"
+                for a in node.names
+                if a.name.startswith("facepass.") and not a.name.startswith("facepass.engine")
+            ]
+    return found
+
+
+def test_no_engine_module_reads_the_environment_or_the_app_settings() -> None:
+    offences = {
+        str(path.relative_to(ENGINE)): found
+        for path in sorted(ENGINE.rglob("*.py"))
+        if (found := _reads_outside_config(path.read_text()))
+    }
+    assert offences == {}
+
+
+def test_the_check_sees_each_way_in() -> None:
+    assert _reads_outside_config("import os\nos.environ.get('X')\n") == ["os.environ (line 2)"]
+    assert _reads_outside_config("import os\nos.getenv('X')\n") == ["os.getenv (line 2)"]
+    assert _reads_outside_config("from os import environ\n") == ["from os import environ (line 1)"]
+    assert _reads_outside_config("from facepass.config import Settings\n") == [
+        "from facepass.config (line 1)"
+    ]
+    assert _reads_outside_config("from facepass.engine.config import EngineConfig\n") == []
