@@ -86,3 +86,33 @@ def test_an_opt_out_without_a_usable_face_removes_nothing(
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "NO_FACE_FOUND"
+
+
+def test_opt_outs_share_the_searches_rate_limit(world: PrivacyWorld) -> None:
+    import uuid as _uuid
+
+    from facepass.app import create_app
+    from tests.photos.images import faceless_jpeg
+
+    limited = world.settings.model_copy(
+        update={
+            "search_rate_limit": "2/minute",
+            "redis_key_prefix": f"facepass-test:optout:{_uuid.uuid4().hex[:8]}:",
+        }
+    )
+    app = create_app(limited, run_migrations=False, start_background=False)
+    with TestClient(app) as limited_client:
+        codes = [
+            limited_client.post(
+                f"/api/v1/sessions/{world.session_id}/opt-out",
+                files=[("selfie", ("cup.jpg", faceless_jpeg(), "image/jpeg"))],
+            ).status_code
+            for _ in range(2)
+        ]
+        search = limited_client.post(
+            f"/api/v1/sessions/{world.session_id}/search",
+            files=[("selfie", ("cup.jpg", faceless_jpeg(), "image/jpeg"))],
+        )
+    assert codes == [422, 422]
+    assert search.status_code == 429
+    assert "Retry-After" in search.headers

@@ -4,6 +4,7 @@ N days after the sync saw them off; recent sessions are left alone."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -143,3 +144,28 @@ def test_purge_dry_run_from_the_command_line(
         (str(old), "faces", 1)
     ]
     assert _counts(resources, old) == (1, 1)
+
+
+def test_the_periodic_sync_worker_enforces_retention(
+    settings: Settings, make_session: SessionFactory
+) -> None:
+    from facepass.sync.worker import start_sync, stop_sync
+
+    worker_settings = settings.model_copy(
+        update={"face_retention_days": DAYS, "retention_interval_s": 0.2, "sync_interval_s": 0}
+    )
+    resources = Resources(worker_settings)
+    try:
+        old = _session_with_a_face(
+            resources, make_session, completed_at=datetime.now(UTC) - timedelta(days=DAYS + 1)
+        )
+        start_sync(resources)
+        try:
+            deadline = time.monotonic() + 10
+            while _counts(resources, old) != (0, 1) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            stop_sync(resources)
+        assert _counts(resources, old) == (0, 1)
+    finally:
+        resources.close()
