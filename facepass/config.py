@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_base_url: str | None = None  # how guests reach us, for printed links
+    # Reverse proxies whose X-Forwarded-For / -Proto are believed (uvicorn's list syntax: IPs,
+    # networks, or "*"). Unset: none, and the TCP peer is the client (facepass.http.proxies).
+    forwarded_allow_ips: str | None = None
     data_dir: Path = Path(".facepass-data")
     log_level: str = "INFO"
     log_json: bool = True

@@ -10,6 +10,7 @@ import click
 
 from facepass.cli import main
 from facepass.config import ConfigError, Settings, get_settings
+from facepass.http.proxies import proxy_options
 from facepass.observability.logging import configure_logging
 
 
@@ -82,7 +83,13 @@ def demo(host: str | None, port: int | None, data_dir: Path | None, no_seed: boo
             from facepass.demo_photos import schedule_demo_photos
 
             schedule_demo_photos(app)
-        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            **proxy_options(settings),
+        )
         server = uvicorn.Server(config)
         _print_banner(settings, base_url, token_from_env=token_from_env)
         server.run()
@@ -117,4 +124,5 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         port=port or settings.port,
         workers=workers,
         log_config=None,
+        **proxy_options(settings),
     )

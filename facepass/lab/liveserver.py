@@ -56,11 +56,15 @@ def wait_until_live(base_url: str, alive: Callable[[], bool], timeout_s: float =
 
 def _app_server(settings: Settings, options: AppOptions) -> uvicorn.Server:
     from facepass.app import create_app
+    from facepass.http.proxies import proxy_options
 
     app = create_app(
         settings, run_migrations=options.run_migrations, start_background=options.start_background
     )
-    return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", **proxy_options(settings)
+    )
+    return uvicorn.Server(config)
 
 
 def _serve_in_child(settings: Settings, sock: socket.socket, options: AppOptions) -> None:

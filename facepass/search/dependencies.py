@@ -38,9 +38,9 @@ def engine_gate(request: Request) -> CapacityLimiter:
 
 
 def client_address(request: Request) -> str:
-    """The guest's address. Behind a reverse proxy, uvicorn's --proxy-headers (on by default)
-    replaces it with X-Forwarded-For when the proxy is in --forwarded-allow-ips (env
-    FORWARDED_ALLOW_IPS); a header from anyone else is ignored, so it cannot be spoofed."""
+    """The guest's address: the TCP peer, or behind a reverse proxy listed in
+    FACEPASS_FORWARDED_ALLOW_IPS, the address it forwards (facepass.http.proxies); nobody
+    else's X-Forwarded-For is believed, so it cannot be spoofed."""
     return request.client.host if request.client else "unknown"
 
 
