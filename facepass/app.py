@@ -63,11 +63,18 @@ def create_app(
             if resources is None:
                 owned.close()
 
+    docs = settings.docs_enabled
     app = FastAPI(
         title="FacePass",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        # Starlette's slash redirect builds its Location from the Host header; no route here
+        # has a slash twin, so a stray slash is a plain 404.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.add_middleware(RequestContextMiddleware)

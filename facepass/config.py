@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str | None = None
     data_dir: Path = Path(".facepass-data")
     log_level: str = "INFO"
+    # /docs, /redoc and /openapi.json; unset: on in development, off in production.
+    api_docs: bool | None = None
+    # /metrics asks for "Authorization: Bearer <token>" when set; production serves it only then.
+    metrics_token: str | None = None
     log_json: bool = True
 
     # Validation cache: short, and shorter still for negative answers.
@@ -115,6 +119,7 @@ class Settings(BaseSettings):
     search_rate_limit: str = "10/minute"
     search_session_rate_limit: str = "600/minute"
     download_rate_limit: str = "20/minute"  # ZIP downloads per client address
+    session_details_rate_limit: str = "120/minute"  # GET /api/v1/sessions/{id} per address
     search_max_selfies: int = 3
     search_max_selfie_bytes: int = 15 * 1024 * 1024
     search_max_selfie_pixels: int = 24_000_000  # checked in the header, before decoding
@@ -136,7 +141,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        for name in ("search_rate_limit", "search_session_rate_limit", "download_rate_limit"):
+        for name in (
+            "search_rate_limit",
+            "search_session_rate_limit",
+            "download_rate_limit",
+            "session_details_rate_limit",
+        ):
             if not RATE_LIMIT_PATTERN.match(getattr(self, name)):
                 raise ValueError(f"FACEPASS_{name.upper()} must look like '10/minute'")
         return self
@@ -144,6 +154,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether the OpenAPI document and its viewers are served."""
+        return self.api_docs if self.api_docs is not None else not self.is_production
 
     @property
     def embedded(self) -> bool:
@@ -177,6 +192,13 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "FACEPASS_API_KEY_PEPPER must be a real secret of at least 24 characters"
             )
+        if self.retain_selfies:
+            raise ConfigError(
+                "FACEPASS_RETAIN_SELFIES keeps guests' faces on disk and is refused when "
+                "FACEPASS_ENVIRONMENT=production"
+            )
+        if self.metrics_token is not None and len(self.metrics_token) < 24:
+            raise ConfigError("FACEPASS_METRICS_TOKEN must be at least 24 characters in production")
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ConfigError("FACEPASS_S3_BUCKET is required when FACEPASS_STORAGE_BACKEND=s3")
         if self.queue_backend == "redis" and not self.redis_url:

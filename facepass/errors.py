@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from facepass.observability.context import current_request_id
+from facepass.observability.context import current_request_id, reset_request_id, set_request_id
+from facepass.observability.middleware import REQUEST_ID_SCOPE_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # Log the type only: messages of driver errors may carry connection strings.
-        logger.error("unhandled error", extra={"error_type": type(exc).__name__})
-        return error_response(500, "INTERNAL_ERROR", "An unexpected error occurred.")
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = current_request_id() or request.scope.get(REQUEST_ID_SCOPE_KEY)
+        token = set_request_id(request_id)  # this runs outside the request's middleware
+        try:
+            # Log the type only: messages of driver errors may carry connection strings.
+            logger.error("unhandled error", extra={"error_type": type(exc).__name__})
+            headers = {"X-Content-Type-Options": "nosniff"}
+            if request_id:
+                headers["X-Request-ID"] = request_id
+            return error_response(500, "INTERNAL_ERROR", "An unexpected error occurred.", headers)
+        finally:
+            reset_request_id(token)

@@ -14,6 +14,9 @@ from facepass.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 logger = logging.getLogger("facepass.access")
 _VALID_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# The id also rides in the scope: Starlette answers unhandled errors (500) in its outermost
+# middleware, after this one has returned and reset the context variable.
+REQUEST_ID_SCOPE_KEY = "facepass.request_id"
 
 
 class RequestContextMiddleware:
@@ -29,6 +32,7 @@ class RequestContextMiddleware:
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _VALID_INCOMING_ID.match(incoming) else uuid.uuid4().hex
         token = set_request_id(request_id)
+        scope[REQUEST_ID_SCOPE_KEY] = request_id
         started = time.perf_counter()
         status = 500
 
@@ -38,6 +42,8 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                if not any(name.lower() == b"x-content-type-options" for name, _ in headers):
+                    headers.append((b"x-content-type-options", b"nosniff"))
                 message["headers"] = headers
             await send(message)
 

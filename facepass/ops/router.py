@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Literal
@@ -10,7 +11,8 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from facepass.errors import ServiceUnavailable, error_responses
+from facepass.config import Settings
+from facepass.errors import NotFound, ServiceUnavailable, Unauthorized, error_responses
 from facepass.observability.metrics import REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -93,9 +95,27 @@ def ready(request: Request) -> Readiness:
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
-    description="Counters and histograms in the Prometheus text format.",
+    description=(
+        "Counters and histograms in the Prometheus text format. With FACEPASS_METRICS_TOKEN "
+        "set it asks for `Authorization: Bearer <token>`; in production it is served only then "
+        "(404 otherwise)."
+    ),
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
+        **error_responses(401, 404),
+    },
 )
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    token = settings.metrics_token
+    if token is None:
+        if settings.is_production:
+            raise NotFound("Not Found")  # off: production metrics need a token
+    else:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise Unauthorized(
+                "The metrics token is missing or wrong.", headers={"WWW-Authenticate": "Bearer"}
+            )
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

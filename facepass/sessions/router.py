@@ -15,20 +15,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from facepass.access.dependencies import AdminAuth
 from facepass.db import DbSession
 from facepass.errors import error_responses
-from facepass.pixora import PhotoSession, PixoraDb
 from facepass.pixora.errors import SessionNotFound
+from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import validate_session, validate_sessions
+from facepass.search.dependencies import check_rate_limit, client_address
 from facepass.sessions.schemas import (
     VALIDATION_EXAMPLES,
     BatchCounts,
     BatchValidationRequest,
     BatchValidationResponse,
     FacePassStatus,
-    SessionDetails,
     SessionUsage,
     UsageDay,
     UsageTotals,
@@ -94,16 +95,30 @@ def validate_batch(body: BatchValidationRequest, request: Request) -> JSONRespon
 
 @router.get(
     "/{session_id}",
-    response_model=SessionDetails,
+    response_model=SessionInfo,
     summary="Session data",
-    description="Every column of the session's row in Pixora (read live, not cached).",
-    responses=error_responses(404, 422, 503),
+    description=(
+        "The session as the brief's validation answer shows it (id, name, studio, photographer, "
+        "status, FacePass flag, timestamps), whatever its FacePass state. Public, so nothing "
+        "else of Pixora's row is shown (not its `settings`, description, schedule or service "
+        "package). Served from the validation cache; rate-limited per client address "
+        "(FACEPASS_SESSION_DETAILS_RATE_LIMIT)."
+    ),
+    responses=error_responses(404, 422, 429, 503),
 )
-def session_details(session_id: uuid.UUID, db: PixoraDb) -> SessionDetails:
-    row = db.get(PhotoSession, session_id)
-    if row is None:
+async def session_details(session_id: uuid.UUID, request: Request) -> SessionInfo:
+    resources = request.app.state.resources
+    await check_rate_limit(
+        resources,
+        "session-details",
+        client_address(request),
+        resources.settings.session_details_rate_limit,
+        what="requests",
+    )
+    validation = await run_in_threadpool(validate_session, resources, session_id, count_usage=False)
+    if validation.session is None:
         raise SessionNotFound()
-    return SessionDetails.model_validate(row)
+    return validation.session
 
 
 @router.get(

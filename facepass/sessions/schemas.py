@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
-from facepass.pixora.schemas import DEMO_SESSION_EXAMPLE, SessionInfo, utc_isoformat
+from facepass.pixora.schemas import DEMO_SESSION_EXAMPLE, SessionInfo
 
 MAX_BATCH = 1000
 
@@ -41,30 +41,6 @@ class ValidationResponse(BaseModel):
     valid: bool
     session: SessionInfo | None
     error: str | None = Field(description='"Session not found", "FacePass is not enabled" or null')
-
-
-class SessionDetails(BaseModel):
-    """Every column of Pixora's `photo_sessions` row."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    name: str
-    description: str | None
-    photographer_id: uuid.UUID
-    studio_id: uuid.UUID
-    status: str = Field(description="Pixora's status enum, read as text (any value may appear)")
-    scheduled_at: datetime | None
-    completed_at: datetime | None
-    settings: dict[str, Any] | list[Any] | None
-    created_at: datetime
-    updated_at: datetime
-    service_package_id: uuid.UUID | None
-    facepass_enabled: bool
-
-    @field_serializer("scheduled_at", "completed_at", "created_at", "updated_at")
-    def _timestamp(self, value: datetime | None) -> str | None:
-        return None if value is None else utc_isoformat(value)
 
 
 class FacePassStatus(BaseModel):
