@@ -87,6 +87,7 @@ def create_app(
     from facepass.privacy.router import router as privacy_router
     from facepass.search.router import router as search_router
     from facepass.sessions.router import router as sessions_router
+    from facepass.web.event_router import router as event_router
     from facepass.web.router import router as web_router
 
     app.include_router(ops_router)
@@ -96,5 +97,6 @@ def create_app(
     app.include_router(search_router)
     app.include_router(privacy_router)
     app.include_router(access_router)
+    app.include_router(event_router)
     app.include_router(web_router)
     return app

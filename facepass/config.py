@@ -116,7 +116,9 @@ class Settings(BaseSettings):
     model_catalog: Path | None = None  # a catalog JSON replacing the built-in one
 
     # Selfie search.
-    search_rate_limit: str = "10/minute"
+    # Per address: only against floods (a venue's Wi-Fi or a carrier's NAT is one address).
+    search_rate_limit: str = "300/minute"
+    search_device_rate_limit: str = "10/minute"  # per browser (the page's signed device token)
     search_session_rate_limit: str = "600/minute"
     download_rate_limit: str = "20/minute"  # ZIP downloads per client address
     session_details_rate_limit: str = "120/minute"  # GET /api/v1/sessions/{id} per address
@@ -133,6 +135,13 @@ class Settings(BaseSettings):
     retain_selfies: bool = False
     media_signing_key: str | None = None
     media_url_ttl_s: int = 3600
+    results_token_ttl_s: int = 7 * 24 * 3600  # how long a guest's gallery can be reopened
+    results_token_max_photos: int = 300  # photos a results token names (it travels in a URL)
+    search_upload_timeout_s: float = 90.0  # the page gives up on a silent upload after this
+
+    # The guest page: who runs the service (consent screen), and the event's QR code.
+    operator_name: str | None = None
+    privacy_policy_url: str | None = None
 
     # Privacy: retention after the session's Pixora completed_at (None: photos are kept).
     face_retention_days: int = Field(default=90, ge=1)
@@ -143,6 +152,7 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         for name in (
             "search_rate_limit",
+            "search_device_rate_limit",
             "search_session_rate_limit",
             "download_rate_limit",
             "session_details_rate_limit",

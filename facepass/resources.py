@@ -93,7 +93,7 @@ class Resources:
     def rate_limiter(self) -> RateLimiter:
         from facepass.search.ratelimit import build_rate_limiter
 
-        return build_rate_limiter(self.settings, self.redis)
+        return build_rate_limiter(self.settings)
 
     @cached_property
     def face_engine(self) -> FaceEngine:

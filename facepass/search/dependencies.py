@@ -1,9 +1,11 @@
-"""Per-application parts of search, built on first use: the link signer, the engine gate,
-and the rate-limit checks."""
+"""Per-application parts of search, built on first use: the link signer, the guests' tokens,
+the engine gate, and the rate-limit checks."""
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import uuid
 
 from anyio import CapacityLimiter
@@ -14,7 +16,24 @@ from facepass.errors import RateLimited
 from facepass.observability.metrics import SEARCHES
 from facepass.resources import Resources
 from facepass.search.ratelimit import Limit
-from facepass.search.signing import MediaSigner, build_signer
+from facepass.search.signing import MediaSigner
+from facepass.search.tokens import GuestTokens
+
+logger = logging.getLogger(__name__)
+DEVICE_HEADER = "X-FacePass-Device"
+
+
+def _secret(state: object) -> str:
+    """The media signing key; without one (development only) a random key for this process."""
+    secret: str | None = getattr(state, "signing_secret", None)
+    if secret is None:
+        secret = state.resources.settings.media_signing_key  # type: ignore[attr-defined]
+        if not secret:
+            # Production refuses to start without a key; here links just die with the process.
+            logger.warning("FACEPASS_MEDIA_SIGNING_KEY is not set; using a random per-process key")
+            secret = secrets.token_urlsafe(32)
+        state.signing_secret = secret  # type: ignore[attr-defined]
+    return secret
 
 
 def media_signer(request: Request) -> MediaSigner:
@@ -22,9 +41,19 @@ def media_signer(request: Request) -> MediaSigner:
     state = request.app.state
     signer: MediaSigner | None = getattr(state, "media_signer", None)
     if signer is None:
-        signer = build_signer(state.resources.settings)
+        signer = MediaSigner(_secret(state), state.resources.settings.media_url_ttl_s)
         state.media_signer = signer
     return signer
+
+
+def guest_tokens(request: Request) -> GuestTokens:
+    """The application's results, query and device tokens (keys derived from the same secret)."""
+    state = request.app.state
+    tokens: GuestTokens | None = getattr(state, "guest_tokens", None)
+    if tokens is None:
+        tokens = GuestTokens(_secret(state))
+        state.guest_tokens = tokens
+    return tokens
 
 
 def engine_gate(request: Request) -> CapacityLimiter:
@@ -60,7 +89,8 @@ async def check_rate_limit(
 
 
 async def check_client_limit(request: Request) -> None:
-    """The per-address limit (FACEPASS_SEARCH_RATE_LIMIT)."""
+    """The per-address limit (FACEPASS_SEARCH_RATE_LIMIT): high, against floods only, since a
+    venue's Wi-Fi or a carrier's NAT puts many guests behind one address."""
     resources: Resources = request.app.state.resources
     await check_rate_limit(
         resources, "search-client", client_address(request), resources.settings.search_rate_limit
@@ -84,4 +114,15 @@ async def check_download_limit(request: Request) -> None:
         client_address(request),
         resources.settings.download_rate_limit,
         what="downloads",
+    )
+
+
+async def check_device_limit(request: Request) -> None:
+    """The per-browser limit (FACEPASS_SEARCH_DEVICE_RATE_LIMIT), keyed by the signed device
+    token the guest page sends; a client without a valid one is counted by its address."""
+    resources: Resources = request.app.state.resources
+    device = guest_tokens(request).device_id(request.headers.get(DEVICE_HEADER))
+    key = f"device:{device}" if device else f"address:{client_address(request)}"
+    await check_rate_limit(
+        resources, "search-device", key, resources.settings.search_device_rate_limit
     )

@@ -12,8 +12,9 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import IO, Annotated
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
@@ -61,9 +62,21 @@ def _load_photos(resources: Resources, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
     return {row.id: StoredPhoto(*row) for row in rows}
 
 
-def _require_facepass_on(resources: Resources, session_id: uuid.UUID) -> None:
-    if not validate_session(resources, session_id, count_usage=False).valid:
+def _require_facepass_on(resources: Resources, session_id: uuid.UUID) -> str:
+    """The session's name, when FacePass is on for it; 403 otherwise."""
+    validation = validate_session(resources, session_id, count_usage=False)
+    if not validation.valid or validation.session is None:
         raise Forbidden("Search is not available for this session.", code="FACEPASS_DISABLED")
+    return validation.session.name
+
+
+def zip_disposition(session_name: str, day: date) -> str:
+    """`attachment` named after the session and the day, with an ASCII fallback."""
+    stem = re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", " ", session_name).strip()
+    stem = re.sub(r"\s+", "-", stem)[:80] or "photos"
+    name = f"{stem}-{day.isoformat()}.zip"
+    ascii_name = _SAFE_NAME.sub("_", name) if name.isascii() else f"photos-{day.isoformat()}.zip"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
@@ -172,14 +185,14 @@ async def download_zip(
         raise UnprocessableInput("Too many photos in one download.", code="TOO_MANY_PHOTOS")
     claims = [signer.verify_token(token) for token in tokens]
     ids = list(dict.fromkeys(claim.photo_id for claim in claims))
-    await run_in_threadpool(_require_facepass_on, resources, session_id)
+    session_name = await run_in_threadpool(_require_facepass_on, resources, session_id)
     photos = await run_in_threadpool(_load_photos, resources, ids)
     if any(photos.get(i) is None or photos[i].session_id != session_id for i in ids):
         # A token of another session (or of a deleted photo) never joins this archive.
         raise Forbidden("A photo in this download is not available.", code="INVALID_SIGNATURE")
     ordered = [photos[i] for i in ids]
     headers = {
-        "Content-Disposition": f'attachment; filename="photos-{str(session_id)[:8]}.zip"',
+        "Content-Disposition": zip_disposition(session_name, datetime.now(UTC).date()),
         "Cache-Control": "no-store",
     }
     return StreamingResponse(

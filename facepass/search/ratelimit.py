@@ -1,26 +1,24 @@
-"""Rate limits on selfie searches, per client address and per session.
+"""Rate limits on selfie searches: per browser (device token), per session, per address.
 
-A sliding log: the times of the requests let through in the last window, kept in a Redis
-sorted set under the deployment's key prefix (one Lua script, so concurrent API processes
-count exactly) and pruned as they age. Refused requests are not counted, so `Retry-After`
-is exact: a client that waits that long gets through. When Redis is absent or down, an
-in-process log takes over: limits stay on, merely per process, and the outage never fails a
-search.
+The counting is the maintained `limits` library's moving window: in Redis when configured
+(shared by every API process, under the deployment's key prefix), in memory otherwise. When
+Redis fails, an in-memory window takes over: limits stay on, merely per process, and the outage
+never fails a search. Refused requests are not counted, so `Retry-After` is exact: a client that
+waits that long gets through.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
-import uuid
-from collections import deque
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from redis import Redis
-from redis.exceptions import RedisError
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
 
 from facepass.config import Settings, parse_rate_limit
 
@@ -39,6 +37,9 @@ class Limit:
         requests, window_s = parse_rate_limit(spec)
         return cls(requests, window_s)
 
+    def item(self) -> RateLimitItem:
+        return RateLimitItemPerSecond(self.requests, max(1, math.ceil(self.window_s)))
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -55,79 +56,37 @@ class Decision:
 class RateLimiter(Protocol):
     """Counts a request against a key and decides; `scope` keeps unrelated limits apart."""
 
-    def hit(self, scope: str, key: str, limit: Limit, now: float | None = None) -> Decision: ...
+    def hit(self, scope: str, key: str, limit: Limit) -> Decision: ...
 
 
-class InProcessRateLimiter:
-    """The sliding log in this process's memory: the fallback, and enough for one process."""
-
-    def __init__(self, max_keys: int = 100_000) -> None:
-        self._logs: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-        self._max_keys = max_keys
-
-    def hit(self, scope: str, key: str, limit: Limit, now: float | None = None) -> Decision:
-        moment = time.time() if now is None else now
-        with self._lock:
-            if len(self._logs) >= self._max_keys:
-                self._forget_idle(moment, limit.window_s)
-            log = self._logs.setdefault((scope, key), deque())
-            while log and log[0] <= moment - limit.window_s:
-                log.popleft()
-            if len(log) < limit.requests:
-                log.append(moment)
-                return Decision(True)
-            # The request that must age out for one more to fit.
-            blocking = log[len(log) - limit.requests]
-            return Decision.refused(blocking + limit.window_s - moment)
-
-    def _forget_idle(self, now: float, window_s: float) -> None:
-        for key in [k for k, log in self._logs.items() if not log or log[-1] <= now - window_s]:
-            del self._logs[key]
+def _decide(window: MovingWindowRateLimiter, scope: str, key: str, limit: Limit) -> Decision:
+    item = limit.item()
+    if window.hit(item, scope, key):
+        return Decision(True)
+    stats = window.get_window_stats(item, scope, key)
+    return Decision.refused(stats.reset_time - time.time())
 
 
-# KEYS[1]: the log; ARGV: now, window (s), limit, unique member. Returns {allowed, wait_s}.
-_SLIDING_LOG = """
-local key = KEYS[1]
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local count = redis.call('ZCARD', key)
-if count < limit then
-  redis.call('ZADD', key, now, ARGV[4])
-  redis.call('PEXPIRE', key, math.ceil(window * 1000))
-  return {1, '0'}
-end
-local blocking = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-return {0, tostring(tonumber(blocking[2]) + window - now)}
-"""
+class MovingWindowLimiter:
+    """A moving window in one `limits` storage; with a fallback storage for outages."""
 
-
-class RedisRateLimiter:
-    """The sliding log in Redis, shared by every process; memory takes over when Redis fails."""
-
-    def __init__(self, redis: Redis, prefix: str, fallback: InProcessRateLimiter) -> None:
-        self._redis = redis
-        self._prefix = prefix
-        self._fallback = fallback
-        self._script: Any = redis.register_script(_SLIDING_LOG)
+    def __init__(self, storage: Storage, fallback: Storage | None = None) -> None:
+        self._window = MovingWindowRateLimiter(storage)
+        self._fallback = MovingWindowRateLimiter(fallback) if fallback is not None else None
         self._warned_at = -math.inf
 
-    def hit(self, scope: str, key: str, limit: Limit, now: float | None = None) -> Decision:
-        moment = time.time() if now is None else now
-        redis_key = f"{self._prefix}ratelimit:{scope}:{key}"
-        member = f"{moment:.6f}:{uuid.uuid4().hex[:8]}"
+    @property
+    def backend(self) -> str:
+        return "redis" if self._fallback is not None else "memory"
+
+    def hit(self, scope: str, key: str, limit: Limit) -> Decision:
         try:
-            allowed, wait_s = self._script(
-                keys=[redis_key], args=[moment, limit.window_s, limit.requests, member]
-            )
-        except RedisError:
+            return _decide(self._window, scope, key, limit)
+        except StorageError:
+            if self._fallback is None:
+                raise
             self._warn()
-            return self._fallback.hit(scope, key, limit, now=moment)
-        if int(allowed):
-            return Decision(True)
-        return Decision.refused(float(wait_s))
+            return _decide(self._fallback, scope, key, limit)
 
     def _warn(self) -> None:
         # One line a minute at most: an outage must not flood the logs.
@@ -136,9 +95,16 @@ class RedisRateLimiter:
             logger.warning("Redis unavailable for rate limits; using in-process limits")
 
 
-def build_rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter:
+def build_rate_limiter(settings: Settings, redis_url: str | None = None) -> MovingWindowLimiter:
     """Redis-backed limits when Redis is configured, in-process ones otherwise."""
-    fallback = InProcessRateLimiter()
-    if redis is None:
-        return fallback
-    return RedisRateLimiter(redis, settings.redis_key_prefix, fallback)
+    url = redis_url if redis_url is not None else settings.redis_url
+    if not url:
+        return MovingWindowLimiter(MemoryStorage())
+    storage = RedisStorage(
+        url,
+        key_prefix=f"{settings.redis_key_prefix}ratelimit",
+        wrap_exceptions=True,
+        socket_connect_timeout=0.25,
+        socket_timeout=0.25,
+    )
+    return MovingWindowLimiter(storage, fallback=MemoryStorage())

@@ -2,34 +2,64 @@
 
 from __future__ import annotations
 
+import copy
 import time
 import uuid
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from facepass.errors import error_responses
+from facepass.errors import Conflict, Forbidden, error_responses
 from facepass.observability.metrics import SEARCH_SECONDS, SEARCHES
 from facepass.pixora.validation import require_active_session
 from facepass.resources import Resources
 from facepass.search import service
 from facepass.search.dependencies import (
+    DEVICE_HEADER,
     check_client_limit,
+    check_device_limit,
     check_session_limit,
     engine_gate,
+    guest_tokens,
     media_signer,
 )
 from facepass.search.media import router as media_router
 from facepass.search.query import SelfieRejected
-from facepass.search.schemas import SearchResponse
-from facepass.search.selfies import SELFIE_FIELD, read_selfies
-from facepass.sessions.usage import record_usage
+from facepass.search.schemas import RecheckRequest, ResultsResponse, SearchResponse
+from facepass.search.selfies import CONSENT_FIELD, SELFIE_FIELD, read_search_form
+from facepass.sessions.usage import record_consent, record_usage
 
 router = APIRouter(tags=["search"])
 router.include_router(media_router)
+
+_DEVICE_DOC = (
+    "The signed device token the guest page hands out: rate limits then count per browser "
+    "(FACEPASS_SEARCH_DEVICE_RATE_LIMIT) rather than per address. Optional."
+)
+
+
+async def _check_limits(request: Request, session_id: uuid.UUID) -> None:
+    # Per-address flood limit first, so nobody can probe session ids or load the engine
+    # unchecked; then the session's, then the browser's (the one a guest normally meets).
+    await check_client_limit(request)
+    await run_in_threadpool(require_active_session, session_id, request)
+    await check_session_limit(request, session_id)
+    await check_device_limit(request)
+
+
+def _keys(request: Request, query_expires_at: int | None = None) -> service.GuestKeys:
+    settings = request.app.state.resources.settings
+    return service.GuestKeys(
+        signer=media_signer(request),
+        tokens=guest_tokens(request),
+        results_ttl_s=settings.results_token_ttl_s,
+        results_max_photos=settings.results_token_max_photos,
+        query_expires_at=query_expires_at,
+    )
+
 
 MULTIPART_SELFIES: dict[str, Any] = {
     "requestBody": {
@@ -46,12 +76,21 @@ MULTIPART_SELFIES: dict[str, Any] = {
                             "minItems": 1,
                             "maxItems": 3,
                             "description": "1 to 3 selfies (repeat the field); JPEG, PNG, HEIC…",
-                        }
+                        },
                     },
                 }
             }
         },
     }
+}
+_SEARCH_BODY = copy.deepcopy(MULTIPART_SELFIES)
+_SEARCH_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"][
+    CONSENT_FIELD
+] = {
+    "type": "string",
+    "maxLength": 64,
+    "description": "Version of the consent text the guest agreed to (the guest page sends it); "
+    "without it the search is counted as 'consent collected by the client'.",
 }
 
 
@@ -60,30 +99,36 @@ MULTIPART_SELFIES: dict[str, Any] = {
     response_model=SearchResponse,
     summary="Find a guest's photos of a session with 1-3 selfies",
     responses=error_responses(400, 403, 404, 413, 422, 429, 503),
-    openapi_extra=MULTIPART_SELFIES,
+    openapi_extra=_SEARCH_BODY,
 )
-async def search(session_id: uuid.UUID, request: Request, response: Response) -> SearchResponse:
+async def search(
+    session_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=_DEVICE_DOC)] = None,
+) -> SearchResponse:
     """Search the session's faces with the selfie's face; every match in one answer.
 
     422 with NO_FACE_FOUND, FACE_TOO_SMALL, FACE_BLURRY, FACE_NOT_FRONTAL or FACE_LOW_CONFIDENCE
     when no selfie has a usable face; 429 RATE_LIMITED with Retry-After. Selfies are read into
     memory only and never stored. All matches (up to FACEPASS_SEARCH_MAX_RESULTS) come at once
-    with signed links; clients page through them locally (`page_size` is a hint).
+    with signed links; clients page through them locally (`page_size` is a hint). The answer's
+    `results_token` and `query_token` let the browser show the gallery again (GET /results)
+    and look for new photos (POST /recheck) later without the selfie.
     """
     started = time.perf_counter()
     resources: Resources = request.app.state.resources
     settings = resources.settings
-    # Per-address limit first, so nobody can probe session ids or load the engine unchecked.
-    await check_client_limit(request)
-    await run_in_threadpool(require_active_session, session_id, request)
-    await check_session_limit(request, session_id)
-    selfies = await read_selfies(
+    await _check_limits(request, session_id)
+    form = await read_search_form(
         request,
         max_count=settings.search_max_selfies,
         max_bytes=settings.search_max_selfie_bytes,
         max_pixels=settings.search_max_selfie_pixels,
     )
+    selfies = form.selfies
     record_usage(session_id, "searches")  # usage analytics: every search with selfies
+    record_consent(session_id, form.consent_version)
     if settings.retain_selfies:
         await run_in_threadpool(service.retain_selfies, settings.data_dir, session_id, selfies)
     engine = await run_in_threadpool(service.engine_for_session, resources, session_id)
@@ -97,16 +142,19 @@ async def search(session_id: uuid.UUID, request: Request, response: Response) ->
         raise
     del selfies  # nothing of the images outlives the embedding step
     params = service.ranking_params(resources, engine)
+    queries = service.query_vectors(embedded)
     found = await run_in_threadpool(
-        partial(service.find_photos, resources, session_id, engine, embedded.queries, params)
+        partial(service.find_photos, resources, session_id, engine, queries, params)
     )
     answer = service.build_response(
         session_id=session_id,
         engine=engine,
         params=params,
-        embedded=embedded,
+        queries=queries,
+        query_faces=service.describe_queries(embedded),
+        skipped=embedded.skipped,
         found=found,
-        signer=media_signer(request),
+        keys=_keys(request),
         page_size=settings.search_page_size,
         max_results=settings.search_max_results,
         started=started,
@@ -129,4 +177,80 @@ async def search(session_id: uuid.UUID, request: Request, response: Response) ->
         vector_ms=round(found.vector_ms, 1),
         took_ms=answer.took_ms,
     )
+    return answer
+
+
+@router.get(
+    "/api/v1/sessions/{session_id}/results",
+    response_model=ResultsResponse,
+    summary="Fresh links to the photos of an earlier search (its results token)",
+    responses=error_responses(403, 404, 422, 503),
+)
+async def results(
+    session_id: uuid.UUID,
+    request: Request,
+    token: Annotated[str, Query(max_length=20_000, description="`results_token` of a search")],
+) -> ResultsResponse:
+    """The photos a search found, with new signed links, while the token lasts (7 days by
+    default) and the session has FacePass on: a reload or tomorrow shows the gallery again.
+    403 INVALID_TOKEN / TOKEN_EXPIRED, or FACEPASS_DISABLED; photos deleted since are left out.
+    """
+    claim = guest_tokens(request).read_results(token)
+    if claim.session_id != session_id:
+        raise Forbidden("These results belong to another session.", code="INVALID_TOKEN")
+    await run_in_threadpool(require_active_session, session_id, request)
+    resources: Resources = request.app.state.resources
+    return await run_in_threadpool(
+        service.results_of_token, resources, claim, media_signer(request)
+    )
+
+
+@router.post(
+    "/api/v1/sessions/{session_id}/recheck",
+    response_model=SearchResponse,
+    summary="Search again with an earlier search's query token (no selfie): new photos",
+    responses=error_responses(403, 404, 409, 422, 429, 503),
+)
+async def recheck(
+    session_id: uuid.UUID,
+    body: RecheckRequest,
+    request: Request,
+    device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=_DEVICE_DOC)] = None,
+) -> SearchResponse:
+    """The same search as the one that made `query_token`, over the session's photos now (for
+    an event where photos keep arriving). The token holds the selfies' face embeddings,
+    encrypted with a server key; nothing is stored. 409 QUERY_STALE when the session's index
+    now uses another face model (search again with a selfie); limits as for a search."""
+    started = time.perf_counter()
+    resources: Resources = request.app.state.resources
+    settings = resources.settings
+    query = guest_tokens(request).read_query(body.query_token, session_id)
+    await _check_limits(request, session_id)
+    engine = await run_in_threadpool(service.engine_for_session, resources, session_id)
+    if engine.model_id != query.model_id or any(
+        f.embedding.size != engine.embedding_dim for f in query.faces
+    ):
+        raise Conflict(
+            "The photos were re-indexed with another model; search again with a selfie.",
+            code="QUERY_STALE",
+        )
+    params = service.ranking_params(resources, engine)
+    found = await run_in_threadpool(
+        partial(service.find_photos, resources, session_id, engine, query.faces, params)
+    )
+    answer = service.build_response(
+        session_id=session_id,
+        engine=engine,
+        params=params,
+        queries=query.faces,
+        query_faces=[],
+        skipped=[],
+        found=found,
+        keys=_keys(request, query_expires_at=query.expires_at),
+        page_size=settings.search_page_size,
+        max_results=settings.search_max_results,
+        started=started,
+    )
+    SEARCHES.labels("recheck").inc()
+    service.log_search(session_id, recheck=True, photos_found=answer.total, took_ms=answer.took_ms)
     return answer

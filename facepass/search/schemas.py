@@ -28,12 +28,10 @@ class SkippedSelfie(BaseModel):
     detail: str
 
 
-class Match(BaseModel):
-    """One photo of the session showing the guest."""
+class PhotoLinks(BaseModel):
+    """One photo of the session showing the guest, with signed links to it."""
 
     photo_id: uuid.UUID
-    similarity: float = Field(description="1 - cosine distance of the best face; higher is closer.")
-    distance: float = Field(description="Cosine distance of the photo's best face to the query.")
     box: list[float] = Field(description="[left, top, right, bottom] of that face, original px.")
     width: int | None
     height: int | None
@@ -42,6 +40,13 @@ class Match(BaseModel):
     large_url: str = Field(description="Signed, expiring link to a ~1600 px JPEG.")
     original_url: str = Field(description="Signed, expiring link to the original upload.")
     download_token: str = Field(description="Signed claim on the original, for the ZIP download.")
+
+
+class Match(PhotoLinks):
+    """One photo found by a search, with how close its best face is."""
+
+    similarity: float = Field(description="1 - cosine distance of the best face; higher is closer.")
+    distance: float = Field(description="Cosine distance of the photo's best face to the query.")
 
 
 class IndexState(BaseModel):
@@ -70,3 +75,28 @@ class SearchResponse(BaseModel):
     expires_at: int
     matches: list[Match]
     index: IndexState
+    results_token: str = Field(
+        description="Signed, expiring claim on these photos (up to FACEPASS_RESULTS_TOKEN_MAX_"
+        "PHOTOS, best first): GET /results?token= gives fresh links until results_expires_at."
+    )
+    query_token: str = Field(
+        description="Encrypted, expiring search (the selfies' face embeddings, readable by the "
+        "server only): POST /recheck searches again for new photos without a selfie."
+    )
+    results_expires_at: int = Field(description="Expiry (Unix time) of both tokens.")
+
+
+class ResultsResponse(BaseModel):
+    """The photos of a results token, with fresh signed links (expiring at `expires_at`)."""
+
+    session_id: uuid.UUID
+    total: int
+    expires_at: int
+    results_expires_at: int
+    matches: list[PhotoLinks]
+
+
+class RecheckRequest(BaseModel):
+    """The query token of an earlier search of this session."""
+
+    query_token: str = Field(min_length=1, max_length=100_000)

@@ -20,6 +20,8 @@ from facepass.errors import FacePassError, UnprocessableInput
 from facepass.http.multipart import PartInfo, multipart_boundary, read_multipart
 
 SELFIE_FIELD = "selfie"
+CONSENT_FIELD = "consent_version"  # the version of the consent text the guest agreed to
+_MAX_CONSENT_CHARS = 64
 _FORM_OVERHEAD_BYTES = 64 * 1024  # boundaries, part headers and small fields
 _EXTRA_PARTS = 8  # small fields a client may send beside its selfies
 _MAX_FIELD_BYTES = 200  # a small text field kept beside the selfies (e.g. consent_version)
@@ -36,6 +38,14 @@ class Selfie:
 
     data: bytes
     content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchForm:
+    """A search request's selfies and the version of the consent the guest gave, if any."""
+
+    selfies: list[Selfie]
+    consent_version: str | None
 
 
 class _SelfieCollector:
@@ -158,3 +168,22 @@ async def read_selfie_form(
         )
     await run_in_threadpool(check_pixels, collector.selfies, max_pixels)
     return collector.selfies, collector.fields
+
+
+async def read_search_form(
+    request: Request, *, max_count: int, max_bytes: int, max_pixels: int
+) -> SearchForm:
+    """The selfies (as `read_selfies`) and the `consent_version` field of a search."""
+    selfies, fields = await read_selfie_form(
+        request,
+        max_count=max_count,
+        max_bytes=max_bytes,
+        max_pixels=max_pixels,
+        fields=(CONSENT_FIELD,),
+    )
+    consent = fields.get(CONSENT_FIELD) or None
+    if consent is not None and (len(consent) > _MAX_CONSENT_CHARS or not consent.isprintable()):
+        raise UnprocessableInput(
+            f"{CONSENT_FIELD} must be a short version label.", code="INVALID_CONSENT"
+        )
+    return SearchForm(selfies, consent)

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Uuid
 
 from facepass.engine import FaceEngine, ModelError, get_engine
+from facepass.engine.types import Embedding
 from facepass.errors import ServiceUnavailable
 from facepass.people.search import expand_with_people
 from facepass.photos.service import active_model_id
@@ -31,12 +32,15 @@ from facepass.search.ranking import FaceHit, RankingParams, rank_photos
 from facepass.search.schemas import (
     IndexState,
     Match,
+    PhotoLinks,
     QueryFaceOut,
+    ResultsResponse,
     SearchResponse,
     SkippedSelfie,
 )
 from facepass.search.selfies import Selfie
 from facepass.search.signing import MediaSigner
+from facepass.search.tokens import FoundPhoto, GuestTokens, QueryVector, Results
 from facepass.search.vector_search import PgVectorFaceIndex
 
 logger = logging.getLogger(__name__)
@@ -51,6 +55,13 @@ _INDEX_STATE = text(
     FROM photos WHERE session_id = :s
     """
 )
+
+
+class SearchQuery(Protocol):
+    """What a search needs of a query face: a selfie's QueryFace or a query token's vector."""
+
+    @property
+    def embedding(self) -> Embedding: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +114,13 @@ def embed_selfies(engine: FaceEngine, selfies: Sequence[Selfie]) -> Embedded:
     return Embedded(queries, skipped, (time.perf_counter() - started) * 1000)
 
 
+def query_vectors(embedded: Embedded) -> list[QueryVector]:
+    """What a search (and its query token) keeps of each selfie: embedding and pose."""
+    return [
+        QueryVector(q.embedding, q.face.quality.yaw, q.face.quality.pitch) for q in embedded.queries
+    ]
+
+
 def ranking_params(resources: Resources, engine: FaceEngine) -> RankingParams:
     """The threshold configured for the default model, or the model's own."""
     settings = resources.settings
@@ -132,7 +150,7 @@ def find_photos(
     resources: Resources,
     session_id: uuid.UUID,
     engine: FaceEngine,
-    queries: Sequence[QueryFace],
+    queries: Sequence[SearchQuery],
     params: RankingParams,
 ) -> Found:
     """The session's photos of the person, ranked by similarity then capture time."""
@@ -172,39 +190,92 @@ def find_photos(
     )
 
 
+def _links(
+    signer: MediaSigner, photo_id: uuid.UUID, box: Sequence[float], meta: PhotoMeta, expires: int
+) -> dict[str, Any]:
+    return {
+        "photo_id": photo_id,
+        "box": [round(v, 1) for v in box],
+        "width": meta.width,
+        "height": meta.height,
+        "captured_at": meta.captured_at,
+        "thumb_url": signer.media_path(photo_id, "thumb", expires),
+        "large_url": signer.media_path(photo_id, "large", expires),
+        "original_url": signer.media_path(photo_id, "original", expires),
+        "download_token": signer.token(photo_id, expires),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class GuestKeys:
+    """What the answer is signed and sealed with, and for how long the guest may keep it."""
+
+    signer: MediaSigner
+    tokens: GuestTokens
+    results_ttl_s: int
+    results_max_photos: int
+    query_expires_at: int | None = None  # a recheck keeps its query token's expiry
+
+
 def build_response(
     *,
     session_id: uuid.UUID,
     engine: FaceEngine,
     params: RankingParams,
-    embedded: Embedded,
+    queries: Sequence[QueryVector],
+    query_faces: Sequence[QueryFaceOut],
+    skipped: Sequence[SkippedSelfie],
     found: Found,
-    signer: MediaSigner,
+    keys: GuestKeys,
     page_size: int,
     max_results: int,
     started: float,
 ) -> SearchResponse:
-    """The answer, with signed links to every size of every photo found."""
+    """The answer, with signed links to every size of every photo found, and the tokens that
+    let the guest's browser show them again later."""
+    signer = keys.signer
     expires_at = signer.expiry()
     matches = []
     for hit in found.hits[:max_results]:
         meta = found.photos[hit.photo_id]
         matches.append(
             Match(
-                photo_id=hit.photo_id,
                 similarity=round(1.0 - hit.distance, 4),
                 distance=round(hit.distance, 4),
-                box=[round(v, 1) for v in hit.box],
-                width=meta.width,
-                height=meta.height,
-                captured_at=meta.captured_at,
-                thumb_url=signer.media_path(hit.photo_id, "thumb", expires_at),
-                large_url=signer.media_path(hit.photo_id, "large", expires_at),
-                original_url=signer.media_path(hit.photo_id, "original", expires_at),
-                download_token=signer.token(hit.photo_id, expires_at),
+                **_links(signer, hit.photo_id, hit.box, meta, expires_at),
             )
         )
-    query_faces = [
+    kept_until = keys.query_expires_at or int(time.time()) + keys.results_ttl_s
+    results_token = keys.tokens.results_token(
+        session_id,
+        [FoundPhoto(m.photo_id, (m.box[0], m.box[1], m.box[2], m.box[3])) for m in matches][
+            : keys.results_max_photos
+        ],
+        kept_until,
+    )
+    query_token = keys.tokens.query_token(session_id, engine.model_id, queries, kept_until)
+    return SearchResponse(
+        session_id=session_id,
+        model_id=engine.model_id,
+        threshold=params.threshold,
+        took_ms=round((time.perf_counter() - started) * 1000, 1),
+        query_faces=list(query_faces),
+        skipped_selfies=list(skipped),
+        total=len(matches),
+        truncated=len(found.hits) > max_results,
+        page_size=page_size,
+        expires_at=expires_at,
+        matches=matches,
+        index=found.index,
+        results_token=results_token,
+        query_token=query_token,
+        results_expires_at=kept_until,
+    )
+
+
+def describe_queries(embedded: Embedded) -> list[QueryFaceOut]:
+    """The faces the selfies contributed, for the answer."""
+    return [
         QueryFaceOut(
             selfie=q.selfie_index,
             box=[round(v, 1) for v in q.face.box.as_list()],
@@ -216,19 +287,28 @@ def build_response(
         )
         for q in embedded.queries
     ]
-    return SearchResponse(
-        session_id=session_id,
-        model_id=engine.model_id,
-        threshold=params.threshold,
-        took_ms=round((time.perf_counter() - started) * 1000, 1),
-        query_faces=query_faces,
-        skipped_selfies=embedded.skipped,
+
+
+def results_of_token(
+    resources: Resources, results: Results, signer: MediaSigner
+) -> ResultsResponse:
+    """Fresh links to the photos of a results token that still exist in its session."""
+    ids = [p.photo_id for p in results.photos]
+    with resources.own_db.engine.connect() as conn:
+        rows = conn.execute(_PHOTOS, {"s": results.session_id, "ids": ids})
+        photos = {row.id: PhotoMeta(row.width, row.height, row.captured_at) for row in rows}
+    expires_at = signer.expiry()
+    matches = [
+        PhotoLinks(**_links(signer, p.photo_id, p.box, photos[p.photo_id], expires_at))
+        for p in results.photos
+        if p.photo_id in photos
+    ]
+    return ResultsResponse(
+        session_id=results.session_id,
         total=len(matches),
-        truncated=len(found.hits) > max_results,
-        page_size=page_size,
         expires_at=expires_at,
+        results_expires_at=results.expires_at,
         matches=matches,
-        index=found.index,
     )
 
 

@@ -10,18 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import logging
 import math
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from facepass.config import Settings
 from facepass.errors import Forbidden
-
-logger = logging.getLogger(__name__)
 
 MediaSize = Literal["thumb", "large", "original"]
 MEDIA_SIZES: tuple[str, ...] = get_args(MediaSize)
@@ -99,13 +94,3 @@ class MediaSigner:
 
 def _refused() -> Forbidden:
     return Forbidden("This link is not valid.", code="INVALID_SIGNATURE")
-
-
-def build_signer(settings: Settings) -> MediaSigner:
-    """The process's signer; without a configured key (development only) a random one."""
-    key = settings.media_signing_key
-    if not key:
-        # Production refuses to start without a key; here links just die with the process.
-        logger.warning("FACEPASS_MEDIA_SIGNING_KEY is not set; using a random per-process key")
-        key = secrets.token_urlsafe(32)
-    return MediaSigner(key, settings.media_url_ttl_s)

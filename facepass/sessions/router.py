@@ -35,7 +35,7 @@ from facepass.sessions.schemas import (
     UsageTotals,
     ValidationResponse,
 )
-from facepass.sessions.usage import USAGE, daily_usage
+from facepass.sessions.usage import USAGE, consent_usage, daily_usage
 
 logger = logging.getLogger(__name__)
 
@@ -167,4 +167,5 @@ def session_usage(
         totals=UsageTotals(
             validations=sum(r.validations for r in rows), searches=sum(r.searches for r in rows)
         ),
+        searches_by_consent=consent_usage(db, session_id, days),
     )

@@ -113,6 +113,7 @@ class SessionUsage(BaseModel):
                 "since": "2026-02-01",
                 "days": [{"day": "2026-02-18", "validations": 42, "searches": 17}],
                 "totals": {"validations": 42, "searches": 17},
+                "searches_by_consent": {"guest-page-1": 15, "client": 2},
             }
         }
     )
@@ -121,3 +122,9 @@ class SessionUsage(BaseModel):
     since: date
     days: list[UsageDay]
     totals: UsageTotals
+    searches_by_consent: dict[str, int] = Field(
+        default_factory=dict,
+        description="Searches per version of the consent text the guest agreed to on the "
+        'guest page; "client" counts searches without `consent_version` (their client, e.g. '
+        "Pixora's own app, collected consent itself).",
+    )

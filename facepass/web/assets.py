@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-ASSET_NAMES = ("guest.css", "guest.js")
+_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+ASSET_NAMES = ("guest.css", "guest.js", "poster.css", "favicon.svg")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,9 @@ Language = Literal["ru", "en"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 DEFAULT_LANGUAGE: Language = "ru"
 LANGUAGE_COOKIE = "facepass_lang"
+# The version of the consent text below; change it whenever that text changes. Searches are
+# counted per version (usage analytics), so a studio can tell what its guests agreed to.
+CONSENT_VERSION = "guest-page-1"
 
 MESSAGES: dict[Language, dict[str, str]] = {
     "ru": {
@@ -72,6 +75,51 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "error_503": "Не удалось проверить съёмку. Обновите страницу через минуту.",
         "retry": "Обновить",
         "language": "Язык",
+        "consent_title": "Прежде чем включить камеру",
+        "consent_use": "Селфи нужно один раз — чтобы найти ваши фото этой съёмки. Мы его не "
+        "сохраняем: сервер забывает селфи сразу после поиска.",
+        "consent_links": "Ссылки на фото действуют {minutes} мин. Список найденных фото хранится "
+        "только в этом браузере {days} дн., чтобы вы могли вернуться к ним.",
+        "consent_operator": "Сервис FacePass предоставляет {operator}.",
+        "consent_studio": "Фотографии: {studio}.",
+        "consent_policy": "Политика конфиденциальности",
+        "consent_agree": "Согласен(на), продолжить",
+        "consent_decline": "Не сейчас",
+        "consent_declined": "Хорошо, ничего не отправлено. Вы можете вернуться в любой момент.",
+        "consent_law": "Селфи — биометрические данные: нужно ваше явное согласие (GDPR ст. 9, "
+        "152-ФЗ).",
+        "upload_primary_hint": "Камера недоступна — выберите своё фото из галереи.",
+        "angle_title": "Ещё ракурс (необязательно)",
+        "angle_hint": "Повернув голову немного в сторону, вы поможете найти фото, где вы в "
+        "профиль.",
+        "angle_left": "Повернуться немного влево",
+        "angle_right": "Повернуться немного вправо",
+        "angle_left_guide": "Поверните голову немного влево и нажмите «Снять»",
+        "angle_right_guide": "Поверните голову немного вправо и нажмите «Снять»",
+        "selfie_label": "Селфи {n}",
+        "cancelled": "Отправка отменена.",
+        "TIMEOUT": "Сервер долго не отвечает. Проверьте связь и попробуйте снова.",
+        "try_again": "Попробовать снова",
+        "rate_wait": "Слишком много попыток с этого устройства. Подождите немного.",
+        "rate_ready": "Можно пробовать снова.",
+        "select": "Выбрать",
+        "select_done": "Готово",
+        "selected": "Выбрано: {n}",
+        "save": "Сохранить",
+        "save_selected": "Сохранить выбранные",
+        "save_all_zip": "Скачать все (ZIP)",
+        "saving": "Готовим фото…",
+        "saved": "Готово.",
+        "check_new": "Проверить новые фото",
+        "checking_new": "Ищем новые фото…",
+        "new_photos": "Новых фото: {n}.",
+        "no_new_photos": "Новых фото пока нет.",
+        "new_search": "Новый поиск",
+        "counter": "{n} из {total}",
+        "DOWNLOAD_FAILED": "Не удалось сохранить фото. Попробуйте ещё раз.",
+        "DOWNLOAD_GONE": "Это фото больше недоступно.",
+        "RESULTS_GONE": "Ссылка на ваши фото устарела. Сделайте селфи ещё раз.",
+        "og_description": "Сделайте селфи — и получите все свои фото с этого события.",
     },
     "en": {
         "page_title": "Find your photos",
@@ -131,6 +179,50 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "error_503": "We could not check this session. Reload the page in a minute.",
         "retry": "Reload",
         "language": "Language",
+        "consent_title": "Before the camera opens",
+        "consent_use": "Your selfie is used once, to find your photos of this event. It is not "
+        "stored: the server forgets it as soon as the search is done.",
+        "consent_links": "Links to your photos work for {minutes} minutes. The list of photos "
+        "found is kept only in this browser, for {days} days, so you can come back to it.",
+        "consent_operator": "FacePass is provided by {operator}.",
+        "consent_studio": "Photos by {studio}.",
+        "consent_policy": "Privacy policy",
+        "consent_agree": "I agree, continue",
+        "consent_decline": "Not now",
+        "consent_declined": "Fine, nothing was sent. You can come back at any time.",
+        "consent_law": "A selfie is biometric data, so we ask for your explicit consent "
+        "(GDPR art. 9, Russia's 152-FZ).",
+        "upload_primary_hint": "The camera is not available: choose a photo of yourself instead.",
+        "angle_title": "Another angle (optional)",
+        "angle_hint": "A selfie with your head turned a little finds photos of you in profile.",
+        "angle_left": "Turn a little to the left",
+        "angle_right": "Turn a little to the right",
+        "angle_left_guide": "Turn your head a little to the left, then press Capture",
+        "angle_right_guide": "Turn your head a little to the right, then press Capture",
+        "selfie_label": "Selfie {n}",
+        "cancelled": "Sending cancelled.",
+        "TIMEOUT": "The server is taking too long. Check your connection and try again.",
+        "try_again": "Try again",
+        "rate_wait": "Too many tries from this device. Please wait a little.",
+        "rate_ready": "You can try again now.",
+        "select": "Select",
+        "select_done": "Done",
+        "selected": "{n} selected",
+        "save": "Save",
+        "save_selected": "Save selected",
+        "save_all_zip": "Download all (ZIP)",
+        "saving": "Preparing your photos…",
+        "saved": "Done.",
+        "check_new": "Check for new photos",
+        "checking_new": "Looking for new photos…",
+        "new_photos": "New photos: {n}.",
+        "no_new_photos": "No new photos yet.",
+        "new_search": "New search",
+        "counter": "{n} of {total}",
+        "DOWNLOAD_FAILED": "The photo could not be saved. Please try again.",
+        "DOWNLOAD_GONE": "This photo is no longer available.",
+        "RESULTS_GONE": "The link to your photos has expired. Take a selfie again.",
+        "og_description": "Take a selfie and get every photo of you from this event.",
     },
 }
 

@@ -10,17 +10,27 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from facepass.errors import FacePassError, NotFound
+from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import validate_session
 from facepass.resources import Resources
-from facepass.web.assets import ASSET_NAMES, load_asset
-from facepass.web.i18n import LANGUAGE_COOKIE, Language, choose_language
-from facepass.web.pages import PAGE_HEADERS, render_error_page, render_guest_page
+from facepass.search.dependencies import DEVICE_HEADER, guest_tokens, media_signer
+from facepass.web.assets import ASSET_NAMES, asset_url, load_asset
+from facepass.web.branding import SessionBranding, load_branding, readable_on
+from facepass.web.i18n import CONSENT_VERSION, LANGUAGE_COOKIE, Language, choose_language
+from facepass.web.pages import (
+    PAGE_HEADERS,
+    ConsentView,
+    EventView,
+    render_error_page,
+    render_guest_page,
+)
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["guest page"])
@@ -70,20 +80,72 @@ async def _guest_page(request: Request, session_id: str, lang_param: str | None)
     if not validation.session.facepass_enabled:
         return _page(render_error_page(lang, 403), 403, lang, remember)
     _warm_engine(resources)
-    settings = resources.settings
-    body = render_guest_page(
-        lang,
-        session_id=str(parsed),
-        session_name=validation.session.name,
-        page_config={
-            "session_id": str(parsed),
-            "search_url": f"/api/v1/sessions/{parsed}/search",
-            "max_selfies": settings.search_max_selfies,
-            "max_side": SELFIE_MAX_SIDE_PX,
-            "page_size": settings.search_page_size,
-        },
-    )
+    branding = await run_in_threadpool(_branding, resources, parsed)
+    body = _render(request, lang, parsed, validation.session, branding)
     return _page(body, 200, lang, remember)
+
+
+def _branding(resources: Resources, session_id: uuid.UUID) -> SessionBranding | None:
+    try:
+        with resources.own_db.sessions() as db:
+            return load_branding(db, session_id)
+    except Exception:  # the page works unbranded rather than not at all
+        logger.warning("branding unavailable", exc_info=True)
+        return None
+
+
+def _render(
+    request: Request,
+    lang: Language,
+    session_id: uuid.UUID,
+    session: SessionInfo,
+    branding: SessionBranding | None,
+) -> str:
+    settings = request.app.state.resources.settings
+    signer = media_signer(request)
+    base = f"/api/v1/sessions/{session_id}"
+    studio = branding.studio_name if branding else None
+    cover = branding.cover_photo_id if branding else None
+    logo = f"{base}/logo" if branding and branding.logo else None
+    event = EventView(
+        name=(branding.event_name if branding else None) or session.name,
+        date=branding.event_date if branding else None,
+        studio=studio,
+        logo_url=logo,
+        cover_url=signer.media_path(cover, "large", signer.expiry()) if cover else None,
+    )
+    config: dict[str, Any] = {
+        "session_id": str(session_id),
+        "event_name": event.name,
+        "search_url": f"{base}/search",
+        "results_url": f"{base}/results",
+        "recheck_url": f"{base}/recheck",
+        "download_url": f"{base}/download",
+        "consent_version": CONSENT_VERSION,
+        "device_token": guest_tokens(request).new_device_token(),
+        "device_header": DEVICE_HEADER,
+        "max_selfies": settings.search_max_selfies,
+        "max_side": SELFIE_MAX_SIDE_PX,
+        "page_size": settings.search_page_size,
+        "upload_timeout_ms": int(settings.search_upload_timeout_s * 1000),
+    }
+    if branding and branding.accent_color:
+        config["accent"] = branding.accent_color
+        config["accent_fg"] = readable_on(branding.accent_color)
+    public = settings.public_base_url.rstrip("/") if settings.public_base_url else None
+    return render_guest_page(
+        lang,
+        event=event,
+        consent=ConsentView(
+            operator=settings.operator_name,
+            policy_url=settings.privacy_policy_url,
+            link_minutes=settings.media_url_ttl_s // 60,
+            results_days=max(1, settings.results_token_ttl_s // 86400),
+        ),
+        page_config=config,
+        public_url=f"{public}/s/{session_id}" if public else None,
+        og_image=f"{public}{logo}" if public and logo else None,
+    )
 
 
 @router.get(
@@ -106,6 +168,12 @@ async def short_link(
 ) -> HTMLResponse:
     """The same page under a short path, for QR codes."""
     return await _guest_page(request, session_id, lang)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> RedirectResponse:
+    """Browsers that ask for /favicon.ico get the page's SVG icon."""
+    return RedirectResponse(asset_url("favicon.svg"), status_code=301)
 
 
 @router.get("/assets/{name}", include_in_schema=False)

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from facepass.config import Settings
-from facepass.demo_photos import DemoPhoto, astronaut_selfie, demo_photo_set
+from facepass.demo_photos import DemoPhoto, astronaut, astronaut_selfie, demo_photo_set
 from facepass.lab.liveserver import live_server as serving  # the real app in a thread
 from tests.conftest import ADMIN_TOKEN, REPO_ROOT
 from tests.search.conftest import create_pixora_session, search_settings
@@ -50,6 +50,32 @@ def write_y4m(path: Path, image: Image.Image, frames: int = 10) -> None:
             out.write(b"FRAME\n")
             for plane in planes:
                 out.write(plane)
+
+
+def turned_selfie(size: tuple[int, int] = (640, 480), turn: float = 0.5) -> Image.Image:
+    """The astronaut's selfie with her head turned a little: a perspective warp that pushes
+    one side of the face away (the engine measures a yaw of about 10 degrees) and narrows it."""
+    side = size[1]
+    portrait = ImageOps.mirror(astronaut()).crop((150, 0, 406, 256))
+    portrait = portrait.resize((side, side), Image.Resampling.LANCZOS)
+    near = [(0, 0), (0, side), (side, side), (side, 0)]
+    shrink = turn * side / 2
+    far = [(0, 0), (0, side), (side, side - shrink), (side, shrink)]
+    rows, values = [], []
+    for (x, y), (u, v) in zip(far, near, strict=True):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        values += [u, v]
+    coefficients = np.linalg.solve(np.array(rows, float), np.array(values, float))
+    warped = portrait.transform(
+        (side, side),
+        Image.Transform.PERSPECTIVE,
+        tuple(coefficients),
+        Image.Resampling.BICUBIC,
+        fillcolor=(40, 44, 52),
+    ).resize((int(side * 0.8), side), Image.Resampling.LANCZOS)
+    frame = Image.new("RGB", size, (40, 44, 52))
+    frame.paste(warped, ((size[0] - warped.width) // 2 + 30, 0))
+    return frame
 
 
 @dataclass
@@ -92,7 +118,11 @@ def live_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveServer]:
     settings = search_settings(
-        own_db_url, pixora_url, tmp_path_factory.mktemp("e2e-data"), search_rate_limit="1000/minute"
+        own_db_url,
+        pixora_url,
+        tmp_path_factory.mktemp("e2e-data"),
+        search_rate_limit="1000/minute",
+        search_device_rate_limit="1000/minute",
     )
     with serving(settings) as base_url:
         session_id = create_pixora_session(pixora_admin_url, name="Свадьба Анны и Ивана")
@@ -108,15 +138,31 @@ def live_server(
         )
 
 
-@pytest.fixture(scope="session")
-def fake_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("camera") / "astronaut.y4m"
-    write_y4m(path, astronaut_selfie((640, 480)))
-    return path
+@dataclass
+class FakeCamera:
+    """Chromium's fake camera reads this file each time a page starts the camera: `show`
+    puts another face in front of it (e.g. turned, for the second angle)."""
+
+    path: Path
+
+    def show(self, image: Image.Image) -> None:
+        partial = self.path.with_suffix(".part")
+        write_y4m(partial, image)
+        partial.replace(self.path)
+
+    def reset(self) -> None:
+        self.show(astronaut_selfie((640, 480)))
 
 
 @pytest.fixture(scope="session")
-def browser(fake_camera: Path) -> Iterator[object]:
+def fake_camera(tmp_path_factory: pytest.TempPathFactory) -> FakeCamera:
+    camera = FakeCamera(tmp_path_factory.mktemp("camera") / "astronaut.y4m")
+    camera.reset()
+    return camera
+
+
+@pytest.fixture(scope="session")
+def browser(fake_camera: FakeCamera) -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(
             "browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
@@ -131,7 +177,7 @@ def browser(fake_camera: Path) -> Iterator[object]:
                 "--disable-gpu",
                 "--use-fake-ui-for-media-stream",
                 "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={fake_camera}",
+                f"--use-file-for-fake-video-capture={fake_camera.path}",
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
@@ -148,15 +194,25 @@ def open_page(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
     contexts = []
     errors: list[str] = []
 
-    def _open(path: str, locale: str = "en-US", base_url: str | None = None):  # type: ignore[no-untyped-def]
+    def _open(  # type: ignore[no-untyped-def]
+        path: str,
+        locale: str = "en-US",
+        base_url: str | None = None,
+        init_script: str | None = None,
+        desktop: bool = False,
+    ):
+        size = {"width": 1280, "height": 900} if desktop else {"width": 390, "height": 844}
         context = browser.new_context(
             base_url=base_url or live_server.base_url,
             locale=locale,
-            viewport={"width": 390, "height": 844},
-            is_mobile=True,
-            has_touch=True,
+            viewport=size,
+            is_mobile=not desktop,
+            has_touch=not desktop,
+            accept_downloads=True,
         )
         context.set_default_timeout(30_000)
+        if init_script:
+            context.add_init_script(init_script)
         contexts.append(context)
         tab = context.new_page()
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -167,6 +223,13 @@ def open_page(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
     for context in contexts:
         context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def agree(page) -> None:  # type: ignore[no-untyped-def]
+    """Through the consent screen (a fresh browser always starts there)."""
+    page.locator("#consent").wait_for()
+    page.locator("#consent-agree").click()
+    page.locator("#intro").wait_for()
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]

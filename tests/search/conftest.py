@@ -116,6 +116,7 @@ def world(
         pixora_url,
         tmp_path_factory.mktemp("search-data"),
         search_rate_limit="1000/minute",  # the limits have tests of their own
+        search_device_rate_limit="1000/minute",
     )
     resources = Resources(settings)
     photos = demo_photo_set()

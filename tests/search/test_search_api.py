@@ -207,3 +207,74 @@ def test_zip_download_of_the_search_results(client: TestClient, world: SearchWor
         json={"tokens": [tokens[0][:-4] + "AAAA"]},
     )
     assert forged.status_code == 403
+    # Named after the session and the day (RFC 6266 with a UTF-8 name).
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="')
+    assert "filename*=UTF-8''search-" in disposition
+
+
+def test_a_results_token_gives_fresh_links_to_the_same_photos(
+    client: TestClient, world: SearchWorld
+) -> None:
+    body = search(client, world.main.session_id, world.selfie).json()
+    assert body["results_expires_at"] > body["expires_at"]  # days, not an hour
+    url = f"/api/v1/sessions/{world.main.session_id}/results"
+    again = client.get(url, params={"token": body["results_token"]})
+    assert again.status_code == 200, again.text
+    results = again.json()
+    assert [m["photo_id"] for m in results["matches"]] == [m["photo_id"] for m in body["matches"]]
+    assert [m["box"] for m in results["matches"]] == [
+        [round(v) for v in m["box"]] for m in body["matches"]
+    ]
+    thumb = client.get(results["matches"][0]["thumb_url"])
+    assert thumb.status_code == 200
+    assert thumb.headers["content-type"] == "image/jpeg"
+    # Another session's URL, a forged token, junk: refused, never a 5xx.
+    other = client.get(
+        f"/api/v1/sessions/{world.other.session_id}/results",
+        params={"token": body["results_token"]},
+    )
+    assert other.status_code == 403
+    for junk in ("", "AAAA", body["results_token"][:-3] + "xyz", "é" * 50):
+        refused = client.get(url, params={"token": junk})
+        assert refused.status_code in (403, 422), refused.text
+    disabled = client.get(
+        f"/api/v1/sessions/{world.disabled_session_id}/results",
+        params={"token": body["results_token"]},
+    )
+    assert disabled.status_code == 403
+
+
+def test_a_query_token_rechecks_without_a_selfie(client: TestClient, world: SearchWorld) -> None:
+    body = search(client, world.main.session_id, world.selfie).json()
+    url = f"/api/v1/sessions/{world.main.session_id}/recheck"
+    again = client.post(url, json={"query_token": body["query_token"]})
+    assert again.status_code == 200, again.text
+    rechecked = again.json()
+    assert {m["photo_id"] for m in rechecked["matches"]} == {m["photo_id"] for m in body["matches"]}
+    assert rechecked["results_expires_at"] == body["results_expires_at"]  # equally expiring
+    # Sealed to its session; junk is refused.
+    other = client.post(
+        f"/api/v1/sessions/{world.other.session_id}/recheck",
+        json={"query_token": body["query_token"]},
+    )
+    assert other.status_code == 403
+    assert client.post(url, json={"query_token": "AAAA"}).status_code == 403
+    assert client.post(url, json={}).status_code == 422
+    assert client.post(url, content=b"not json").status_code == 422
+
+
+def test_searches_are_counted_per_consent_version(client: TestClient, world: SearchWorld) -> None:
+    files = [("selfie", ("s.jpg", world.selfie, "image/jpeg"))]
+    url = f"/api/v1/sessions/{world.other.session_id}/search"
+    assert client.post(url, files=files, data={"consent_version": "guest-page-1"}).is_success
+    assert client.post(url, files=files, data={"consent_version": "guest-page-1"}).is_success
+    assert client.post(url, files=files).is_success  # another client, its own consent
+    too_long = client.post(url, files=files, data={"consent_version": "x" * 100})
+    assert too_long.status_code == 422
+    usage = client.get(
+        f"/api/v1/sessions/{world.other.session_id}/usage",
+        headers={"Authorization": f"Bearer {world.settings.admin_token}"},
+    ).json()
+    assert usage["searches_by_consent"]["guest-page-1"] >= 2
+    assert usage["searches_by_consent"]["client"] >= 1

@@ -61,6 +61,43 @@ def test_the_per_session_limit_holds_across_addresses(world: SearchWorld) -> Non
         assert _post(second, world.other.session_id, world.selfie).status_code == 200
 
 
+def test_the_device_limit_lets_every_guest_behind_one_address_search(world: SearchWorld) -> None:
+    """A venue's Wi-Fi is one address: each browser's signed device token has its own limit."""
+    settings = world.settings.model_copy(
+        update={
+            "search_device_rate_limit": "1/minute",
+            "search_rate_limit": "100/minute",
+            "redis_key_prefix": f"{world.settings.redis_key_prefix}{uuid.uuid4().hex[:6]}:",
+        }
+    )
+    app = create_app(settings, start_background=False)
+    with TestClient(app) as client:
+        # Each page load hands out a new signed device token (the page keeps its first).
+        first, second = (
+            client.get(f"/s/{world.main.session_id}").text.split('"device_token":"')[1]
+            for _ in range(2)
+        )
+        first, second = first.split('"')[0], second.split('"')[0]
+        assert first != second
+
+        def post(device: str | None):  # type: ignore[no-untyped-def]
+            headers = {"X-FacePass-Device": device} if device else {}
+            return client.post(
+                f"/api/v1/sessions/{world.main.session_id}/search",
+                files={"selfie": ("s.jpg", world.selfie, "image/jpeg")},
+                headers=headers,
+            )
+
+        assert post(first).status_code == 200
+        assert post(second).status_code == 200  # the same address, another guest
+        refused = post(first)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        # Without a (valid) token a client is counted by its address, once.
+        assert post(None).status_code == 200
+        assert post("forged.123.abc").status_code == 429
+
+
 @contextmanager
 def files_opened_for_writing() -> Iterator[list[str]]:
     """Every file this process opens for writing while inside (temp files included)."""

@@ -31,8 +31,16 @@ def test_page_of_an_active_session_has_camera_and_upload_in_russian_by_default(
     assert '<html lang="ru">' in html
     assert "Сделать селфи" in html
     assert 'accept="image/*"' in html
-    assert 'capture="user"' in html
+    # The gallery input opens the gallery: `capture` would open the camera on phones.
+    assert "capture=" not in html
     assert "Тестовая поиск по лицу" in html  # the session's name, from Pixora
+    assert "<title>Тестовая поиск по лицу · Найдите свои фото · FacePass</title>" in html
+    assert '<meta property="og:title" content="Тестовая поиск по лицу' in html
+    assert 'rel="icon" href="/assets/favicon.svg?v=' in html
+    # Consent comes first, and its version travels with each search.
+    assert html.index('id="consent"') < html.index('id="intro"')
+    assert '"consent_version":"guest-page-1"' in html
+    assert '"device_token":"' in html
     assert f"/api/v1/sessions/{DEMO_SESSION_ID}/search" in html
     assert "no-referrer" in response.headers["referrer-policy"]
     assert "script-src 'self'" in response.headers["content-security-policy"]
@@ -86,7 +94,7 @@ def test_pixora_down_gives_a_503_page(settings: Settings) -> None:
 def test_assets_are_same_origin_small_versioned_and_gzipped(client: TestClient) -> None:
     html = client.get(f"/s/{DEMO_SESSION_ID}").text
     urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
-    assert len(urls) == 2
+    assert len(urls) == 3  # icon, CSS, JS
     assert not re.search(r'(?:src|href)="https?://', html)  # no CDN, works on a LAN
     total = len(html.encode())
     for url in urls:

@@ -1,4 +1,5 @@
-/* The guest page: camera or gallery -> selfie -> search -> gallery of the guest's photos.
+/* The guest page: consent -> camera or gallery (plus optional turned angles) -> search ->
+   a gallery that lasts (results token in this browser), saving on phones.
    No framework and no external requests; everything it needs comes from the same origin. */
 (function () {
   "use strict";
@@ -6,33 +7,62 @@
   var config = JSON.parse(document.getElementById("config").textContent);
   var t = config.t;
   var $ = function (id) { return document.getElementById(id); };
-  var selfies = [];          // {blob, url}
-  var matches = [];          // the whole answer; pages are shown from memory
+  var STORE = "facepass:results:" + config.session_id;
+  var CONSENT = "facepass:consent:" + config.session_id;
+  var DEVICE = "facepass:device";
+  var DEVICE_MAX_AGE_S = 7 * 24 * 3600;
+  var selfies = [];          // {blob, url, angle}
+  var answer = null;         // {results_token, query_token, results_expires_at, expires_at, matches}
   var shown = 0;
   var lightboxIndex = -1;
   var stream = null;
   var countdown = null;
+  var upload = null;         // the XHR in flight
+  var pendingAngle = null;   // "left" / "right" while the camera takes a turned selfie
+  var selecting = false;
+  var selected = {};         // photo_id -> true
+  var refreshing = null;     // the promise of a links refresh in flight
+  var lastRefresh = 0;
 
-  try { localStorage.setItem("facepass_lang", config.lang); } catch (e) { /* private mode */ }
+  /* ---- small helpers ---- */
+
+  function store(kind) {
+    try { return window[kind]; } catch (e) { return null; }
+  }
+  function load(key) {
+    var s = store("localStorage");
+    try { return s ? JSON.parse(s.getItem(key) || "null") : null; } catch (e) { return null; }
+  }
+  function save(key, value) {
+    var s = store("localStorage");
+    try { if (s) { s.setItem(key, JSON.stringify(value)); } } catch (e) { /* full or private */ }
+  }
+  function forget(key) {
+    var s = store("localStorage");
+    try { if (s) { s.removeItem(key); } } catch (e) { /* private mode */ }
+  }
+  function now() { return Date.now() / 1000; }
 
   function format(text, values) {
     return text.replace(/\{(\w+)\}/g, function (_, key) { return String(values[key]); });
   }
 
-  function announce(text) {
-    $("status").textContent = text;
-  }
+  function announce(text) { $("status").textContent = text; }
 
-  function showMessage(text) {
-    var box = $("message");
-    box.textContent = text;
-    box.hidden = !text;
+  function showMessage(text, retry) {
+    clearInterval(countdown);
+    $("countdown").hidden = true;
+    $("message-text").textContent = text || "";
+    $("message").hidden = !text;
+    $("message-retry").hidden = !retry;
+    $("message-retry").onclick = retry || null;
   }
 
   function show(view) {
     var views = document.querySelectorAll("[data-view]");
     for (var i = 0; i < views.length; i++) { views[i].hidden = views[i].id !== view; }
     document.body.setAttribute("data-state", view);
+    $("after-results").hidden = view !== "results" && view !== "no-results";
   }
 
   function pluralKey(n) {
@@ -43,6 +73,40 @@
       return "found_many";
     }
     return n === 1 ? "found_one" : "found_many";
+  }
+
+  function deviceToken() {
+    var kept = load(DEVICE);
+    if (kept && typeof kept === "string") {
+      var issued = parseInt(kept.split(".")[1], 10);
+      if (issued && now() - issued < DEVICE_MAX_AGE_S) { return kept; }
+    }
+    save(DEVICE, config.device_token);
+    return config.device_token;
+  }
+
+  function errorCode(body) {
+    return body && body.error && typeof body.error.code === "string" ? body.error.code : "";
+  }
+
+  /* ---- consent ---- */
+
+  function consented() { return load(CONSENT) === config.consent_version; }
+
+  function agree() {
+    save(CONSENT, config.consent_version);
+    showMessage("");
+    showIntro();
+  }
+
+  function showIntro() {
+    show("intro");
+    $("start-camera").focus();
+  }
+
+  function showConsent() {
+    show("consent");
+    $("consent-title").focus();
   }
 
   /* ---- camera ---- */
@@ -59,13 +123,16 @@
     return !!(window.isSecureContext && navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
   }
 
-  function startCamera() {
+  function startCamera(angle) {
+    if (!consented()) { showConsent(); return; }
     showMessage("");
+    pendingAngle = angle || null;
     if (!cameraAvailable()) {
       cameraFailed({ name: "NotFoundError" });
       return;
     }
     show("camera");
+    $("camera-guide").textContent = angle ? t["angle_" + angle + "_guide"] : t.camera_guide;
     $("capture").disabled = true;
     announce(t.camera_starting);
     navigator.mediaDevices.getUserMedia({
@@ -79,17 +146,29 @@
         video.play();
         $("capture").disabled = false;
         $("capture").focus();
-        announce(t.camera_guide);
+        announce($("camera-guide").textContent);
       };
     }).catch(cameraFailed);
   }
 
+  /* After a denial (or with no camera) the gallery becomes the main way in. */
+  function promoteUpload() {
+    $("upload-label").classList.remove("secondary");
+    $("upload-label").classList.add("primary");
+    $("start-camera").classList.remove("primary");
+    $("start-camera").classList.add("secondary");
+    $("intro-actions").insertBefore($("file-input"), $("start-camera"));
+    $("intro-actions").insertBefore($("upload-label"), $("start-camera"));
+    $("upload-hint").textContent = t.upload_primary_hint;
+  }
+
   function cameraFailed(error) {
     stopCamera();
-    show(selfies.length ? "review" : "intro");
     var denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
+    promoteUpload();
+    if (selfies.length) { showReview(); } else { show("intro"); }
     showMessage(denied ? t.camera_denied : t.camera_absent);
-    $("file-input").focus();
+    $("upload-label").focus();
   }
 
   function capture() {
@@ -99,17 +178,18 @@
     canvas.width = Math.round(video.videoWidth * scale);
     canvas.height = Math.round(video.videoHeight * scale);
     canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    var angle = pendingAngle;
     canvas.toBlob(function (blob) {
       stopCamera();
-      addSelfie(blob);
+      addSelfie(blob, angle);
       showReview();
     }, "image/jpeg", 0.9);
   }
 
   /* ---- selfies ---- */
 
-  function addSelfie(blob) {
-    selfies.push({ blob: blob, url: URL.createObjectURL(blob) });
+  function addSelfie(blob, angle) {
+    selfies.push({ blob: blob, url: URL.createObjectURL(blob), angle: angle || "front" });
     while (selfies.length > config.max_selfies) { URL.revokeObjectURL(selfies.shift().url); }
   }
 
@@ -125,22 +205,29 @@
       var item = document.createElement("li");
       var img = document.createElement("img");
       img.src = selfie.url;
-      img.alt = format(t.photo_alt, { n: index + 1 });
+      img.alt = format(t.selfie_label, { n: index + 1 });
+      img.setAttribute("data-pose", selfie.angle);
       var remove = document.createElement("button");
       remove.type = "button";
-      remove.className = "button secondary";
+      remove.className = "button secondary remove";
       remove.textContent = "×";
-      remove.setAttribute("aria-label", t.remove + " " + (index + 1));
+      remove.setAttribute("aria-label", t.remove + " " + format(t.selfie_label, { n: index + 1 }));
       remove.addEventListener("click", function () {
         URL.revokeObjectURL(selfie.url);
         selfies.splice(index, 1);
-        if (selfies.length) { showReview(); } else { show("intro"); }
+        if (selfies.length) { showReview(); } else { showIntro(); }
       });
       item.appendChild(img);
       item.appendChild(remove);
       list.appendChild(item);
     });
-    $("add-selfie").hidden = selfies.length >= config.max_selfies;
+    var taken = {};
+    selfies.forEach(function (s) { taken[s.angle] = true; });
+    var angleButtons = document.querySelectorAll("button[data-angle]");
+    for (var i = 0; i < angleButtons.length; i++) {
+      angleButtons[i].hidden = !!taken[angleButtons[i].getAttribute("data-angle")];
+    }
+    $("angles").hidden = selfies.length >= config.max_selfies || !cameraAvailable() || !!stream;
     show("review");
     $("search").focus();
   }
@@ -169,16 +256,30 @@
     var file = $("file-input").files[0];
     $("file-input").value = "";
     if (!file) return;
+    if (!consented()) { showConsent(); return; }
     showMessage("");
     show("progress");
     $("progress-text").textContent = t.preparing;
     downscale(file).then(function (blob) {
-      addSelfie(blob);
+      addSelfie(blob, "front");
       search();
     });
   }
 
   /* ---- search ---- */
+
+  function send(url, body, json) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.responseType = "json";
+    xhr.timeout = config.upload_timeout_ms;
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader(config.device_header, deviceToken());
+    if (json) { xhr.setRequestHeader("Content-Type", "application/json"); }
+    upload = xhr;
+    xhr.send(json ? JSON.stringify(body) : body);
+    return xhr;
+  }
 
   function search() {
     if (!selfies.length) return;
@@ -189,11 +290,9 @@
     $("progress-text").textContent = t.uploading;
     announce(t.uploading);
     var body = new FormData();
+    body.append("consent_version", config.consent_version);
     selfies.forEach(function (selfie, index) { body.append("selfie", selfie.blob, "selfie-" + index + ".jpg"); });
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", config.search_url);
-    xhr.responseType = "json";
-    xhr.setRequestHeader("Accept", "application/json");
+    var xhr = send(config.search_url, body, false);
     xhr.upload.onprogress = function (event) {
       if (event.lengthComputable) { bar.value = Math.round(100 * event.loaded / event.total); }
     };
@@ -202,70 +301,205 @@
       $("progress-text").textContent = t.searching;
       announce(t.searching);
     };
-    xhr.onload = function () { handleAnswer(xhr.status, xhr.response, xhr.getResponseHeader("Retry-After")); };
-    xhr.onerror = function () { failed(t.NETWORK); };
-    xhr.send(body);
+    wire(xhr, search, false);
   }
 
-  function handleAnswer(status, body, retryAfter) {
+  function recheck() {
+    if (!answer || !answer.query_token) return;
+    var before = {};
+    (answer.matches || []).forEach(function (m) { before[m.photo_id] = true; });
+    showMessage("");
+    show("progress");
+    $("progress-bar").removeAttribute("value");
+    $("progress-text").textContent = t.checking_new;
+    announce(t.checking_new);
+    var xhr = send(config.recheck_url, { query_token: answer.query_token }, true);
+    wire(xhr, recheck, before);
+  }
+
+  function wire(xhr, again, before) {
+    xhr.onload = function () {
+      upload = null;
+      handleAnswer(xhr.status, xhr.response, xhr.getResponseHeader("Retry-After"), again, before);
+    };
+    xhr.onerror = function () { upload = null; failed(t.NETWORK, again); };
+    xhr.ontimeout = function () { upload = null; failed(t.TIMEOUT, again); };
+    xhr.onabort = function () { upload = null; failed(t.cancelled, again); };
+  }
+
+  function cancelUpload() {
+    if (upload) { upload.abort(); }
+  }
+
+  function handleAnswer(status, body, retryAfter, again, before) {
     if (status === 200 && body) {
       clearSelfies();
-      showResults(body);
+      keep(body);
+      showResults(before);
       return;
     }
-    var code = body && body.error ? body.error.code : "";
+    var code = errorCode(body);
     if (status === 429) {
-      rateLimited(parseInt(retryAfter || "60", 10));
-    } else if (status === 422) {
+      rateLimited(parseInt(retryAfter || "60", 10), again);
+    } else if (status === 422 && !before) {
       // Face codes have advice of their own; anything else means the file itself is unusable.
-      failed(t[code] || (code.indexOf("FACE") >= 0 ? t.NO_FACE_FOUND : t.INVALID_IMAGE), true);
+      clearSelfies();
+      failed(t[code] || (code.indexOf("FACE") >= 0 ? t.NO_FACE_FOUND : t.INVALID_IMAGE));
     } else if (status === 413) {
-      failed(t.SELFIE_TOO_LARGE, true);
+      clearSelfies();
+      failed(t.SELFIE_TOO_LARGE);
+    } else if (before && (status === 403 || status === 409 || status === 422)) {
+      dropResults();
+      failed(code === "FACEPASS_DISABLED" ? t.SESSION_GONE : t.RESULTS_GONE);
     } else if (status === 403 || status === 404) {
       failed(t.SESSION_GONE);
     } else {
-      failed(t.UNAVAILABLE);
+      failed(t.UNAVAILABLE, again);
     }
   }
 
-  function failed(text, retake) {
-    if (retake) { clearSelfies(); }
-    show(selfies.length ? "review" : "intro");
-    if (selfies.length) { showReview(); }
-    showMessage(text);
+  /* Back to where the guest was, with the message and, where it helps, a retry button. */
+  function failed(text, again) {
+    if (selfies.length) { showReview(); } else if (answer) { renderResults(); } else { showIntro(); }
+    showMessage(text, again ? function () { showMessage(""); again(); } : null);
     announce(text);
   }
 
-  function rateLimited(seconds) {
+  /* The countdown is shown, not read out every second: one announcement now, one at the end. */
+  function rateLimited(seconds, again) {
     var left = isFinite(seconds) && seconds > 0 ? seconds : 60;
-    failed(format(t.RATE_LIMITED, { s: left }));
+    failed(t.rate_wait);
     setSearchEnabled(false);
-    clearInterval(countdown);
+    var clock = $("countdown");
+    clock.hidden = false;
+    clock.textContent = format(t.RATE_LIMITED, { s: left });
+    announce(format(t.RATE_LIMITED, { s: left }));
     countdown = setInterval(function () {
       left -= 1;
       if (left <= 0) {
         clearInterval(countdown);
-        showMessage("");
         setSearchEnabled(true);
+        showMessage(t.rate_ready, again ? function () { showMessage(""); again(); } : null);
+        announce(t.rate_ready);
         return;
       }
-      $("message").textContent = format(t.RATE_LIMITED, { s: left });
+      clock.textContent = format(t.RATE_LIMITED, { s: left });
     }, 1000);
   }
 
   function setSearchEnabled(enabled) {
-    ["search", "start-camera", "add-selfie", "retake"].forEach(function (id) { $(id).disabled = !enabled; });
+    ["search", "start-camera", "retake", "check-new", "check-new-empty"].forEach(function (id) {
+      $(id).disabled = !enabled;
+    });
     $("file-input").disabled = !enabled;
   }
 
-  /* ---- results ---- */
+  /* ---- results that last ---- */
 
-  function showResults(body) {
-    matches = body.matches || [];
+  function keep(body) {
+    answer = {
+      results_token: body.results_token,
+      query_token: body.query_token || (answer && answer.query_token),
+      results_expires_at: body.results_expires_at,
+      expires_at: body.expires_at,
+      matches: body.matches || [],
+      index: body.index || null
+    };
+    save(STORE, answer);
+  }
+
+  function dropResults() {
+    answer = null;
+    forget(STORE);
+  }
+
+  /* New signed links for the same photos (the old ones expired, or are about to). */
+  function refreshLinks() {
+    if (refreshing) return refreshing;
+    lastRefresh = now();
+    var url = config.results_url + "?token=" + encodeURIComponent(answer.results_token);
+    refreshing = fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        refreshing = null;
+        if (!response.ok) {
+          var error = new Error(errorCode(body) || "HTTP_" + response.status);
+          error.status = response.status;
+          throw error;
+        }
+        var byId = {};
+        body.matches.forEach(function (m) { byId[m.photo_id] = m; });
+        // Keep the search's order and similarity; photos deleted since drop out.
+        var merged = [];
+        answer.matches.forEach(function (m) { if (byId[m.photo_id]) { merged.push(byId[m.photo_id]); } });
+        answer.matches = merged;
+        answer.expires_at = body.expires_at;
+        save(STORE, answer);
+        return answer;
+      });
+    }, function (error) { refreshing = null; throw error; });
+    return refreshing;
+  }
+
+  function linksFresh() { return answer && answer.expires_at - 60 > now(); }
+
+  function ensureFresh() {
+    return linksFresh() ? Promise.resolve(answer) : refreshLinks();
+  }
+
+  function resultsGone(error) {
+    if (error && (error.status === 403 || error.status === 404)) {
+      var disabled = error.message === "FACEPASS_DISABLED";
+      dropResults();
+      showIntroOrConsent();
+      showMessage(disabled ? t.SESSION_GONE : t.RESULTS_GONE);
+      return true;
+    }
+    return false;
+  }
+
+  /* A thumbnail or the full view failed (an expired link): refresh once, quietly. */
+  function imageFailed() {
+    if (!answer || now() - lastRefresh < 10) return;
+    refreshLinks().then(function () {
+      updateSources();
+    }, function (error) {
+      if (!resultsGone(error)) { showMessage(t.UNAVAILABLE); }
+    });
+  }
+
+  function updateSources() {
+    var images = document.querySelectorAll("#gallery img");
+    for (var i = 0; i < images.length; i++) {
+      var match = answer.matches[parseInt(images[i].getAttribute("data-index"), 10)];
+      if (match) { images[i].src = match.thumb_url; }
+    }
+    if ($("lightbox").open && answer.matches[lightboxIndex]) {
+      $("lightbox-image").src = answer.matches[lightboxIndex].large_url;
+    }
+  }
+
+  /* ---- gallery ---- */
+
+  function showResults(before) {
+    selected = {};
+    setSelecting(false);
+    renderResults();
+    if (before) {
+      var fresh = answer.matches.filter(function (m) { return !before[m.photo_id]; }).length;
+      var note = fresh ? format(t.new_photos, { n: fresh }) : t.no_new_photos;
+      showMessage("");
+      announce(note);
+      $("status").textContent = note;
+    }
+  }
+
+  function renderResults() {
+    var matches = answer.matches;
     shown = 0;
     $("gallery").textContent = "";
+    history.replaceState({ fp: "results" }, "");
     if (!matches.length) {
-      var index = body.index || {};
+      var index = answer.index || {};
       var pending = index.photos_pending || 0;
       $("index-state").textContent = format(pending ? t.index_state : t.index_state_done, {
         indexed: index.photos_indexed || 0, pending: pending
@@ -283,8 +517,18 @@
     announce(title);
   }
 
+  /* Crop around the guest's face: the thumbnail keeps the photo's proportions. */
+  function facePosition(match) {
+    if (!match.width || !match.height || !match.box || match.box.length !== 4) return "50% 50%";
+    var cx = (match.box[0] + match.box[2]) / 2 / match.width;
+    var cy = (match.box[1] + match.box[3]) / 2 / match.height;
+    var clamp = function (v) { return Math.max(0, Math.min(100, Math.round(v * 1000) / 10)); };
+    return clamp(cx) + "% " + clamp(cy) + "%";
+  }
+
   function showMore() {
     var gallery = $("gallery");
+    var matches = answer.matches;
     var end = Math.min(matches.length, shown + config.page_size);
     for (var i = shown; i < end; i++) {
       var item = document.createElement("li");
@@ -296,77 +540,299 @@
       img.loading = "lazy";
       img.decoding = "async";
       img.alt = format(t.photo_alt, { n: i + 1 });
+      img.style.objectPosition = facePosition(matches[i]);
+      img.setAttribute("data-index", String(i));
       img.setAttribute("data-photo-id", matches[i].photo_id);
+      img.addEventListener("error", imageFailed);
       button.appendChild(img);
-      button.addEventListener("click", openLightbox.bind(null, i));
+      button.addEventListener("click", onThumb.bind(null, i, button));
+      var check = document.createElement("span");
+      check.className = "check";
+      check.setAttribute("aria-hidden", "true");
       item.appendChild(button);
+      item.appendChild(check);
       gallery.appendChild(item);
     }
     shown = end;
     $("show-more").hidden = shown >= matches.length;
+    markSelection();
   }
 
-  function openLightbox(index) {
+  function onThumb(index, button) {
+    if (!selecting) { openLightbox(index, true); return; }
+    var id = answer.matches[index].photo_id;
+    if (selected[id]) { delete selected[id]; } else { selected[id] = true; }
+    button.setAttribute("aria-pressed", selected[id] ? "true" : "false");
+    markSelection();
+  }
+
+  function setSelecting(on) {
+    selecting = on;
+    document.body.classList.toggle("selecting", on);
+    $("select-mode").setAttribute("aria-pressed", on ? "true" : "false");
+    $("select-mode").textContent = on ? t.select_done : t.select;
+    $("selection-bar").hidden = !on;
+    if (!on) { selected = {}; }
+    var buttons = document.querySelectorAll("#gallery button");
+    for (var i = 0; i < buttons.length; i++) {
+      if (on) { buttons[i].setAttribute("aria-pressed", "false"); } else { buttons[i].removeAttribute("aria-pressed"); }
+    }
+    markSelection();
+  }
+
+  function markSelection() {
+    var count = Object.keys(selected).length;
+    $("selection-count").textContent = format(t.selected, { n: count });
+    $("save-selected").disabled = count === 0;
+  }
+
+  /* ---- lightbox (Back closes it) ---- */
+
+  function openLightbox(index, push) {
     lightboxIndex = index;
-    var match = matches[index];
-    $("lightbox-image").src = match.large_url;
-    $("lightbox-image").alt = format(t.photo_alt, { n: index + 1 });
-    $("lightbox-download").href = match.original_url + "&download=1";
+    var match = answer.matches[index];
+    var image = $("lightbox-image");
+    image.onerror = imageFailed;
+    image.src = match.large_url;
+    image.alt = format(t.photo_alt, { n: index + 1 });
+    $("lightbox-counter").textContent = format(t.counter, { n: index + 1, total: answer.matches.length });
     $("lightbox-prev").disabled = index === 0;
-    $("lightbox-next").disabled = index === matches.length - 1;
+    $("lightbox-next").disabled = index === answer.matches.length - 1;
     var dialog = $("lightbox");
-    if (!dialog.open) { dialog.showModal(); }
+    if (!dialog.open) {
+      if (push) { history.pushState({ fp: "lightbox" }, ""); }
+      dialog.showModal();
+    }
   }
 
   function stepLightbox(delta) {
     var next = lightboxIndex + delta;
-    if (next >= 0 && next < matches.length) { openLightbox(next); }
+    if (next >= 0 && next < answer.matches.length) { openLightbox(next, false); }
   }
 
-  function downloadAll() {
-    var form = $("zip-form");
-    form.textContent = "";
-    matches.forEach(function (match) {
-      var input = document.createElement("input");
-      input.type = "hidden";
-      input.name = "token";
-      input.value = match.download_token;
-      form.appendChild(input);
+  function closeLightbox() {
+    if (history.state && history.state.fp === "lightbox") { history.back(); } else { $("lightbox").close(); }
+  }
+
+  function onPopState() {
+    if ($("lightbox").open && !(history.state && history.state.fp === "lightbox")) {
+      $("lightbox").close();
+    }
+  }
+
+  function swipe(element) {
+    var startX = null, startY = 0;
+    element.addEventListener("pointerdown", function (event) { startX = event.clientX; startY = event.clientY; });
+    element.addEventListener("pointerup", function (event) {
+      if (startX === null) return;
+      var dx = event.clientX - startX, dy = event.clientY - startY;
+      startX = null;
+      if (Math.abs(dx) > 50 && Math.abs(dx) > 1.5 * Math.abs(dy)) { stepLightbox(dx < 0 ? 1 : -1); }
     });
-    form.submit();
+  }
+
+  /* ---- saving: share sheet, single download, ZIP; errors in the guest's language ---- */
+
+  function fail(code, status) {
+    var error = new Error(code || "HTTP_" + status);
+    error.status = status;
+    return error;
+  }
+
+  function fetchOk(url, options, retried) {
+    return fetch(url, options).then(function (response) {
+      if (response.ok) return response;
+      return response.json().catch(function () { return null; }).then(function (body) {
+        var code = errorCode(body);
+        if (!retried && (code === "LINK_EXPIRED" || code === "INVALID_SIGNATURE")) {
+          return refreshLinks().then(function () { return null; });
+        }
+        throw fail(code, response.status);
+      });
+    });
+  }
+
+  function fileName(match, index, blob) {
+    var ext = (blob.type.split("/")[1] || "jpg").replace("jpeg", "jpg");
+    return slug(config.event_name) + "-" + (index + 1) + "." + ext;
+  }
+
+  function slug(text) {
+    var cleaned = String(text || "photos").replace(/[\\/:*?"<>|#%\u0000-\u001f]+/g, " ").trim();
+    return cleaned.replace(/\s+/g, "-").slice(0, 60) || "photos";
+  }
+
+  function today() { return new Date().toISOString().slice(0, 10); }
+
+  /* One original as a blob, refreshing its link once if it has expired. */
+  function original(index) {
+    var url = function () { return answer.matches[index].original_url; };
+    return fetchOk(url(), {}, false).then(function (response) {
+      return response || fetchOk(url(), {}, true);
+    }).then(function (response) { return response.blob(); });
+  }
+
+  function saveBlob(blob, name) {
+    var url = URL.createObjectURL(blob);
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  }
+
+  function canShareFiles() {
+    if (!navigator.canShare || !navigator.share || typeof File !== "function") return false;
+    try {
+      return navigator.canShare({ files: [new File([""], "probe.jpg", { type: "image/jpeg" })] });
+    } catch (e) { return false; }
+  }
+
+  function saving(promise) {
+    announce(t.saving);
+    $("status").textContent = t.saving;
+    return promise.then(function () { announce(t.saved); }, function (error) {
+      if (error && error.name === "AbortError") return;  // the guest closed the share sheet
+      var gone = error && (error.message === "PHOTO_NOT_FOUND" || error.status === 404);
+      showMessage(gone ? t.DOWNLOAD_GONE : t.DOWNLOAD_FAILED);
+      announce($("message-text").textContent);
+    });
+  }
+
+  /* Photos (indexes) to the phone: the share sheet (Save to Photos) where it takes files,
+     else one download, else a ZIP. */
+  function saveMatches(indexes) {
+    showMessage("");
+    if (!indexes.length) return Promise.resolve();
+    return saving(ensureFresh().then(function () {
+      if (canShareFiles()) {
+        return Promise.all(indexes.map(original)).then(function (blobs) {
+          var files = blobs.map(function (blob, i) {
+            return new File([blob], fileName(answer.matches[indexes[i]], indexes[i], blob), { type: blob.type });
+          });
+          if (!navigator.canShare({ files: files })) { throw fail("SHARE_REFUSED", 0); }
+          return navigator.share({ files: files, title: config.event_name });
+        });
+      }
+      if (indexes.length === 1) {
+        return original(indexes[0]).then(function (blob) {
+          saveBlob(blob, fileName(answer.matches[indexes[0]], indexes[0], blob));
+        });
+      }
+      return zip(indexes);
+    }));
+  }
+
+  function zip(indexes) {
+    var body = function () {
+      return JSON.stringify({ tokens: indexes.map(function (i) { return answer.matches[i].download_token; }) });
+    };
+    var options = function () {
+      return { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/zip" }, body: body() };
+    };
+    return fetchOk(config.download_url, options(), false).then(function (response) {
+      return response || fetchOk(config.download_url, options(), true);
+    }).then(function (response) { return response.blob(); }).then(function (blob) {
+      saveBlob(blob, slug(config.event_name) + "-" + today() + ".zip");
+    });
+  }
+
+  function allIndexes() { return answer.matches.map(function (_, i) { return i; }); }
+
+  function selectedIndexes() {
+    var out = [];
+    answer.matches.forEach(function (m, i) { if (selected[m.photo_id]) { out.push(i); } });
+    return out;
   }
 
   function searchAgain() {
     clearSelfies();
-    matches = [];
+    dropResults();
+    setSelecting(false);
     showMessage("");
-    show("intro");
-    $("start-camera").focus();
+    showIntroOrConsent();
+  }
+
+  function showIntroOrConsent() {
+    if (consented()) { showIntro(); } else { showConsent(); }
+  }
+
+  /* ---- start: the gallery again if this browser has one, else consent or intro ---- */
+
+  function restore() {
+    var kept = load(STORE);
+    if (!kept || !kept.results_token || !(kept.results_expires_at > now())) {
+      if (kept) { forget(STORE); }
+      return false;
+    }
+    answer = kept;
+    if (linksFresh()) {
+      renderResults();
+    } else {
+      show("progress");
+      $("progress-bar").removeAttribute("value");
+      $("progress-text").textContent = t.searching;
+      refreshLinks().then(renderResults, function (error) {
+        if (!resultsGone(error)) { renderResults(); showMessage(t.UNAVAILABLE, restore); }
+      });
+    }
+    return true;
+  }
+
+  function applyBranding() {
+    if (config.accent) {
+      document.documentElement.style.setProperty("--accent", config.accent);
+      document.documentElement.style.setProperty("--accent-fg", config.accent_fg);
+    }
   }
 
   /* ---- wiring ---- */
 
-  $("start-camera").addEventListener("click", startCamera);
+  $("consent-agree").addEventListener("click", agree);
+  $("consent-decline").addEventListener("click", function () { showMessage(t.consent_declined); });
+  $("start-camera").addEventListener("click", function () { startCamera(null); });
   $("capture").addEventListener("click", capture);
   $("cancel-camera").addEventListener("click", function () {
     stopCamera();
-    if (selfies.length) { showReview(); } else { show("intro"); }
+    if (selfies.length) { showReview(); } else { showIntro(); }
   });
   $("file-input").addEventListener("change", onFileChosen);
   $("search").addEventListener("click", search);
-  $("add-selfie").addEventListener("click", startCamera);
-  $("retake").addEventListener("click", function () { clearSelfies(); startCamera(); });
+  $("cancel-upload").addEventListener("click", cancelUpload);
+  $("retake").addEventListener("click", function () { clearSelfies(); startCamera(null); });
+  var angles = document.querySelectorAll("button[data-angle]");
+  for (var a = 0; a < angles.length; a++) {
+    angles[a].addEventListener("click", function (event) {
+      startCamera(event.currentTarget.getAttribute("data-angle"));
+    });
+  }
   $("show-more").addEventListener("click", showMore);
-  $("download-all").addEventListener("click", downloadAll);
+  $("select-mode").addEventListener("click", function () { setSelecting(!selecting); });
+  $("save-selected").addEventListener("click", function () { saveMatches(selectedIndexes()); });
+  $("download-all").addEventListener("click", function () {
+    showMessage("");
+    saving(ensureFresh().then(function () { return zip(allIndexes()); }));
+  });
+  $("check-new").addEventListener("click", recheck);
+  $("check-new-empty").addEventListener("click", recheck);
   $("lightbox-prev").addEventListener("click", function () { stepLightbox(-1); });
   $("lightbox-next").addEventListener("click", function () { stepLightbox(1); });
-  $("lightbox-close").addEventListener("click", function () { $("lightbox").close(); });
+  $("lightbox-close").addEventListener("click", closeLightbox);
+  $("lightbox-save").addEventListener("click", function () { saveMatches([lightboxIndex]); });
+  $("lightbox").addEventListener("cancel", function (event) { event.preventDefault(); closeLightbox(); });
   $("lightbox").addEventListener("keydown", function (event) {
     if (event.key === "ArrowLeft") stepLightbox(-1);
     if (event.key === "ArrowRight") stepLightbox(1);
   });
+  swipe($("lightbox-image"));
+  window.addEventListener("popstate", onPopState);
   var again = document.querySelectorAll("[data-action=search-again]");
   for (var i = 0; i < again.length; i++) { again[i].addEventListener("click", searchAgain); }
-  if (!cameraAvailable()) { $("upload-label").classList.replace("secondary", "primary"); }
-  show("intro");
+
+  applyBranding();
+  deviceToken();
+  if (!cameraAvailable()) { promoteUpload(); }
+  if (!restore()) { showIntroOrConsent(); }
 })();
