@@ -31,6 +31,7 @@ def hostile(
         tmp_path_factory.mktemp("hostile"),
         search_rate_limit="10000/minute",
         search_session_rate_limit="10000/minute",
+        search_device_rate_limit="10000/minute",
         download_rate_limit="10000/minute",
     )
     session_id = create_pixora_session(pixora_admin_url)

@@ -108,6 +108,7 @@ def command(
                 update={
                     "search_rate_limit": "1000000/minute",
                     "search_session_rate_limit": "1000000/minute",
+                    "search_device_rate_limit": "1000000/minute",
                     "redis_url": None,
                 }
             )

@@ -1,7 +1,7 @@
 """The guest page: searches per consent version, and each session's branding.
 
-Revision ID: 0004_guest_page
-Revises: 0003
+Revision ID: 0005_guest_page
+Revises: 0004_people
 Create Date: 2026-11-28
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_guest_page"
-down_revision = "0003"
+revision = "0005_guest_page"
+down_revision = "0004_people"
 branch_labels = None
 depends_on = None
 
