@@ -1,4 +1,4 @@
-"""Usage per session per UTC day: `session_usage_daily` (0003), `consent_usage_daily` (0005)."""
+"""Usage per session per UTC day: `session_usage_daily` (0003), `consent_usage_daily` (0006)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A session's look on the guest page: event name and date, studio, colour, logo, cover photo.
 
 Set by the studio (`PUT /api/v1/sessions/{id}/branding`), stored in FacePass's database
-(`session_branding`, migration 0005); every field is optional and the page falls back to
+(`session_branding`, migration 0006); every field is optional and the page falls back to
 Pixora's session name and FacePass's own colours.
 """
 

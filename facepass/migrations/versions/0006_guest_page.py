@@ -1,7 +1,7 @@
 """The guest page: searches per consent version, and each session's branding.
 
-Revision ID: 0005_guest_page
-Revises: 0004_people
+Revision ID: 0006_guest_page
+Revises: 0005_privacy
 Create Date: 2026-11-28
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_guest_page"
-down_revision = "0004_people"
+revision = "0006_guest_page"
+down_revision = "0005_privacy"
 branch_labels = None
 depends_on = None
 
