@@ -44,6 +44,12 @@ def guest_url(request: Request, session_id: uuid.UUID) -> str:
     return f"{base.rstrip('/')}/s/{session_id}"
 
 
+def _cache(request: Request) -> dict[str, str]:
+    # A URL taken from this request's Host header must not sit in a shared cache.
+    configured = request.app.state.resources.settings.public_base_url
+    return {"Cache-Control": _PUBLIC_CACHE if configured else "private, max-age=300"}
+
+
 def _qr(request: Request, session_id: uuid.UUID) -> segno.QRCode:
     # Error correction M: survives a crease or a smudge on a printed poster.
     return segno.make(guest_url(request, session_id), error="m", boost_error=False)
@@ -59,9 +65,7 @@ def qr_svg(session_id: uuid.UUID, request: Request, _session: ExistingSession) -
     """The public guest URL (FACEPASS_PUBLIC_BASE_URL + /s/{id}) as a scalable QR code."""
     buffer = io.BytesIO()
     _qr(request, session_id).save(buffer, kind="svg", scale=10, border=4, xmldecl=False)
-    return Response(
-        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": _PUBLIC_CACHE}
-    )
+    return Response(buffer.getvalue(), media_type="image/svg+xml", headers=_cache(request))
 
 
 @router.get(
@@ -79,9 +83,7 @@ def qr_png(
     """The public guest URL as a PNG QR code."""
     buffer = io.BytesIO()
     _qr(request, session_id).save(buffer, kind="png", scale=scale, border=4)
-    return Response(
-        buffer.getvalue(), media_type="image/png", headers={"Cache-Control": _PUBLIC_CACHE}
-    )
+    return Response(buffer.getvalue(), media_type="image/png", headers=_cache(request))
 
 
 @router.get(
