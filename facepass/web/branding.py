@@ -96,7 +96,14 @@ def decode_logo(data: str) -> tuple[bytes, str]:
         with Image.open(io.BytesIO(raw)) as image:
             kind = image.format
             image.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         raise UnprocessableInput("The logo is not a readable image.", code="INVALID_LOGO") from None
     if kind not in _LOGO_TYPES:
         raise UnprocessableInput("The logo must be PNG, JPEG or WebP.", code="INVALID_LOGO")

@@ -293,10 +293,19 @@ def test_share_sheet_saves_the_selection(open_page, live_server: LiveServer, tmp
     assert [(type_, size > 0) for _, type_, size in shared] == [("image/jpeg", True)] * 2
 
 
-def test_a_stalled_upload_can_be_cancelled_and_retried(  # type: ignore[no-untyped-def]
+def _short_upload_timeout(route) -> None:  # type: ignore[no-untyped-def]
+    """The page as served, with a 1.5 s upload timeout instead of the configured one."""
+    answer = route.fetch()
+    body = re.sub(r'"upload_timeout_ms":\d+', '"upload_timeout_ms":1500', answer.text())
+    route.fulfill(response=answer, body=body)
+
+
+def test_a_stalled_upload_times_out_can_be_cancelled_and_retried(  # type: ignore[no-untyped-def]
     open_page, live_server: LiveServer
 ) -> None:
-    page = open_page(f"/s/{live_server.session_id}")
+    page = open_page("about:blank")
+    page.route(re.compile(rf"/s/{live_server.session_id}$"), _short_upload_timeout)
+    page.goto(f"/s/{live_server.session_id}")
     agree(page)
     page.get_by_role("button", name="Take a selfie").click()
     camera_ready(page)
@@ -304,11 +313,21 @@ def test_a_stalled_upload_can_be_cancelled_and_retried(  # type: ignore[no-untyp
     page.locator("#review").wait_for()
     stalled: list[object] = []
     page.route(re.compile(r"/search$"), lambda route: stalled.append(route))  # never answered
+    # Silence past the timeout: the page gives up, says why, and offers a retry.
     page.get_by_role("button", name="Find my photos").click()
     page.locator("#progress").wait_for()
-    page.wait_for_function("() => true")
-    assert stalled
     screenshot(page, "16-upload-stalled")
+    message = page.locator("#message-text")
+    message.wait_for()
+    assert message.inner_text() == (
+        "The server is taking too long. Check your connection and try again."
+    )
+    assert page.locator("#selfies img").count() == 1
+    screenshot(page, "16b-upload-timed-out")
+    # Or the guest gives up first.
+    page.get_by_role("button", name="Try again").click()
+    page.locator("#progress").wait_for()
+    assert len(stalled) == 2
     page.locator("#cancel-upload").click()
     page.locator("#review").wait_for()
     assert page.locator("#message-text").inner_text() == "Sending cancelled."
@@ -416,6 +435,45 @@ def test_the_poster_qr_code_leads_to_the_guest_page(  # type: ignore[no-untyped-
     page.goto(codes[0].text)
     page.locator("#consent").wait_for()
     assert page.title().startswith("Свадьба Анны и Ивана")
+
+
+def test_the_studios_branding_on_the_page(  # type: ignore[no-untyped-def]
+    open_page, live_server: LiveServer
+) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    logo = io.BytesIO()
+    Image.new("RGB", (120, 40), (20, 90, 60)).save(logo, "PNG")
+    cover = next(iter(live_server.astronaut_photos))
+    url = f"{live_server.base_url}/api/v1/sessions/{live_server.session_id}/branding"
+    admin = {"Authorization": f"Bearer {live_server.settings.admin_token}"}
+    values = {
+        "event_date": "2026-11-28",
+        "studio_name": "Студия «Свет»",
+        "accent_color": "#1b5e20",
+        "cover_photo_id": str(cover),
+        "logo_base64": base64.b64encode(logo.getvalue()).decode(),
+    }
+    assert httpx.put(url, json=values, headers=admin).status_code == 200
+    try:
+        page = open_page(f"/s/{live_server.session_id}")
+        page.wait_for_function(
+            "() => ['#cover', 'header .logo'].every(s => document.querySelector(s).naturalWidth)"
+        )
+        accent = page.evaluate(
+            "getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()"
+        )
+        assert accent == "#1b5e20"
+        assert page.locator(".event-meta").inner_text().split("\n") == [
+            "28 November 2026",
+            "Студия «Свет»",
+        ]
+        screenshot(page, "25-branded-consent")
+    finally:
+        httpx.put(url, json={}, headers=admin)
 
 
 def test_russian_page(open_page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
