@@ -9,6 +9,8 @@ import click
 
 from facepass.cli.groups import bench_group, int_list
 
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
 
 @bench_group.command("engine")
 @click.option(
@@ -77,18 +79,66 @@ def bench_validate(requests: int, concurrency: int) -> None:
 
 
 @bench_group.command("search")
-@click.option("--faces", default="10000,100000", show_default=True, help="Session sizes (faces).")
 @click.option(
-    "--queries", type=int, default=200, show_default=True, help="Vector searches per size."
+    "--faces",
+    default="5000,40000",
+    show_default=True,
+    help="Target session sizes (faces): LFW people, then filler copies where LFW runs out.",
 )
-@click.option("--requests", "requests", type=int, default=40, show_default=True)
-@click.option("--concurrency", type=int, default=20, show_default=True, help="Guests at once.")
+@click.option(
+    "--total-faces",
+    type=int,
+    default=100_000,
+    show_default=True,
+    help="Faces in the table: distractor sessions fill it up.",
+)
+@click.option(
+    "--queries", type=int, default=1000, show_default=True, help="Vector searches per size."
+)
+@click.option(
+    "--requests", "requests", type=int, default=1000, show_default=True, help="Per size and guests."
+)
+@click.option("--concurrency", default="20", show_default=True, help="Guests at once (comma list).")
 @click.option("--ef-search", default="40,100,200", show_default=True, help="hnsw.ef_search values.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DATA,
+    show_default=True,
+    help="Folder holding lfw/ (../shared/data).",
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".facepass-data/eval-cache"),
+    show_default=True,
+    help="Where face analyses are cached between runs (shared with eval retrieval).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def bench_search(
-    faces: str, queries: int, requests: int, concurrency: int, ef_search: str, seed: int
+    faces: str,
+    total_faces: int,
+    queries: int,
+    requests: int,
+    concurrency: str,
+    ef_search: str,
+    data_dir: Path,
+    cache_dir: Path,
+    seed: int,
 ) -> None:
-    """p50/p95/p99 of the vector search and of the whole search request over HTTP (JSON)."""
+    """Vector search (exact vs HNSW recall) and whole search requests on real LFW faces (JSON)."""
     from facepass.lab.bench.search_command import command
 
-    command(int_list(faces), queries, requests, concurrency, int_list(ef_search), seed)
+    command(
+        int_list(faces),
+        total_faces,
+        queries,
+        requests,
+        int_list(concurrency),
+        int_list(ef_search),
+        data_dir,
+        cache_dir,
+        seed,
+    )

@@ -1,62 +1,102 @@
-"""`facepass bench search`: the vector search of `search` and the whole request over HTTP."""
+"""`facepass bench search`: runs the benchmark of `search` and prints its JSON report."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import logging
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 import httpx
+import numpy as np
+from PIL import Image
 
 from facepass.config import get_settings
 from facepass.lab.bench import search as bm
 from facepass.lab.liveserver import live_server
-from facepass.lab.load import generate_load
+from facepass.lab.load import Check, Send, generate_load
+
+# LFW's faces fill the frame: its photos are analysed at 1/8 of the frame, as `eval lfw` does.
+LFW_MIN_FACE_FRACTION = 0.125
+SELFIE_SIDE_PX = 1024  # what the guest page sends (web/router.py SELFIE_MAX_SIDE_PX)
 
 
-def _found(response: httpx.Response) -> bool:
-    return response.status_code == 200 and bool(response.json()["matches"])
+def _progress(done: int, total: int) -> None:
+    if done % 1000 == 0 or done == total:
+        click.echo(f"  embedding LFW: {done}/{total} photos", err=True)
+
+
+def _selfie_jpeg(path: Path) -> bytes:
+    """An LFW photo as the guest page would send it: a 1024 px JPEG."""
+    with Image.open(path) as image:
+        big = image.convert("RGB").resize(
+            (SELFIE_SIDE_PX, SELFIE_SIDE_PX), Image.Resampling.BICUBIC
+        )
+    buffer = io.BytesIO()
+    big.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def _load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def command(
     faces: list[int],
+    total_faces: int,
     queries: int,
     requests: int,
-    concurrency: int,
+    concurrency: list[int],
     ef_search: list[int],
+    data_dir: Path,
+    cache_dir: Path,
     seed: int,
 ) -> None:
-    """`facepass bench search`: p50/p95/p99 of the vector search and of the search request."""
-    import numpy as np
+    """`facepass bench search`: vector search (exact and HNSW) and the request over HTTP."""
     from sqlalchemy import create_engine, text
 
     from facepass.db import sqlalchemy_url
-    from facepass.demo_photos import astronaut_selfie
     from facepass.embedded import PIXORA_DATABASE, embedded_settings
-    from facepass.engine import get_engine
-    from facepass.search.query import analyze_selfie
+    from facepass.engine import FaceEngine
+    from facepass.engine_config import engine_config
+    from facepass.lab.eval import retrieval as ev
+    from facepass.migrations import upgrade
     from facepass.search.vector_search import EXACT_SCAN_MAX_FACES
 
+    if not (data_dir / "lfw").is_dir():
+        raise click.ClickException(f"no lfw/ under {data_dir} (see ../shared/data/README.md)")
     logging.getLogger("facepass").setLevel(logging.WARNING)
+    config = engine_config(get_settings())
+    engine = FaceEngine.load(dataclasses.replace(config, min_face_fraction=LFW_MIN_FACE_FRACTION))
+    cache = ev.AnalysisCache(cache_dir, engine)
+    people = ev.labelled_photos(data_dir)
+    photos = [photo for own in people.values() for photo in own]
+    ev.warm_cache(cache, [p.path for p in photos], _progress)
+    pool = bm.FacePool.of(cache, photos)
     rng = np.random.default_rng(seed)
-    engine = get_engine()
-    import io
-
-    buffer = io.BytesIO()
-    astronaut_selfie().save(buffer, "JPEG", quality=90)
-    selfie = buffer.getvalue()
-    selfie_embedding = analyze_selfie(engine, selfie).embedding
+    targets = {
+        size: bm.target_session(cache, people, pool, size, rng, seed + n)
+        for n, size in enumerate(faces)
+    }
+    distractor_faces = max(0, total_faces - sum(faces))
     threshold = engine.match_threshold
-    sizes = faces
     results: dict[str, Any] = {
         "model_id": engine.model_id,
         "threshold": threshold,
         "cpus": os.cpu_count(),
+        "load_average_before": _load_average(),
+        "faces_data": "LFW (engine embeddings, cached); filler and distractors are perturbed"
+        " copies of LFW faces (see facepass/lab/bench/search.py)",
+        "lfw_faces": len(pool.people),
+        "total_faces": sum(faces) + distractor_faces,
+        "distractor_faces": distractor_faces,
         "sizes": {},
     }
     base = get_settings().model_copy(update={"database_url": None, "main_app_database_url": None})
@@ -67,17 +107,19 @@ def command(
         pixora_owner = postgres.admin_url.replace("@/postgres?", f"@/{PIXORA_DATABASE}?")
         pixora = create_engine(sqlalchemy_url(pixora_owner))
         try:
-            from facepass.migrations import upgrade
-
             upgrade(settings.database_url)
-            sessions = {}
             bm.drop_index(own, engine.model_id)
-            for size in sizes:
-                started = time.perf_counter()
-                session = bm.make_session(size, engine.embedding_dim, rng, selfie_embedding)
+            started = time.perf_counter()
+            for session in [
+                *targets.values(),
+                *bm.distractor_sessions(pool, distractor_faces, rng),
+            ]:
                 bm.copy_session(own, session, engine.model_id)
-                sessions[size] = session
-                results["sizes"][str(size)] = {"load_s": round(time.perf_counter() - started, 1)}
+            results["load_s"] = round(time.perf_counter() - started, 1)
+            results["index_build_s"] = round(
+                bm.build_index(own, engine.model_id, engine.embedding_dim), 1
+            )
+            for size, session in targets.items():
                 with pixora.begin() as conn:
                     conn.execute(
                         text(
@@ -87,49 +129,79 @@ def command(
                         ),
                         {"id": session.session_id, "n": f"bench {size}"},
                     )
-            results["index_build_s"] = round(
-                bm.build_index(own, engine.model_id, engine.embedding_dim), 1
-            )
-            results["total_faces"] = sum(sizes)
-            for size, session in sessions.items():
-                entry = results["sizes"][str(size)]
-                entry["hnsw_plan"] = bm.query_plan(own, session, engine.model_id)
-                entry["vector_search"] = {
-                    f"hnsw ef_search={ef}": bm.time_vector_search(
-                        own, session, engine.model_id, threshold, queries, ef, rng, exact=False
-                    )
-                    for ef in ef_search
+                results["sizes"][str(size)] = {
+                    "faces": session.faces,
+                    "labelled_lfw_faces": session.labelled_faces,
+                    "guests_with_a_selfie": len(session.queries),
+                    "api_path": "exact" if session.faces <= EXACT_SCAN_MAX_FACES else "hnsw",
+                    "planner_path_of_plain_knn": bm.query_plan(own, session, engine.model_id),
+                    "vector_search": bm.measure_vector_search(
+                        own, session, engine.model_id, threshold, queries, ef_search
+                    ),
                 }
-                if size <= EXACT_SCAN_MAX_FACES:  # what the API does for sessions this small
-                    entry["vector_search"]["exact"] = bm.time_vector_search(
-                        own, session, engine.model_id, threshold, queries, 100, rng, exact=True
-                    )
-            server_settings = settings.model_copy(
-                update={
-                    "search_rate_limit": "1000000/minute",
-                    "search_session_rate_limit": "1000000/minute",
-                    "search_device_rate_limit": "1000000/minute",
-                    "redis_url": None,
-                }
-            )
-            with live_server(
-                server_settings, child_process=True, start_background=False
-            ) as base_url:
-                for size, session in sessions.items():
-                    url = f"{base_url}/api/v1/sessions/{session.session_id}/search"
-
-                    def send(client: httpx.Client, url: str = url) -> httpx.Response:
-                        files = {"selfie": ("selfie.jpg", selfie, "image/jpeg")}
-                        return client.post(url, files=files)
-
-                    generate_load(send, _found, 3, 1)  # warm-up: engine, pools, caches
-                    one = generate_load(send, _found, requests, 1)
-                    many = generate_load(send, _found, requests, concurrency)
-                    entry = results["sizes"][str(size)]
-                    entry["request_one_guest"] = one.summary()
-                    entry[f"request_{concurrency}_guests"] = many.summary()
+                click.echo(f"  vector search measured on the session of {size}", err=True)
+            _http(settings, targets, results, requests, concurrency)
         finally:
             own.dispose()
             pixora.dispose()
             postgres.stop()
+    results["load_average_after"] = _load_average()
     click.echo(json.dumps(results, indent=2))
+
+
+def _http(
+    settings: Any,
+    targets: dict[int, bm.BenchSession],
+    results: dict[str, Any],
+    requests: int,
+    concurrency: list[int],
+) -> None:
+    """The whole search request against the real app (uvicorn in a child process)."""
+    server_settings = settings.model_copy(
+        update={
+            "search_rate_limit": "1000000/minute",
+            "search_session_rate_limit": "1000000/minute",
+            "search_device_rate_limit": "1000000/minute",
+            "redis_url": None,
+        }
+    )
+    with live_server(server_settings, child_process=True, start_background=False) as base_url:
+        for size, session in targets.items():
+            selfies = [_selfie_jpeg(q.selfie) for q in session.queries[: min(requests, 200)]]
+            url = f"{base_url}/api/v1/sessions/{session.session_id}/search"
+            for guests in concurrency:
+                generate_load(*_Guests(url, selfies).send_and_check(), min(10, requests), 1)
+                run_guests = _Guests(url, selfies)
+                run = generate_load(*run_guests.send_and_check(), requests, guests)
+                summary = run.summary()
+                summary["answers_with_matches"] = round(run_guests.matched / max(1, requests), 4)
+                summary["distinct_selfies"] = len(selfies)
+                results["sizes"][str(size)][f"request_{guests}_guests"] = summary
+                click.echo(f"  {requests} requests by {guests} guests on {size}", err=True)
+
+
+class _Guests:
+    """Guests posting the session's selfies in turn; counts answers that found photos."""
+
+    def __init__(self, url: str, selfies: list[bytes]) -> None:
+        self.url = url
+        self.selfies = selfies
+        self.matched = 0
+        self._turn = 0
+        self._lock = threading.Lock()
+
+    def send(self, client: httpx.Client) -> httpx.Response:
+        with self._lock:
+            selfie = self.selfies[self._turn % len(self.selfies)]
+            self._turn += 1
+        return client.post(self.url, files={"selfie": ("selfie.jpg", selfie, "image/jpeg")})
+
+    def ok(self, response: httpx.Response) -> bool:
+        if response.status_code != 200:
+            return False
+        with self._lock:
+            self.matched += bool(response.json()["matches"])
+        return True
+
+    def send_and_check(self) -> tuple[Send, Check]:
+        return self.send, self.ok
