@@ -81,7 +81,7 @@ def bench_validate(requests: int, concurrency: int) -> None:
 @bench_group.command("search")
 @click.option(
     "--faces",
-    default="5000,40000",
+    default="2000,30000",
     show_default=True,
     help="Target session sizes (faces): LFW people, then filler copies where LFW runs out.",
 )
@@ -91,6 +91,13 @@ def bench_validate(requests: int, concurrency: int) -> None:
     default=100_000,
     show_default=True,
     help="Faces in the table: distractor sessions fill it up.",
+)
+@click.option(
+    "--lfw-photos",
+    type=int,
+    default=6000,
+    show_default=True,
+    help="LFW photos embedded (whole people, in name order); all: 13233.",
 )
 @click.option(
     "--queries", type=int, default=1000, show_default=True, help="Vector searches per size."
@@ -120,6 +127,7 @@ def bench_validate(requests: int, concurrency: int) -> None:
 def bench_search(
     faces: str,
     total_faces: int,
+    lfw_photos: int,
     queries: int,
     requests: int,
     concurrency: str,
@@ -134,6 +142,7 @@ def bench_search(
     command(
         int_list(faces),
         total_faces,
+        lfw_photos,
         queries,
         requests,
         int_list(concurrency),

@@ -31,13 +31,14 @@ from facepass.config import Settings, get_settings
 from facepass.indexing.worker import spawn_worker
 from facepass.lab.photos import add_photo
 from facepass.observability.metrics import PHOTOS_INDEXED
-from facepass.photos.models import INDEXED, Face, Photo
+from facepass.photos.models import FAILED, INDEXED, Face, Photo
 from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
 EVENT_SIZE = (6000, 4000)  # 24 megapixels, 3:2, like a full-frame camera
 SOURCE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+SOURCES_FILE = "SOURCES.txt"  # beside the event photos: the photos they were made from
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -92,6 +93,7 @@ def make_event_photos(sources: Sequence[Path], out_dir: Path, count: int, seed: 
     Existing files are kept (the set is made once and reused).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / SOURCES_FILE).write_text("".join(f"{path.resolve()}\n" for path in sources))
     rng = random.Random(seed)
     for index in range(count):
         target = out_dir / f"event-{index:04d}.jpg"
@@ -174,17 +176,33 @@ def _store(resources: Resources, session_id: uuid.UUID, files: Sequence[Path]) -
     return [add_photo(resources, session_id, path.read_bytes(), path.name) for path in files]
 
 
-def _progress(resources: Resources, session_id: uuid.UUID) -> tuple[int, int]:
+@dataclass
+class Progress:
+    indexed: int
+    failures: dict[str, int]  # failure code -> photos
+    faces: int
+
+    @property
+    def done(self) -> int:
+        return self.indexed + sum(self.failures.values())
+
+
+def _progress(resources: Resources, session_id: uuid.UUID) -> Progress:
     with resources.own_db.session() as db:
-        done = db.execute(
+        indexed = db.execute(
             select(func.count())
             .select_from(Photo)
-            .where(Photo.session_id == session_id, Photo.status.in_((INDEXED, "failed")))
+            .where(Photo.session_id == session_id, Photo.status == INDEXED)
         ).scalar_one()
+        failures = db.execute(
+            select(Photo.failure_code, func.count())
+            .where(Photo.session_id == session_id, Photo.status == FAILED)
+            .group_by(Photo.failure_code)
+        ).all()
         faces = db.execute(
             select(func.count()).select_from(Face).where(Face.session_id == session_id)
         ).scalar_one()
-    return done, faces
+    return Progress(indexed, {str(code): int(n) for code, n in failures}, faces)
 
 
 def run_once(
@@ -207,11 +225,11 @@ def run_once(
         started = time.perf_counter()
         resources.index_queue.enqueue(photo_ids)
         while True:
-            done, faces = _progress(resources, session_id)
-            if done >= len(photo_ids):
+            progress = _progress(resources, session_id)
+            if progress.done >= len(photo_ids):
                 break
             if time.perf_counter() - started > timeout_s:
-                raise RuntimeError(f"only {done}/{len(photo_ids)} photos indexed in time")
+                raise RuntimeError(f"only {progress.done}/{len(photo_ids)} photos done in time")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         for child in children:
@@ -220,12 +238,13 @@ def run_once(
             child.join(timeout=60)
     finally:
         resources.close()
-    return _figures(workers, len(photo_ids), faces, elapsed, probes)
+    return _figures(workers, len(photo_ids), progress, elapsed, probes)
 
 
 def _figures(
-    workers: int, photos: int, faces: int, elapsed: float, probes: Sequence[WorkerProbe]
+    workers: int, photos: int, progress: Progress, elapsed: float, probes: Sequence[WorkerProbe]
 ) -> dict[str, Any]:
+    """Throughput counts indexed photos only; failed ones are reported, never counted as done."""
     stats = [json.loads(p.stats_path.read_text()) for p in probes if p.stats_path.exists()]
     totals: dict[str, float] = {}
     for stat in stats:
@@ -235,16 +254,26 @@ def _figures(
     return {
         "workers": workers,
         "photos": photos,
-        "faces": faces,
+        "indexed": progress.indexed,
+        "failed": sum(progress.failures.values()),
+        "failure_codes": progress.failures,
+        "faces": progress.faces,
         "seconds": round(elapsed, 2),
-        "photos_per_s": round(photos / elapsed, 3),
-        "faces_per_s": round(faces / elapsed, 2),
+        "photos_per_s": round(progress.indexed / elapsed, 3),
+        "faces_per_s": round(progress.faces / elapsed, 2),
         "ms_per_photo": {stage: round(ms / photos, 1) for stage, ms in sorted(totals.items())},
         # CPU time does not depend on what else the machine runs: the load-free cost of a photo.
         "cpu_ms_per_photo": round(cpu * 1000 / photos, 1),
         "photos_per_worker": [s["photos"] for s in stats],
         "peak_rss_mb_per_worker": [s["peak_rss_mb"] for s in stats],
     }
+
+
+def _sources_of(photos_dir: Path) -> list[str] | str:
+    listed = photos_dir / SOURCES_FILE
+    if not listed.exists():
+        return "unknown (not made with --make-event-photos)"
+    return listed.read_text().split()
 
 
 def run_benchmark(
@@ -267,6 +296,7 @@ def run_benchmark(
         "cpu_cores": os.cpu_count(),
         "load_average_before": load_before,
         "photos_dir": str(photos_dir),
+        "made_from": _sources_of(photos_dir),
         "megapixels": round(sum(megapixels) / len(megapixels), 1),
         "runs": runs,
     }

@@ -1,10 +1,11 @@
 """`facepass bench search` on real faces: the vector search and the whole search request.
 
-Every face is a real one: the engine's embeddings of LFW (../shared/data), cached on disk.
+Every face is a real one: the engine's embeddings of LFW photos (../shared/data; the first
+`--lfw-photos` of them, whole people in name order), cached on disk.
 
 - A *target session* of N faces holds LFW people with at least two photos (at most 20 each);
   one photo of each person is held out as their selfie, as a guest's selfie is not a session
-  photo. Where LFW runs out (a session of 40,000 faces), the rest of the session is *filler*:
+  photo. Where those run out (a session of 30,000 faces), the rest of the session is *filler*:
   copies of other LFW people's faces, each nudged by a small random perturbation so that no
   two rows are identical (a copy sits ~0.005 from its original, cosine).
 - *Distractor sessions* of 2,000 faces, made the same way from every LFW face, fill the table

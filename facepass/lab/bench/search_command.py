@@ -20,6 +20,7 @@ from PIL import Image
 
 from facepass.config import get_settings
 from facepass.lab.bench import search as bm
+from facepass.lab.eval import retrieval as ev
 from facepass.lab.liveserver import live_server
 from facepass.lab.load import Check, Send, generate_load
 
@@ -44,6 +45,18 @@ def _selfie_jpeg(path: Path) -> bytes:
     return buffer.getvalue()
 
 
+def first_people(
+    people: dict[str, list[ev.LabelledPhoto]], photos: int
+) -> dict[str, list[ev.LabelledPhoto]]:
+    """Whole people in name order until `photos` photos (embedding every LFW photo takes long)."""
+    chosen: dict[str, list[ev.LabelledPhoto]] = {}
+    for name in sorted(people):
+        if sum(len(own) for own in chosen.values()) >= photos:
+            break
+        chosen[name] = people[name]
+    return chosen
+
+
 def _load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -51,6 +64,7 @@ def _load_average() -> list[float]:
 def command(
     faces: list[int],
     total_faces: int,
+    lfw_photos: int,
     queries: int,
     requests: int,
     concurrency: list[int],
@@ -66,7 +80,6 @@ def command(
     from facepass.embedded import PIXORA_DATABASE, embedded_settings
     from facepass.engine import FaceEngine
     from facepass.engine_config import engine_config
-    from facepass.lab.eval import retrieval as ev
     from facepass.migrations import upgrade
     from facepass.search.vector_search import EXACT_SCAN_MAX_FACES
 
@@ -76,7 +89,7 @@ def command(
     config = engine_config(get_settings())
     engine = FaceEngine.load(dataclasses.replace(config, min_face_fraction=LFW_MIN_FACE_FRACTION))
     cache = ev.AnalysisCache(cache_dir, engine)
-    people = ev.labelled_photos(data_dir)
+    people = first_people(ev.labelled_photos(data_dir), lfw_photos)
     photos = [photo for own in people.values() for photo in own]
     ev.warm_cache(cache, [p.path for p in photos], _progress)
     pool = bm.FacePool.of(cache, photos)
@@ -94,6 +107,8 @@ def command(
         "load_average_before": _load_average(),
         "faces_data": "LFW (engine embeddings, cached); filler and distractors are perturbed"
         " copies of LFW faces (see facepass/lab/bench/search.py)",
+        "lfw_photos": len(photos),
+        "lfw_people": len(people),
         "lfw_faces": len(pool.people),
         "total_faces": sum(faces) + distractor_faces,
         "distractor_faces": distractor_faces,
