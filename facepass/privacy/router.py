@@ -6,32 +6,31 @@ from __future__ import annotations
 import copy
 import uuid
 from functools import partial
+from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 
 from facepass.access.dependencies import AdminAccess
 from facepass.errors import NotFound, error_responses
 from facepass.observability.metrics import SEARCHES
-from facepass.pixora.validation import require_active_session
 from facepass.privacy.models import REMOVAL
 from facepass.privacy.optout import opt_out
 from facepass.privacy.schemas import OptOutResult, RemovalResult
 from facepass.privacy.suppression import person_face_ids, suppress_faces
 from facepass.resources import Resources
 from facepass.search import service
-from facepass.search.dependencies import check_client_limit, check_session_limit, engine_gate
-from facepass.search.router import MULTIPART_SELFIES
-from facepass.search.selfies import read_selfie_form
+from facepass.search.dependencies import DEVICE_HEADER, engine_gate
+from facepass.search.router import DEVICE_DOC, MULTIPART_SELFIES, check_search_limits
+from facepass.search.selfies import CONSENT_FIELD, read_search_form
 
 router = APIRouter(tags=["privacy"])
 
-CONSENT_FIELD = "consent_version"
 _OPT_OUT_BODY = copy.deepcopy(MULTIPART_SELFIES)
 _OPT_OUT_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"][
     CONSENT_FIELD
-] = {"type": "string", "maxLength": 200, "description": "Version of the consent text shown."}
+] = {"type": "string", "maxLength": 64, "description": "Version of the consent text shown."}
 
 
 @router.post(
@@ -41,7 +40,11 @@ _OPT_OUT_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["proper
     responses=error_responses(403, 404, 413, 422, 429, 503),
     openapi_extra=_OPT_OUT_BODY,
 )
-async def guest_opt_out(session_id: uuid.UUID, request: Request) -> OptOutResult:
+async def guest_opt_out(
+    session_id: uuid.UUID,
+    request: Request,
+    device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
+) -> OptOutResult:
     """The faces of this session that the search matches to the selfie are hidden from every
     later search and the people view, and their embeddings deleted; the photos stay the
     studio's. The same `selfie` field and rate limits as search; an optional
@@ -49,16 +52,15 @@ async def guest_opt_out(session_id: uuid.UUID, request: Request) -> OptOutResult
     """
     resources: Resources = request.app.state.resources
     settings = resources.settings
-    await check_client_limit(request)
-    await run_in_threadpool(require_active_session, session_id, request)
-    await check_session_limit(request, session_id)
-    selfies, fields = await read_selfie_form(
+    await check_search_limits(request, session_id)  # the search's own limits, in its order
+    form = await read_search_form(
         request,
         max_count=settings.search_max_selfies,
         max_bytes=settings.search_max_selfie_bytes,
         max_pixels=settings.search_max_selfie_pixels,
-        fields=(CONSENT_FIELD,),
     )
+    selfies, consent_version = form.selfies, form.consent_version
+    del form
     engine = await run_in_threadpool(service.engine_for_session, resources, session_id)
     try:
         embedded = await to_thread.run_sync(
@@ -76,7 +78,7 @@ async def guest_opt_out(session_id: uuid.UUID, request: Request) -> OptOutResult
             session_id,
             engine,
             embedded.queries,
-            consent_version=fields.get(CONSENT_FIELD) or None,
+            consent_version=consent_version,
         )
     )
     return OptOutResult(

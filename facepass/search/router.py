@@ -35,13 +35,13 @@ from facepass.sessions.usage import record_consent, record_usage
 router = APIRouter(tags=["search"])
 router.include_router(media_router)
 
-_DEVICE_DOC = (
+DEVICE_DOC = (
     "The signed device token the guest page hands out: rate limits then count per browser "
     "(FACEPASS_SEARCH_DEVICE_RATE_LIMIT) rather than per address. Optional."
 )
 
 
-async def _check_limits(request: Request, session_id: uuid.UUID) -> None:
+async def check_search_limits(request: Request, session_id: uuid.UUID) -> None:
     # Per-address flood limit first, so nobody can probe session ids or load the engine
     # unchecked; then the session's, then the browser's (the one a guest normally meets).
     await check_client_limit(request)
@@ -105,7 +105,7 @@ async def search(
     session_id: uuid.UUID,
     request: Request,
     response: Response,
-    device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=_DEVICE_DOC)] = None,
+    device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
 ) -> SearchResponse:
     """Search the session's faces with the selfie's face; every match in one answer.
 
@@ -119,7 +119,7 @@ async def search(
     started = time.perf_counter()
     resources: Resources = request.app.state.resources
     settings = resources.settings
-    await _check_limits(request, session_id)
+    await check_search_limits(request, session_id)
     form = await read_search_form(
         request,
         max_count=settings.search_max_selfies,
@@ -215,7 +215,7 @@ async def recheck(
     session_id: uuid.UUID,
     body: RecheckRequest,
     request: Request,
-    device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=_DEVICE_DOC)] = None,
+    device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
 ) -> SearchResponse:
     """The same search as the one that made `query_token`, over the session's photos now (for
     an event where photos keep arriving). The token holds the selfies' face embeddings,
@@ -225,7 +225,7 @@ async def recheck(
     resources: Resources = request.app.state.resources
     settings = resources.settings
     query = guest_tokens(request).read_query(body.query_token, session_id)
-    await _check_limits(request, session_id)
+    await check_search_limits(request, session_id)
     engine = await run_in_threadpool(service.engine_for_session, resources, session_id)
     if engine.model_id != query.model_id or any(
         f.embedding.size != engine.embedding_dim for f in query.faces

@@ -17,11 +17,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 
+from facepass.access.dependencies import AdminAuth
 from facepass.db import DbSession
 from facepass.errors import NotFound, UnprocessableInput, error_responses
 from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import require_existing_session
-from facepass.security import AdminAuth
 from facepass.web.branding import (
     BrandingIn,
     BrandingOut,
