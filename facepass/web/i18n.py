@@ -115,6 +115,14 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "new_photos": "Новых фото: {n}.",
         "no_new_photos": "Новых фото пока нет.",
         "new_search": "Новый поиск",
+        "opt_out": "Удалить меня из поиска этой съёмки",
+        "opt_out_title": "Удалить меня из поиска",
+        "opt_out_text": "Сделайте селфи ещё раз: все ваши лица на фотографиях этой съёмки будут "
+        "удалены из поиска навсегда, и никто не найдёт вас здесь по селфи. Сами фотографии "
+        "остаются у студии. Селфи, как и при поиске, не сохраняется.",
+        "opt_out_continue": "Продолжить",
+        "opt_out_send": "Удалить меня",
+        "opt_out_done": "Готово: удалено лиц — {n}. В поиске этой съёмки вас больше не найдут.",
         "counter": "{n} из {total}",
         "DOWNLOAD_FAILED": "Не удалось сохранить фото. Попробуйте ещё раз.",
         "DOWNLOAD_GONE": "Это фото больше недоступно.",
@@ -218,6 +226,14 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "new_photos": "New photos: {n}.",
         "no_new_photos": "No new photos yet.",
         "new_search": "New search",
+        "opt_out": "Remove me from this event's search",
+        "opt_out_title": "Remove me from the search",
+        "opt_out_text": "Take a selfie once more: every face of yours in this event's photos "
+        "leaves the search for good, and nobody will find you here with a selfie. The photos "
+        "themselves stay with the studio. As with a search, the selfie is not stored.",
+        "opt_out_continue": "Continue",
+        "opt_out_send": "Remove me",
+        "opt_out_done": "Done: {n} faces removed. This event's search will not find you again.",
         "counter": "{n} of {total}",
         "DOWNLOAD_FAILED": "The photo could not be saved. Please try again.",
         "DOWNLOAD_GONE": "This photo is no longer available.",

@@ -120,6 +120,7 @@ def _render(
         "search_url": f"{base}/search",
         "results_url": f"{base}/results",
         "recheck_url": f"{base}/recheck",
+        "opt_out_url": f"{base}/opt-out",
         "download_url": f"{base}/download",
         "consent_version": CONSENT_VERSION,
         "device_token": guest_tokens(request).new_device_token(),

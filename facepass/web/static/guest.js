@@ -12,6 +12,7 @@
   var DEVICE = "facepass:device";
   var DEVICE_MAX_AGE_S = 7 * 24 * 3600;
   var selfies = [];          // {blob, url, angle}
+  var optingOut = false;     // the next selfie goes to the opt-out, not to a search
   var answer = null;         // {results_token, query_token, results_expires_at, expires_at, matches}
   var shown = 0;
   var lightboxIndex = -1;
@@ -283,6 +284,7 @@
 
   function search() {
     if (!selfies.length) return;
+    var url = optingOut ? config.opt_out_url : config.search_url;
     showMessage("");
     show("progress");
     var bar = $("progress-bar");
@@ -292,7 +294,7 @@
     var body = new FormData();
     body.append("consent_version", config.consent_version);
     selfies.forEach(function (selfie, index) { body.append("selfie", selfie.blob, "selfie-" + index + ".jpg"); });
-    var xhr = send(config.search_url, body, false);
+    var xhr = send(url, body, false);
     xhr.upload.onprogress = function (event) {
       if (event.lengthComputable) { bar.value = Math.round(100 * event.loaded / event.total); }
     };
@@ -332,6 +334,10 @@
   }
 
   function handleAnswer(status, body, retryAfter, again, before) {
+    if (optingOut && status === 200 && body) {
+      optedOut(body);
+      return;
+    }
     if (status === 200 && body) {
       clearSelfies();
       keep(body);
@@ -747,7 +753,38 @@
     return out;
   }
 
+  /* ---- "remove me from this event's search" ---- */
+
+  function startOptOut() {
+    showMessage("");
+    show("opt-out");
+    $("opt-out-title").focus();
+  }
+
+  function continueOptOut() {
+    optingOut = true;
+    $("search").textContent = t.opt_out_send;
+    showIntroOrConsent();
+  }
+
+  function endOptOut() {
+    optingOut = false;
+    $("search").textContent = t.search;
+  }
+
+  /* The guest's faces are gone from the search: so are the results this browser kept. */
+  function optedOut(body) {
+    endOptOut();
+    clearSelfies();
+    dropResults();
+    showIntro();
+    var done = format(t.opt_out_done, { n: body.faces_removed });
+    showMessage(done);
+    announce(done);
+  }
+
   function searchAgain() {
+    endOptOut();
     clearSelfies();
     dropResults();
     setSelecting(false);
@@ -816,6 +853,12 @@
     saving(ensureFresh().then(function () { return zip(allIndexes()); }));
   });
   $("check-new").addEventListener("click", recheck);
+  $("opt-out-start").addEventListener("click", startOptOut);
+  $("opt-out-continue").addEventListener("click", continueOptOut);
+  $("opt-out-cancel").addEventListener("click", function () {
+    endOptOut();
+    if (answer) { renderResults(); } else { showIntroOrConsent(); }
+  });
   $("check-new-empty").addEventListener("click", recheck);
   $("lightbox-prev").addEventListener("click", function () { stepLightbox(-1); });
   $("lightbox-next").addEventListener("click", function () { stepLightbox(1); });
