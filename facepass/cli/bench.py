@@ -151,3 +151,12 @@ def bench_search(
         cache_dir,
         seed,
     )
+
+
+@bench_group.command("page")
+@click.option("--runs", type=int, default=5, show_default=True, help="Visits per network.")
+def bench_page(runs: int) -> None:
+    """Guest page weight and tap-to-results time in headless Chromium, local and Fast 3G."""
+    from facepass.lab.bench.page import command
+
+    command(runs)

@@ -20,36 +20,13 @@ from PIL import Image, ImageOps
 
 from facepass.config import Settings
 from facepass.demo_photos import DemoPhoto, astronaut, astronaut_selfie, demo_photo_set
+from facepass.lab.camera import write_y4m
 from facepass.lab.liveserver import live_server as serving  # the real app in a thread
 from tests.conftest import ADMIN_TOKEN, REPO_ROOT
 from tests.search.conftest import create_pixora_session, search_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
-
-
-def write_y4m(path: Path, image: Image.Image, frames: int = 10) -> None:
-    """A YUV4MPEG2 (4:2:0, full-range BT.601) video of one still frame, for Chrome's fake camera."""
-    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
-    height, width = rgb.shape[:2]
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    y = 0.299 * r + 0.587 * g + 0.114 * b
-    cb = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
-    cr = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
-
-    def subsample(plane: np.ndarray) -> np.ndarray:
-        return plane.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
-
-    planes = [
-        np.clip(p, 0, 255).round().astype(np.uint8).tobytes()
-        for p in (y, subsample(cb), subsample(cr))
-    ]
-    with path.open("wb") as out:
-        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            out.write(b"FRAME\n")
-            for plane in planes:
-                out.write(plane)
 
 
 def turned_selfie(size: tuple[int, int] = (640, 480), turn: float = 0.5) -> Image.Image:

@@ -92,7 +92,10 @@ def test_pixora_down_gives_a_503_page(settings: Settings) -> None:
 
 
 def test_assets_are_same_origin_small_versioned_and_gzipped(client: TestClient) -> None:
-    html = client.get(f"/s/{DEMO_SESSION_ID}").text
+    page = client.get(f"/s/{DEMO_SESSION_ID}", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in page.headers["vary"]
+    html = page.text
     urls = re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
     assert len(urls) == 3  # icon, CSS, JS
     assert not re.search(r'(?:src|href)="https?://', html)  # no CDN, works on a LAN
