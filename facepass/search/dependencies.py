@@ -106,14 +106,23 @@ async def check_session_limit(request: Request, session_id: uuid.UUID) -> None:
 
 
 async def check_download_limit(request: Request) -> None:
-    """The per-address limit of ZIP downloads (FACEPASS_DOWNLOAD_RATE_LIMIT)."""
+    """ZIP downloads (FACEPASS_DOWNLOAD_RATE_LIMIT) per browser when the guest page's device
+    token comes with the request, else per address; with a token, the address still has a
+    flood limit (FACEPASS_SEARCH_RATE_LIMIT), as for searches."""
     resources: Resources = request.app.state.resources
+    settings = resources.settings
+    device = guest_tokens(request).device_id(request.headers.get(DEVICE_HEADER))
+    if device:
+        await check_rate_limit(
+            resources,
+            "download-flood",
+            client_address(request),
+            settings.search_rate_limit,
+            what="downloads",
+        )
+    key = f"device:{device}" if device else client_address(request)
     await check_rate_limit(
-        resources,
-        "download-client",
-        client_address(request),
-        resources.settings.download_rate_limit,
-        what="downloads",
+        resources, "download-client", key, settings.download_rate_limit, what="downloads"
     )
 
 

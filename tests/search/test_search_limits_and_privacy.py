@@ -98,6 +98,30 @@ def test_the_device_limit_lets_every_guest_behind_one_address_search(world: Sear
         assert post("forged.123.abc").status_code == 429
 
 
+def test_zip_downloads_are_limited_per_browser_behind_one_address(world: SearchWorld) -> None:
+    settings = world.settings.model_copy(
+        update={
+            "download_rate_limit": "1/minute",
+            "redis_key_prefix": f"{world.settings.redis_key_prefix}{uuid.uuid4().hex[:6]}:",
+        }
+    )
+    app = create_app(settings, start_background=False)
+    with TestClient(app) as client:
+        page = client.get(f"/s/{world.main.session_id}").text
+        tokens = [page.split('"device_token":"')[1].split('"')[0]]
+        page = client.get(f"/s/{world.main.session_id}").text
+        tokens.append(page.split('"device_token":"')[1].split('"')[0])
+
+        def download(device: str) -> int:
+            return client.post(
+                f"/api/v1/sessions/{world.main.session_id}/download",
+                json={"tokens": ["a.1.x"]},
+                headers={"X-FacePass-Device": device},
+            ).status_code
+
+        assert [download(tokens[0]), download(tokens[1]), download(tokens[0])] == [403, 403, 429]
+
+
 @contextmanager
 def files_opened_for_writing() -> Iterator[list[str]]:
     """Every file this process opens for writing while inside (temp files included)."""

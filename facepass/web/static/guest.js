@@ -736,7 +736,9 @@
       return JSON.stringify({ tokens: indexes.map(function (i) { return answer.matches[i].download_token; }) });
     };
     var options = function () {
-      return { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/zip" }, body: body() };
+      var headers = { "Content-Type": "application/json", Accept: "application/zip" };
+      headers[config.device_header] = deviceToken();
+      return { method: "POST", headers: headers, body: body() };
     };
     return fetchOk(config.download_url, options(), false).then(function (response) {
       return response || fetchOk(config.download_url, options(), true);
