@@ -160,3 +160,13 @@ def bench_page(runs: int) -> None:
     from facepass.lab.bench.page import command
 
     command(runs)
+
+
+@bench_group.command("people")
+@click.option("--faces", default="10000,100000", show_default=True, help="Session sizes.")
+@click.option("--recall", is_flag=True, help="Also compare the cell scan with the exact scan.")
+def bench_people(faces: str, recall: bool) -> None:
+    """Grouping a session's faces into people: seconds and peak memory per session size."""
+    from facepass.lab.bench.people import command
+
+    command(int_list(faces), recall)

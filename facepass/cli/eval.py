@@ -150,3 +150,33 @@ def eval_retrieval(
         seed,
         as_json,
     )
+
+
+@eval_group.command("people")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DATA,
+    show_default=True,
+    help="Folder holding cfp/ and lfw/ (../shared/data).",
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".facepass-data/eval-cache"),
+    show_default=True,
+    help="Where face analyses are cached between runs (shared with eval retrieval).",
+)
+@click.option(
+    "--tune/--no-tune",
+    default=False,
+    show_default=True,
+    help="Choose the constants on the tuning sessions (CFP 001-200, LFW View 1 train) first.",
+)
+def eval_people(data_dir: Path, cache_dir: Path, tune: bool) -> None:
+    """People grouping (purity, splits) and search through people, CFP and LFW, held out."""
+    from facepass.lab.eval.people import run
+
+    run(data_dir, cache_dir, tune)

@@ -3,24 +3,30 @@
 Pure numpy, no database: `group_faces` takes unit embeddings and the photo of each face and
 returns a label per face. The steps, each bounded for 100k-face sessions:
 
-1. **k-NN graph**, exact, in row blocks (memory: `block_rows` x N similarities at a time, never
-   N x N). Two faces of one photo are never neighbours: they are two people (cannot-link).
-2. **Merging** (Kruskal order, nearest edges first, union-find): an edge joins two groups only
-   if (a) they share no photo, and (b) the *local* prototypes agree: the mean of the edge's
-   endpoint and its graph neighbours already in its group, on each side, are within `local`.
-   Local prototypes let a person's turned faces join through intermediate views (frontal,
-   three-quarter, profile), while one stray edge between two look-alikes is outvoted by the
-   neighbourhoods around it; (c) the groups' centroids are within `centroid` (no drift).
-3. **Core and edge**: a face with at least `core_support` graph neighbours (within `link`) in
-   its own group is a core face; the others hang on by fewer links. Search trusts a group's
-   core, and lets its edge faces in only when they also resemble the selfie (people/search.py).
+1. **k-NN graph** (`knn_graph`): each face's nearest faces within `link`. Exact up to 20k
+   faces, in row blocks (memory: `block_rows` x N similarities at a time, never N x N); larger
+   sessions compare each face only with the faces of its nearest k-means cells. Two faces of
+   one photo are never neighbours: they are two people (cannot-link).
+2. **Average linkage on the graph**: graph-adjacent groups merge, closest first, while the
+   average distance between all their members stays within `average` and they share no photo.
+   For unit vectors the average of all pairwise similarities is the dot product of the two
+   groups' embedding sums over the product of their sizes, so each linkage costs O(dim), and
+   a look-alike stranger is outvoted by the person's other faces rather than chained in.
+3. **Edge faces** (`edge_factor`): a small group the average linkage left apart (typically a
+   turned face) joins the larger group of its nearest neighbour if within `edge` and sharing no
+   photo: profile faces join their person through the three-quarter views next to them.
+4. **Core**: a face with `core_support` neighbours within `core` in its own group, and not
+   attached as an edge, is a core face. Search trusts a group's core; its edge faces come in
+   only when they also resemble the selfie (facepass.people.search).
 
-Distances are cosine distances (1 - dot product); thresholds are given as fractions of the
-model's match threshold (`GroupingParams.scaled`), so they follow each model's scale.
+Distances are cosine distances (1 - dot product); thresholds are fractions of the model's
+match threshold (`GroupingParams.scaled`), so they follow each model's scale. What the shipped
+model reaches, on held-out CFP and LFW people: `facepass eval people` (docs/people.md).
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,27 +42,28 @@ class GroupingParams:
     `facepass eval people` on CFP 001-200 and LFW's View 1 training people only)."""
 
     neighbours: int = 12  # k of the k-NN graph
-    link_factor: float = 1.2  # an edge at all
-    local_factor: float = 0.9  # local prototypes of an edge's two sides
-    centroid_factor: float = 2.0  # whole groups' centroids
-    core_support: int = 2  # graph neighbours in the own group that make a face core
+    link_factor: float = 1.2  # faces this close are graph neighbours (candidates to merge)
+    average_factor: float = 0.7  # average-linkage cut: groups this close on average merge
+    core_factor: float = 0.8  # a neighbour this close in the own group supports a face
+    core_support: int = 2  # supporting neighbours that make a face core
+    edge_factor: float = 0.6  # a small group joins its nearest neighbour's group this close
+    edge_group: int = 3  # ... when it has at most this many faces (edge faces, never core)
     block_rows: int = 256  # rows of one similarity block (memory: block_rows x N floats)
-    max_rejections: int = 6  # failed merge checks between two groups before giving up on them
 
     def scaled(self, threshold: float) -> Thresholds:
         """Absolute cosine distances for a model whose match threshold is `threshold`."""
         return Thresholds(
             link=threshold * self.link_factor,
-            local=threshold * self.local_factor,
-            centroid=threshold * self.centroid_factor,
+            average=threshold * self.average_factor,
+            core=threshold * self.core_factor,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     link: float
-    local: float
-    centroid: float
+    average: float
+    core: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,51 +174,133 @@ def knn_graph(
 
 
 class _Groups:
-    """Union-find over faces, with each group's photos and embedding sum."""
+    """Groups being merged: members' embedding sums (average linkage), photos, neighbours."""
 
     def __init__(self, vectors: FloatArray, photos: IntArray) -> None:
         n = len(vectors)
-        self.parent = list(range(n))
-        self.sums = vectors.astype(np.float64).copy()
+        self.sums = vectors.astype(np.float64)  # a copy: rows are summed into in place
         self.sizes = np.ones(n, np.int64)
         self.photos: list[set[int]] = [{int(p)} for p in photos]
+        self.neighbours: list[set[int]] = [set() for _ in range(n)]
+        self.version = [0] * n
+        self.alive = [True] * n
 
-    def find(self, i: int) -> int:
-        parent = self.parent
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        while parent[i] != root:  # path compression
-            parent[i], i = root, parent[i]
-        return int(root)
+    def linkage(self, a: int, others: list[int]) -> npt.NDArray[np.float64]:
+        """Average cosine distance between a's members and each other group's members.
+
+        For unit vectors the mean of all pairwise dot products is the dot product of the
+        groups' sums over the product of their sizes: exact average linkage in O(dim).
+        """
+        sims = self.sums[others] @ self.sums[a] / (self.sizes[others] * self.sizes[a])
+        distances: npt.NDArray[np.float64] = 1.0 - sims
+        return distances
 
     def share_photo(self, a: int, b: int) -> bool:
         small, large = sorted((self.photos[a], self.photos[b]), key=len)
         return any(p in large for p in small)
 
-    def centroid_distance(self, a: int, b: int) -> float:
-        ca, cb = self.sums[a], self.sums[b]
-        denominator = float(np.linalg.norm(ca) * np.linalg.norm(cb))
-        return 1.0 - float(ca @ cb) / denominator if denominator > 0 else 2.0
-
-    def union(self, a: int, b: int) -> int:
+    def merge(self, a: int, b: int) -> int:
+        """Merge the smaller group into the larger; returns the survivor."""
         if self.sizes[a] < self.sizes[b]:
             a, b = b, a
-        self.parent[b] = a
         self.sizes[a] += self.sizes[b]
         self.sums[a] += self.sums[b]
         self.photos[a] |= self.photos[b]
         self.photos[b] = set()
+        for other in self.neighbours[b]:
+            self.neighbours[other].discard(b)
+            if other != a:
+                self.neighbours[other].add(a)
+                self.neighbours[a].add(other)
+        self.neighbours[a].discard(b)
+        self.neighbours[b] = set()
+        self.alive[b] = False
+        self.version[a] += 1
         return a
 
 
-def _local_prototype(
-    groups: _Groups, vectors: FloatArray, face: int, root: int, neighbours: IntArray
-) -> npt.NDArray[np.float64]:
-    members = [face] + [int(j) for j in neighbours if j >= 0 and groups.find(int(j)) == root]
-    prototype: npt.NDArray[np.float64] = vectors[members].astype(np.float64).mean(axis=0)
-    norm = float(np.linalg.norm(prototype))
-    return prototype / norm if norm > 0 else prototype
+def _average_linkage(groups: _Groups, pairs: IntArray, cut: float) -> list[int]:
+    """Merge graph-adjacent groups, closest average linkage first, while within `cut` and
+    sharing no photo; returns each face's group (its surviving group's index)."""
+    n = len(groups.sizes)
+    for i, j in pairs.tolist():
+        groups.neighbours[i].add(j)
+        groups.neighbours[j].add(i)
+    heap: list[tuple[float, int, int, int, int]] = []
+    for i in range(n):
+        others = [j for j in groups.neighbours[i] if j > i]
+        if others:
+            for j, d in zip(others, groups.linkage(i, others).tolist(), strict=True):
+                if d <= cut:
+                    heap.append((d, i, j, 0, 0))
+    heapq.heapify(heap)
+    parent = list(range(n))
+    while heap:
+        _, a, b, version_a, version_b = heapq.heappop(heap)
+        if not (groups.alive[a] and groups.alive[b]):
+            continue
+        if groups.version[a] != version_a or groups.version[b] != version_b:
+            continue  # a stale distance: the pair was pushed again when either changed
+        if groups.share_photo(a, b):
+            continue  # cannot-link: one photo, two people
+        survivor = groups.merge(a, b)
+        parent[b if survivor == a else a] = survivor
+        others = sorted(groups.neighbours[survivor])
+        if not others:
+            continue
+        for other, d in zip(others, groups.linkage(survivor, others).tolist(), strict=True):
+            if d <= cut:
+                heapq.heappush(
+                    heap,
+                    (d, survivor, other, groups.version[survivor], groups.version[other]),
+                )
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    return [root(i) for i in range(n)]
+
+
+def _attach_edges(
+    labels: IntArray,
+    neighbours: IntArray,
+    distances: FloatArray,
+    photos: IntArray,
+    cut: float,
+    small: int,
+) -> npt.NDArray[np.bool_]:
+    """Small groups (turned faces the average linkage left apart) join the larger group of
+    their nearest graph neighbour, if within `cut` and sharing no photo; returns who moved."""
+    sizes = np.bincount(labels)
+    photos_of: dict[int, set[int]] = {}
+    for face, label in enumerate(labels.tolist()):
+        photos_of.setdefault(label, set()).add(int(photos[face]))
+    offers = []
+    for face in np.flatnonzero(sizes[labels] <= small).tolist():
+        for other, distance in zip(
+            neighbours[face].tolist(), distances[face].tolist(), strict=True
+        ):
+            if other < 0 or distance > cut:
+                break
+            if sizes[labels[other]] > small:
+                offers.append((distance, face, int(labels[other])))
+                break
+    original = labels.copy()
+    moved = np.zeros(len(labels), np.bool_)
+    done: set[int] = set()
+    for _, face, target in sorted(offers):
+        group = int(original[face])
+        if group in done or photos_of[group] & photos_of[target]:
+            continue
+        members = original == group
+        labels[members] = target
+        moved |= members
+        photos_of[target] |= photos_of.pop(group)
+        done.add(group)
+    return moved
 
 
 def group_faces(
@@ -229,48 +318,20 @@ def group_faces(
     neighbours, distances = knn_graph(
         vectors, photos, params.neighbours, limits.link, block_rows=params.block_rows
     )
-
-    # Each undirected edge once (i < j), nearest first.
-    rows, cols = np.nonzero(np.isfinite(distances))
-    heads, tails = rows, neighbours[rows, cols]
-    keep = heads < tails
-    reverse = ~keep & (tails >= 0)
-    pairs = np.concatenate(
-        [np.stack([heads[keep], tails[keep]], 1), np.stack([tails[reverse], heads[reverse]], 1)]
-    )
-    weights = np.concatenate([distances[rows, cols][keep], distances[rows, cols][reverse]])
-    pairs, unique_at = np.unique(pairs, axis=0, return_index=True)
-    weights = weights[unique_at]
-    order = np.argsort(weights, kind="stable")
-
-    groups = _Groups(vectors, photos)
-    rejections: dict[tuple[int, int], int] = {}
-    for edge in order:
-        i, j = int(pairs[edge, 0]), int(pairs[edge, 1])
-        a, b = groups.find(i), groups.find(j)
-        if a == b:
-            continue
-        key = (a, b) if a < b else (b, a)
-        if rejections.get(key, 0) >= params.max_rejections or groups.share_photo(a, b):
-            continue
-        if groups.sizes[a] == 1 and groups.sizes[b] == 1:
-            agrees = bool(weights[edge] <= limits.local)
-        else:
-            local = 1.0 - float(
-                _local_prototype(groups, vectors, i, a, neighbours[i])
-                @ _local_prototype(groups, vectors, j, b, neighbours[j])
-            )
-            agrees = local <= limits.local and groups.centroid_distance(a, b) <= limits.centroid
-        if not agrees:
-            rejections[key] = rejections.get(key, 0) + 1
-            continue
-        groups.union(a, b)
-
-    roots = np.fromiter((groups.find(i) for i in range(n)), np.int64, n)
-    _, labels = np.unique(roots, return_inverse=True)
-    labels = labels.astype(np.int64)
-    linked = (distances <= limits.link) & (neighbours >= 0)
+    rows, cols = np.nonzero(neighbours >= 0)
+    pairs = np.stack([rows, neighbours[rows, cols]], axis=1)
+    roots = _average_linkage(_Groups(vectors, photos), pairs, limits.average)
+    _, inverse = np.unique(np.asarray(roots, np.int64), return_inverse=True)
+    labels = inverse.astype(np.int64)
+    edge = np.zeros(n, np.bool_)
+    if params.edge_factor > 0:
+        edge = _attach_edges(
+            labels, neighbours, distances, photos, threshold * params.edge_factor, params.edge_group
+        )
+        _, inverse = np.unique(labels, return_inverse=True)
+        labels = inverse.astype(np.int64)
+    linked = np.isfinite(distances) & (distances <= limits.core)
     same = labels[np.where(neighbours >= 0, neighbours, 0)] == labels[:, None]
     support = (linked & same).sum(axis=1).astype(np.int64)
-    core = support >= params.core_support
+    core = (support >= params.core_support) & ~edge
     return Grouping(labels, core, support)

@@ -129,7 +129,7 @@ _SET_COVERS = text(
 ).bindparams(bindparam("ids", type_=ARRAY(Uuid())), bindparam("faces", type_=ARRAY(BigInteger())))
 
 
-def _centroids_and_covers(faces: SessionFaces, grouping: Grouping) -> tuple[list[str], list[int]]:
+def centroids_and_covers(faces: SessionFaces, grouping: Grouping) -> tuple[list[str], list[int]]:
     """Each group's unit core centroid and its most typical core face (nearest the centroid)."""
     labels, vectors = grouping.labels, faces.vectors
     n_groups = grouping.n_groups
@@ -156,7 +156,7 @@ def save_grouping(
     }
     matched = match_person_ids(faces.face_ids, grouping.labels, old)
     ids = [person or uuid.uuid4() for person in matched]
-    centroids, covers = _centroids_and_covers(faces, grouping)
+    centroids, covers = centroids_and_covers(faces, grouping)
     conn.execute(text("DELETE FROM person_faces WHERE session_id = :s"), {"s": session_id})
     conn.execute(_DELETE_OTHERS, {"s": session_id, "m": model_id, "ids": ids})
     if ids:

@@ -7,9 +7,9 @@ from collections import Counter
 
 import numpy as np
 
-from facepass.people.grouping import group_faces, knn_graph
+from facepass.lab.bench.people_synthetic import synthetic_session
+from facepass.people.grouping import GroupingParams, group_faces, knn_graph
 from facepass.people.store import match_person_ids
-from facepass.people.synthetic import synthetic_session
 
 THRESHOLD = 0.086  # dlib-resnet-v1's match threshold (cosine distance)
 
@@ -43,28 +43,40 @@ def test_two_faces_of_one_photo_are_two_people_however_alike() -> None:
     assert len(set(grouping.labels[2:].tolist())) == 1  # the rest is one person
 
 
-def test_turned_faces_join_through_intermediate_views_but_look_alikes_stay_apart() -> None:
+def test_a_turned_face_joins_through_an_intermediate_view_as_an_edge_face() -> None:
     rng = np.random.default_rng(1)
     frontal = _unit(rng.standard_normal(128))
     turn = rng.standard_normal(128)
     turn = _unit(turn - (turn @ frontal) * frontal)
-    # Views from frontal to profile: each step close to the next, the ends far apart.
-    views = []
-    for angle in np.linspace(0.0, 0.7, 12):
-        view = np.cos(angle) * frontal + np.sin(angle) * turn
-        views += [_unit(view + rng.standard_normal(128) * 0.004) for _ in range(4)]
-    # A look-alike a little beyond the threshold (inside the graph's reach), several photos.
+
+    def view(angle: float) -> np.ndarray:
+        return _unit(
+            np.cos(angle) * frontal + np.sin(angle) * turn + rng.standard_normal(128) * 0.003
+        )
+
+    person = [view(0.0) for _ in range(10)] + [view(0.25) for _ in range(6)]  # frontal, 3/4
+    profile = view(0.55)
+    # A look-alike a little beyond the threshold, with several photos of their own.
     other = _unit(frontal + _unit(rng.standard_normal(128)) * 0.45)
-    strangers = [_unit(other + rng.standard_normal(128) * 0.004) for _ in range(6)]
-    vectors = np.stack(views + strangers)
-    photos = np.arange(len(vectors))
-    grouping = group_faces(vectors, photos, THRESHOLD)
-    ends = 1.0 - float(views[0] @ views[-1])
-    assert ends > 2 * THRESHOLD  # the profile alone would never match the frontal face
-    person = set(grouping.labels[: len(views)].tolist())
-    assert len(person) == 1
-    assert not person & set(grouping.labels[len(views) :].tolist())
-    assert grouping.core[: len(views)].mean() > 0.9
+    strangers = [_unit(other + rng.standard_normal(128) * 0.003) for _ in range(6)]
+    vectors = np.stack([*person, profile, *strangers])
+    params = GroupingParams(average_factor=0.7, edge_factor=0.6)
+    grouping = group_faces(vectors, np.arange(len(vectors)), THRESHOLD, params)
+
+    assert 1.0 - float(profile @ person[0]) > THRESHOLD  # alone it would not match the frontal
+    labels = grouping.labels.tolist()
+    assert len(set(labels[:17])) == 1  # the profile joined, through the three-quarter views
+    assert not set(labels[:17]) & set(labels[17:])
+    assert grouping.core[:16].all()
+    assert not grouping.core[16]  # an edge face: search lets it in only if it also matches
+
+    without_edges = group_faces(
+        vectors,
+        np.arange(len(vectors)),
+        THRESHOLD,
+        GroupingParams(average_factor=0.7, edge_factor=0.0),
+    )
+    assert without_edges.labels[16] != without_edges.labels[0]
 
 
 def test_the_cell_scan_of_large_sessions_finds_what_the_exact_scan_finds() -> None:
