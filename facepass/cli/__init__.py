@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "facepass.cli.models",
     "facepass.cli.photos",
     "facepass.cli.privacy",
+    "facepass.cli.people",
 )
 
 

@@ -129,3 +129,25 @@ def _burst_then_regroup(resources: Resources, own_engine: Engine) -> None:
         ).one()
     assert state.pending_since is None
     assert state.faces == 4
+
+
+def test_the_regroup_command_reports_each_session(settings: Settings, own_engine: Engine) -> None:
+    from facepass.people.command import regroup_sessions
+
+    rng = np.random.default_rng(13)
+    session = uuid.uuid4()
+    for face in person_faces(rng, 3):
+        add_photo(own_engine, session, [face])
+    report = regroup_sessions(settings, session)
+    assert report == {
+        "sessions": [
+            {
+                "session_id": str(session),
+                "model_id": "dlib-resnet-v1",
+                "faces": 3,
+                "people": 1,
+                "kept_ids": 0,
+                "took_ms": report["sessions"][0]["took_ms"],
+            }
+        ]
+    }
