@@ -43,10 +43,10 @@ class GroupingParams:
 
     neighbours: int = 12  # k of the k-NN graph
     link_factor: float = 1.2  # faces this close are graph neighbours (candidates to merge)
-    average_factor: float = 0.7  # average-linkage cut: groups this close on average merge
+    average_factor: float = 0.4  # average-linkage cut: groups this close on average merge
     core_factor: float = 0.8  # a neighbour this close in the own group supports a face
     core_support: int = 2  # supporting neighbours that make a face core
-    edge_factor: float = 0.6  # a small group joins its nearest neighbour's group this close
+    edge_factor: float = 0.4  # a small group joins its nearest neighbour's group this close
     edge_group: int = 3  # ... when it has at most this many faces (edge faces, never core)
     block_rows: int = 256  # rows of one similarity block (memory: block_rows x N floats)
 

@@ -32,9 +32,9 @@ from facepass.search.ranking import FaceHit, best_face_per_photo
 class ExpansionParams:
     """Fractions of the model's match threshold (tuned on CFP 001-200 / LFW View 1 train)."""
 
-    firm_factor: float = 0.8  # a core face found this close makes its person a candidate
-    group_factor: float = 0.9  # ... if the person's core centroid is this close to the selfie
-    own_factor: float = 1.6  # an edge (non-core) face must itself be this close
+    firm_factor: float = 0.6  # a core face found this close makes its person a candidate
+    group_factor: float = 0.7  # ... if the person's core centroid is this close to the selfie
+    own_factor: float = 1.2  # an edge (non-core) face must itself be this close
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,10 @@ def regroup_session(
 ) -> RegroupResult | None:
     """Group the session's faces of its active model now; None if another process is at it."""
     started = time.perf_counter()
+    settings = resources.settings
+    params = params or GroupingParams(
+        average_factor=settings.people_average_factor, edge_factor=settings.people_edge_factor
+    )
     with resources.own_db.engine.begin() as conn:
         if not try_lock_session(conn, session_id):
             return None

@@ -53,6 +53,9 @@ def turned(
         pixora_url,
         tmp_path_factory.mktemp("people-search"),
         search_rate_limit="1000/minute",
+        # The geometry below is built for these cuts (the mechanism, not the tuned constants).
+        people_average_factor=0.7,
+        people_edge_factor=0.6,
     )
     selfie = jpeg(astronaut_selfie())
     query = _unit(analyze_selfie(get_engine(), selfie).embedding)

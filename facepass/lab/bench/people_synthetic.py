@@ -34,9 +34,9 @@ def synthetic_session(
     centres = _unit(rng.standard_normal((n_people, dim)))
     turns = _unit(rng.standard_normal((n_people, dim)))
     people = rng.integers(0, n_people, n_faces)
-    # Within-person noise sized so same-person cosine distances sit near dlib's (~0.03-0.08).
-    noise = rng.standard_normal((n_faces, dim)) * (0.2 / np.sqrt(dim))
-    turn = rng.uniform(0.0, 0.35, n_faces)[:, None] * turns[people]
+    # Within-person spread (cosine distances ~0.01-0.03): people the grouping can recover.
+    noise = rng.standard_normal((n_faces, dim)) * (0.15 / np.sqrt(dim))
+    turn = rng.uniform(0.0, 0.2, n_faces)[:, None] * turns[people]
     vectors = _unit(centres[people] + noise + turn).astype(np.float32)
     photos = np.zeros(n_faces, np.int64)
     photo = face = 0
