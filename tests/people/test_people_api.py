@@ -15,7 +15,7 @@ from facepass.app import create_app
 from facepass.config import Settings
 from facepass.people.tasks import regroup_session
 from facepass.resources import Resources
-from facepass.search.signing import build_signer
+from facepass.search.signing import MediaSigner
 from tests.conftest import ADMIN_TOKEN
 from tests.people.conftest import add_photo, person_faces
 from tests.search.conftest import search_settings
@@ -94,7 +94,8 @@ def test_people_are_listed_most_faces_first_with_a_signed_cover(
     path, query = cover["thumb_url"].split("?")
     assert path == f"/media/{cover['photo_id']}/thumb"
     fields = dict(part.split("=", 1) for part in query.split("&"))
-    signer = build_signer(settings)
+    assert settings.media_signing_key is not None
+    signer = MediaSigner(settings.media_signing_key, settings.media_url_ttl_s)
     signer.verify(cover["photo_id"], "thumb", fields["exp"], fields["sig"])  # raises if forged
 
     page = client.get(
