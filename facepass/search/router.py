@@ -184,7 +184,7 @@ async def search(
     "/api/v1/sessions/{session_id}/results",
     response_model=ResultsResponse,
     summary="Fresh links to the photos of an earlier search (its results token)",
-    responses=error_responses(403, 404, 422, 503),
+    responses=error_responses(400, 403, 404, 422, 503),
 )
 async def results(
     session_id: uuid.UUID,
@@ -209,7 +209,7 @@ async def results(
     "/api/v1/sessions/{session_id}/recheck",
     response_model=SearchResponse,
     summary="Search again with an earlier search's query token (no selfie): new photos",
-    responses=error_responses(403, 404, 409, 422, 429, 503),
+    responses=error_responses(400, 403, 404, 409, 422, 429, 503),
 )
 async def recheck(
     session_id: uuid.UUID,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import segno
 from fastapi import APIRouter, Depends, Query, Request
@@ -36,6 +36,18 @@ router = APIRouter(tags=["event"])
 ExistingSession = Annotated[SessionInfo, Depends(require_existing_session)]
 _SESSION_ERRORS = error_responses(404, 422, 503)
 _PUBLIC_CACHE = "public, max-age=3600"
+# The poster is HTML, its errors JSON: said explicitly, or FastAPI would list them as HTML.
+_POSTER_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+    for status, description in (
+        (404, "No such session"),
+        (422, "Validation error"),
+        (503, "Pixora unavailable"),
+    )
+}
 
 
 def guest_url(request: Request, session_id: uuid.UUID) -> str:
@@ -90,7 +102,7 @@ def qr_png(
     "/api/v1/sessions/{session_id}/poster",
     summary="Printable A4/A5 poster: QR code, event name, instructions in both languages",
     response_class=HTMLResponse,
-    responses=_SESSION_ERRORS,
+    responses=_POSTER_ERRORS,
 )
 def poster(
     session_id: uuid.UUID,
@@ -118,7 +130,7 @@ def poster(
     response_model=BrandingOut,
     summary="Set a session's guest-page branding (admin)",
     dependencies=[AdminAuth],
-    responses=error_responses(401, 404, 422, 503),
+    responses=error_responses(400, 401, 403, 404, 422, 503),
 )
 def put_branding(
     session_id: uuid.UUID, values: BrandingIn, _session: ExistingSession, db: DbSession
@@ -142,7 +154,7 @@ def put_branding(
     response_model=BrandingOut,
     summary="A session's guest-page branding (admin)",
     dependencies=[AdminAuth],
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422, 503),
 )
 def get_branding(session_id: uuid.UUID, db: DbSession) -> BrandingOut:
     return branding_out(session_id, load_branding(db, session_id))
