@@ -15,7 +15,12 @@ from facepass.observability.logging import configure_logging
 
 
 def _print_banner(settings: Settings, base_url: str, *, token_from_env: bool) -> None:
-    from facepass.pixora.demo import DEMO_SESSION_ID, DISABLED_SESSION_ID
+    from facepass.pixora.demo import (
+        DEMO_SESSION_ID,
+        DEMO_STUDIO_ID,
+        DISABLED_SESSION_ID,
+        OTHER_STUDIO_SESSION_ID,
+    )
 
     # A token the operator set is theirs to know; only one generated here is worth printing.
     shown_token = "(FACEPASS_ADMIN_TOKEN)" if token_from_env else settings.admin_token
@@ -25,6 +30,7 @@ def _print_banner(settings: Settings, base_url: str, *, token_from_env: bool) ->
         "FacePass is running (embedded default).",
         f"  Guest page (demo session):  {base_url}/s/{DEMO_SESSION_ID}",
         f"  Session with FacePass off:  {base_url}/s/{DISABLED_SESSION_ID}",
+        f"  Another studio's session:   {base_url}/s/{OTHER_STUDIO_SESSION_ID}",
         f"  Validate:                   {base_url}/api/v1/sessions/validate/{DEMO_SESSION_ID}",
         f"  API documentation:          {base_url}/docs",
         f"  Admin token:                {shown_token}",
@@ -33,6 +39,10 @@ def _print_banner(settings: Settings, base_url: str, *, token_from_env: bool) ->
         "Import a folder of your own photos into the demo session (in another terminal):",
         f"  .venv/bin/facepass import {DEMO_SESSION_ID} PATH/TO/PHOTOS "
         f"--url {base_url} --token {token_argument} --wait",
+        "",
+        "A studio key that reaches only the demo studio's sessions (printed once):",
+        f"  .venv/bin/facepass keys create --studio {DEMO_STUDIO_ID} "
+        f"--data-dir {Path(settings.data_dir).resolve()}",
         "",
         "Press Ctrl-C to stop.",
         "",
