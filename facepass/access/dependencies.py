@@ -36,8 +36,11 @@ from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
+ADMIN_SCHEME = "FacePassAdmin"  # the OpenAPI security scheme of every admin route
 _bearer = HTTPBearer(
-    auto_error=False, description="FACEPASS_ADMIN_TOKEN (operators) or a studio key (fpk_...)"
+    auto_error=False,
+    scheme_name=ADMIN_SCHEME,
+    description="FACEPASS_ADMIN_TOKEN (operators) or a studio key (fpk_...)",
 )
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
