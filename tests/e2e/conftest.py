@@ -81,7 +81,7 @@ def _upload_and_wait(
                 break
             time.sleep(0.5)
         assert status["complete"], status
-        assert status["photos"]["indexed"] == len(photos), status
+        assert status["photos"]["indexed"] == status["photos"]["total"] >= len(photos), status
     return ids
 
 

@@ -278,6 +278,33 @@ def test_expired_links_are_refreshed_and_photos_saved(  # type: ignore[no-untype
     screenshot(page, "15-download-error")
 
 
+def test_check_for_new_photos_without_a_new_selfie(  # type: ignore[no-untyped-def]
+    open_page, live_server: LiveServer, pixora_admin_url: str, tmp_path
+) -> None:
+    """A live event: photos keep arriving; the query token searches again, no selfie needed."""
+    from facepass.demo_photos import demo_photo_set
+    from tests.e2e.conftest import _upload_and_wait
+    from tests.search.conftest import create_pixora_session
+
+    hers = [p for p in demo_photo_set() if p.shows_astronaut][:2]
+    session = create_pixora_session(pixora_admin_url, name="Марафон")
+    _upload_and_wait(live_server.base_url, session, hers[:1])
+    selfie = tmp_path / "selfie.jpg"
+    selfie.write_bytes(jpeg(astronaut_selfie()))
+    page = open_page(f"/s/{session}")
+    agree(page)
+    upload_selfie(page, selfie)
+    assert page.locator("#gallery img").count() == 1
+    _upload_and_wait(live_server.base_url, session, hers[1:])
+    page.get_by_role("button", name="Check for new photos").click()
+    page.wait_for_function("() => document.querySelectorAll('#gallery img').length === 2")
+    assert page.locator("#status").inner_text() == "New photos: 1."
+    screenshot(page, "26-new-photos-found")
+    page.reload()  # the new results are the ones kept
+    page.locator("#results").wait_for()
+    assert page.locator("#gallery img").count() == 2
+
+
 def test_share_sheet_saves_the_selection(open_page, live_server: LiveServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
     selfie = tmp_path / "selfie.jpg"
     selfie.write_bytes(jpeg(astronaut_selfie()))
