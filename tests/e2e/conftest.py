@@ -138,7 +138,9 @@ def fake_camera(tmp_path_factory: pytest.TempPathFactory) -> FakeCamera:
     return camera
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop on the main thread while it runs, so
+# it must be gone before other packages' tests call asyncio.run (tests/http does).
+@pytest.fixture(scope="package")
 def browser(fake_camera: FakeCamera) -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(
