@@ -153,9 +153,23 @@ def branding_out(session_id: uuid.UUID, row: SessionBranding | None) -> Branding
     )
 
 
-def readable_on(color: str) -> str:
-    """Black or white, whichever reads better on `color` (WCAG relative luminance)."""
+def _luminance(color: str) -> float:
     channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def readable_on(color: str) -> str:
+    """Black or white, whichever reads better on `color`."""
+    return "#000000" if contrast(color, "#000000") > contrast(color, "#ffffff") else "#ffffff"
+
+
+def text_accent(color: str, background: str, fallback: str) -> str:
+    """The accent as a text colour on `background` if it reads (≥ 4.5:1), else `fallback`."""
+    return color if contrast(color, background) >= 4.5 else fallback

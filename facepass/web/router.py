@@ -23,7 +23,7 @@ from facepass.pixora.validation import validate_session
 from facepass.resources import Resources
 from facepass.search.dependencies import DEVICE_HEADER, guest_tokens, media_signer
 from facepass.web.assets import ASSET_NAMES, asset_url, load_asset
-from facepass.web.branding import SessionBranding, load_branding, readable_on
+from facepass.web.branding import SessionBranding, load_branding, readable_on, text_accent
 from facepass.web.i18n import CONSENT_VERSION, LANGUAGE_COOKIE, Language, choose_language
 from facepass.web.pages import (
     PAGE_HEADERS,
@@ -143,6 +143,9 @@ def _render(
     if branding and branding.accent_color:
         config["accent"] = branding.accent_color
         config["accent_fg"] = readable_on(branding.accent_color)
+        # Links and outlined buttons show the accent as text: only where it reads.
+        config["accent_text"] = text_accent(branding.accent_color, "#ffffff", "#16181d")
+        config["accent_text_dark"] = text_accent(branding.accent_color, "#121418", "#eef0f3")
     public = settings.public_base_url.rstrip("/") if settings.public_base_url else None
     return render_guest_page(
         lang,

@@ -101,6 +101,8 @@ def test_branding_is_admin_only_validated_and_shown_on_the_page(client: TestClie
     assert "27 июня 2026" in page
     assert "Студия «Свет»" in page
     assert '"accent":"#ffd000","accent_fg":"#000000"' in page  # dark text on yellow
+    # Yellow text would not read on white (1.4:1): links there use the text colour instead.
+    assert '"accent_text":"#16181d","accent_text_dark":"#ffd000"' in page
     assert "ООО «Пиксора»" in page
     assert "https://pixora.example/privacy" in page
     assert f'<meta property="og:url" content="{PUBLIC}/s/{DEMO_SESSION_ID}">' in page

@@ -824,6 +824,8 @@
     if (config.accent) {
       document.documentElement.style.setProperty("--accent", config.accent);
       document.documentElement.style.setProperty("--accent-fg", config.accent_fg);
+      var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+      document.documentElement.style.setProperty("--accent-text", dark ? config.accent_text_dark : config.accent_text);
     }
   }
 
