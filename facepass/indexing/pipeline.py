@@ -24,7 +24,7 @@ from facepass.observability.metrics import FACES_INDEXED, INDEXING_SECONDS, PHOT
 from facepass.photos.models import FAILED, INDEXED, INDEXING, PENDING, Face, Photo, SessionIndex
 from facepass.photos.storage import ObjectNotFound, StorageError, thumbnail_key, thumbnail_prefix
 from facepass.photos.thumbnails import captured_at, make_thumbnails
-from facepass.privacy.suppression import drop_suppressed
+from facepass.privacy.suppression import faces_to_write
 from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
@@ -182,8 +182,9 @@ def finish(ctx: IndexingContext, held: Claim, analysis: ImageAnalysis, data: byt
         ).one_or_none()
         if current is None or current.status != INDEXING or current.attempts != held.token:
             return False
-        # Faces a guest opted out of, or a studio removed, are never written again.
-        rows = drop_suppressed(db, held.session_id, current.sha256, rows)
+        # Faces a guest opted out of, or a studio removed, are never written again; nor any
+        # face of a session past its face retention.
+        rows = faces_to_write(db, held.session_id, current.sha256, rows)
         db.execute(
             delete(Face).where(Face.photo_id == held.photo_id, Face.model_id == analysis.model_id)
         )

@@ -19,6 +19,18 @@ OPT_OUT: Final = "opt_out"
 REMOVAL: Final = "removal"
 
 
+class RetentionMark(Base):
+    """A session whose faces a retention pass purged (migration 0007_retention_marks): indexing
+    writes no face for it, so a re-index or a late upload cannot bring embeddings back."""
+
+    __tablename__ = "retention_marks"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    faces_purged_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
 class FaceSuppression(Base):
     """One face of one photo of a session, hidden for good."""
 

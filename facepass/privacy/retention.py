@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import any_, bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Uuid
 
@@ -29,6 +29,7 @@ from facepass.photos.models import Face, Photo
 from facepass.photos.service import delete_session_photos
 from facepass.pixora.errors import pixora_errors
 from facepass.pixora.models import PhotoSession
+from facepass.privacy.models import RetentionMark
 from facepass.resources import Resources
 from facepass.sync.models import SessionSnapshot
 
@@ -53,6 +54,14 @@ class Due:
     since: datetime  # the moment the retention period started
     faces: int
     photos: int
+
+
+@dataclass
+class Plan:
+    """What is due, and the retention marks no longer deserved (completed_at moved)."""
+
+    due: list[Due] = field(default_factory=list)
+    stale_marks: list[uuid.UUID] = field(default_factory=list)
 
 
 @dataclass
@@ -109,7 +118,7 @@ def _switched_off_since(snapshot: Any) -> datetime | None:
 
 def plan(
     resources: Resources, now: datetime, session_ids: Sequence[uuid.UUID] | None = None
-) -> list[Due]:
+) -> Plan:
     """What is due now (nothing is deleted)."""
     settings = resources.settings
     face_days = timedelta(days=settings.face_retention_days)
@@ -126,8 +135,14 @@ def plan(
                 select(SessionSnapshot).where(SessionSnapshot.session_id.in_(list(held)))
             )
         }
+        marked = set(
+            db.scalars(
+                select(RetentionMark.session_id).where(RetentionMark.session_id.in_(list(held)))
+            )
+        )
     pixora = _read_pixora(resources, list(held)) if held else {}
-    due: list[Due] = []
+    result = Plan()
+    due = result.due
     for session_id, (faces, photos) in held.items():
         row = pixora.get(session_id)
         if row is None or not row.facepass_enabled:
@@ -137,17 +152,23 @@ def plan(
                 due.append(Due(session_id, "session", reason, since, faces, photos))
                 continue
         completed = None if row is None else row.completed_at
+        if session_id in marked and (completed is None or completed + face_days > now):
+            result.stale_marks.append(session_id)
         if completed is None:
             continue
         if photo_days is not None and photos and completed + photo_days <= now:
             due.append(Due(session_id, "photos", "photo_retention", completed, faces, photos))
         elif faces and completed + face_days <= now:
             due.append(Due(session_id, "faces", "face_retention", completed, faces, 0))
-    return due
+    return result
 
 
 def _purge_faces(resources: Resources, session_id: uuid.UUID) -> int:
     with resources.own_db.session() as db:
+        # The mark, then the photos' locks: an indexing pass finishing a photo (it holds the
+        # photo's lock) commits first and its faces are deleted here; any later one sees the mark.
+        db.execute(insert(RetentionMark).values(session_id=session_id).on_conflict_do_nothing())
+        db.execute(select(Photo.id).where(Photo.session_id == session_id).with_for_update()).all()
         deleted = db.execute(
             delete(Face).where(Face.session_id == session_id).returning(Face.id)
         ).all()
@@ -165,16 +186,22 @@ def purge(
     """Run one retention pass (or, dry-run, only say what it would delete)."""
     report = PurgeReport(dry_run=dry_run, now=now or datetime.now(UTC))
     if dry_run:
-        report.due = plan(resources, report.now, session_ids)
+        report.due = plan(resources, report.now, session_ids).due
         return report
     # The lock's transaction stays open for the pass; the deletions commit on their own.
     with resources.own_db.engine.begin() as lock_conn:
         if not try_lock(lock_conn, AdvisoryLock.RETENTION):
             report.ran = False
             return report
-        report.due = plan(resources, report.now, session_ids)
+        planned = plan(resources, report.now, session_ids)
+        report.due = planned.due
         for item in report.due:
             _apply(resources, item)
+        if planned.stale_marks:
+            with resources.own_db.session() as db:
+                db.execute(
+                    delete(RetentionMark).where(RetentionMark.session_id.in_(planned.stale_marks))
+                )
     return report
 
 
@@ -182,6 +209,8 @@ def _apply(resources: Resources, item: Due) -> None:
     if item.kind == "faces":
         faces, photos = _purge_faces(resources, item.session_id), 0
     else:
+        if item.kind == "photos":
+            _purge_faces(resources, item.session_id)  # leaves the retention mark
         deleted = delete_session_photos(resources, item.session_id)
         faces, photos = item.faces, deleted.deleted_photos
     RETENTION_PURGED.labels("faces").inc(faces)

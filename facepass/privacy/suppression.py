@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from facepass.observability.metrics import PRIVACY_REMOVALS
 from facepass.people.models import Person, PersonFace
 from facepass.photos.models import Face, Photo
-from facepass.privacy.models import FaceSuppression
+from facepass.privacy.models import FaceSuppression, RetentionMark
 
 MIN_OVERLAP = 0.5
 
@@ -142,6 +142,15 @@ def person_face_ids(db: Session, session_id: uuid.UUID, person_id: uuid.UUID) ->
             )
         )
     )
+
+
+def faces_to_write(
+    db: Session, session_id: uuid.UUID, photo_sha256: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Indexing's filter: none for a session past its face retention, else the unsuppressed."""
+    if db.get(RetentionMark, session_id) is not None:
+        return []
+    return drop_suppressed(db, session_id, photo_sha256, rows)
 
 
 def drop_suppressed(

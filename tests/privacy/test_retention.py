@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from facepass.cli import main
 from facepass.config import Settings, get_settings
@@ -169,3 +169,36 @@ def test_the_periodic_sync_worker_enforces_retention(
         assert _counts(resources, old) == (0, 1)
     finally:
         resources.close()
+
+
+def test_purged_faces_stay_purged_through_reindexing_and_new_uploads(
+    resources: Resources, make_session: SessionFactory, pixora_admin_engine: Engine
+) -> None:
+    from facepass.indexing.pipeline import IndexingContext, index_photo
+
+    old = _session_with_a_face(
+        resources, make_session, completed_at=datetime.now(UTC) - timedelta(days=DAYS + 1)
+    )
+    purge(resources, session_ids=[old])
+    assert _counts(resources, old) == (0, 1)
+
+    with resources.own_db.session() as db:
+        db.execute(text("UPDATE photos SET status = 'pending' WHERE session_id = :s"), {"s": old})
+        photo_id = db.execute(
+            text("SELECT id FROM photos WHERE session_id = :s"), {"s": old}
+        ).scalar_one()
+    context = IndexingContext(resources, "retention-tests", resources.face_engine)
+    assert index_photo(context, photo_id) == "indexed"
+    add_indexed_photo(resources, old, face_jpeg(side=400), "late.jpg")
+    assert _counts(resources, old) == (0, 2)  # indexed, but no face written
+
+    # Pixora moves completed_at: the session is no longer past retention, the mark goes.
+    with pixora_admin_engine.connect() as conn:
+        conn.execute(
+            text("UPDATE photo_sessions SET completed_at = now() WHERE id = :s"), {"s": old}
+        )
+    assert purge(resources, session_ids=[old]).due == []
+    with resources.own_db.session() as db:
+        db.execute(text("UPDATE photos SET status = 'pending' WHERE id = :p"), {"p": photo_id})
+    assert index_photo(context, photo_id) == "indexed"
+    assert _counts(resources, old) == (1, 2)
