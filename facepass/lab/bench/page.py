@@ -91,7 +91,9 @@ def _one_visit(browser: Any, url: str, network: dict[str, Any] | None) -> dict[s
             "document.getElementById('search').addEventListener('click',"
             " () => { window.__tapped = performance.now(); }, {capture: true})"
         )
-        page.locator("#search").click()
+        with page.expect_response(lambda r: r.url.endswith("/search")) as searched:
+            page.locator("#search").click()
+        timing = searched.value.headers.get("server-timing", "")
         page.wait_for_function(_THUMBS_DONE, polling="raf")
         tap_to_results_ms = page.evaluate("performance.now() - window.__tapped")
         photos = page.locator("#gallery img").count()
@@ -103,8 +105,19 @@ def _one_visit(browser: Any, url: str, network: dict[str, Any] | None) -> dict[s
         "page_files": {e["name"]: e["transfer"] for e in weight},
         "consent_shown_s": round(consent_s, 3),
         "tap_to_results_s": round(tap_to_results_ms / 1000, 3),
+        "server_ms": _server_ms(timing),
         "photos": photos,
     }
+
+
+def _server_ms(header: str) -> dict[str, float]:
+    """Server-Timing `embed;dur=…, vector;dur=…, total;dur=…` as numbers."""
+    found = {}
+    for part in header.split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if duration:
+            found[name] = float(duration)
+    return found
 
 
 def _summary(visits: list[dict[str, Any]]) -> dict[str, Any]:
@@ -118,6 +131,12 @@ def _summary(visits: list[dict[str, Any]]) -> dict[str, Any]:
             statistics.median(v["tap_to_results_s"] for v in visits), 3
         ),
         "tap_to_results_s_all": [v["tap_to_results_s"] for v in visits],
+        "server_total_ms_median": statistics.median(
+            v["server_ms"].get("total", 0.0) for v in visits
+        ),
+        "server_embed_ms_median": statistics.median(
+            v["server_ms"].get("embed", 0.0) for v in visits
+        ),
         "photos_found": visits[0]["photos"],
     }
 
