@@ -27,7 +27,8 @@ class EngineConfig:
     min_face_px: float = 32.0
     # Variance of the Laplacian on the aligned grey crop below which a face is BLURRY.
     min_sharpness: float = 6.0
-    # Estimated head yaw / pitch (degrees) beyond which a face is EXTREME_POSE.
+    # Estimated head yaw / pitch (degrees) beyond which a face is EXTREME_POSE: still indexed
+    # (with its pose), but refused as a guest's only selfie.
     max_yaw: float = 60.0
     max_pitch: float = 40.0
     # How dlib chips are made: None is the embedder's own recipe (its registry entry), else
@@ -45,3 +46,12 @@ class EngineConfig:
     models_dir: Path | None = None
     # Upper bound on the detector's input, in megapixels (bounds time on huge photos).
     max_detect_megapixels: float = 2.0
+    # A second, small detection pass for faces that fill the frame or are cut by its edge
+    # (close selfies, tight crops), which the detector misses at the first pass's scale: the
+    # photo is padded by repeating its border pixels (this fraction of its longer side on each
+    # side) and shrunk to this longer side. 0 turns the pass off. Chosen on CFP 001-200
+    # frontal crops (docs/engine.md).
+    close_pass_side: int = 384
+    close_pass_padding: float = 0.25
+    # Smallest face the close pass looks for, as a fraction of the photo's shorter side.
+    close_pass_min_face: float = 0.2

@@ -7,13 +7,13 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 
 import numpy as np
 from PIL import Image
 
 from facepass.engine.config import EngineConfig
-from facepass.engine.detectors.base import Detections, Detector
+from facepass.engine.detectors.base import Detections, Detector, merge
 from facepass.engine.detectors.centerface import CenterFace
 from facepass.engine.detectors.scrfd import Scrfd
 from facepass.engine.embedders.arcface import ArcFaceOnnx
@@ -28,6 +28,10 @@ from facepass.engine.types import Box, DetectedFace, ImageAnalysis
 logger = logging.getLogger(__name__)
 
 Timings = MutableMapping[str, float]
+
+# Share of the smaller box above which a close-pass detection is the same face as a first-pass
+# one (a partial detection inside the whole face included).
+_SAME_FACE_OVERLAP = 0.5
 
 
 def _load_detector(spec: ModelSpec, config: EngineConfig) -> Detector:
@@ -63,13 +67,22 @@ class _Stopwatch:
 class FaceEngine:
     """Detects, aligns, assesses and embeds faces; load once per process, share across threads."""
 
-    def __init__(self, config: EngineConfig, detector: Detector, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        config: EngineConfig,
+        detector: Detector,
+        embedder: Embedder,
+        ranking_factors: Mapping[str, float] | None = None,
+    ) -> None:
         self.config = config
         self.detector = detector
         self.embedder = embedder
         self.model_id: str = embedder.model_id
         self.embedding_dim: int = embedder.embedding_dim
         self.match_threshold: float = embedder.match_threshold
+        # The search's consensus and pose factors tuned for this model (its registry entry's
+        # params "ranking", written by `facepass eval calibrate`); empty: the search defaults.
+        self.ranking_factors: Mapping[str, float] = dict(ranking_factors or {})
 
     @classmethod
     def load(cls, config: EngineConfig | None = None) -> FaceEngine:
@@ -78,14 +91,16 @@ class FaceEngine:
         started = time.perf_counter()
         registry = ModelRegistry.discover(config.models_dir or default_models_dir())
         detector = _load_detector(registry.get(config.detector, "detector"), config)
-        embedder = _load_embedder(registry.get(config.embedder, "embedder"), config)
+        embedder_spec = registry.get(config.embedder, "embedder")
+        embedder = _load_embedder(embedder_spec, config)
+        factors = embedder_spec.params.get("ranking") or {}
         logger.info(
             "Face engine ready (%s + %s) in %.0f ms",
             config.detector,
             embedder.model_id,
             (time.perf_counter() - started) * 1000,
         )
-        return cls(config, detector, embedder)
+        return cls(config, detector, embedder, {str(k): float(v) for k, v in factors.items()})
 
     def analyze(
         self,
@@ -149,7 +164,8 @@ class FaceEngine:
     ) -> ImageAnalysis:
         base_factor = base.width / width
         min_face = self.config.min_face_fraction * min(width, height)
-        found = self.detector.detect(base, min_face * base_factor).scaled(1 / base_factor)
+        found = self.detector.detect(base, min_face * base_factor)
+        found = merge(found, self._close_faces(base), _SAME_FACE_OVERLAP).scaled(1 / base_factor)
         areas = (found.boxes[:, 2] - found.boxes[:, 0]) * (found.boxes[:, 3] - found.boxes[:, 1])
         order = np.argsort(-areas, kind="stable")[: max_faces if max_faces is not None else None]
         found = found.select(order)
@@ -166,6 +182,39 @@ class FaceEngine:
         embeddings = self.embedder.embed(crops) if embed else None
         watch.lap("embed")
         return ImageAnalysis(width, height, self._faces(found, crops, embeddings), self.model_id)
+
+    def _close_faces(self, image: Image.Image) -> Detections:
+        """Faces that fill the image or are cut by its edge, in its pixels (the close pass).
+
+        At the first pass's scale such a face is larger than anything the detector learnt,
+        and half of it may lie outside the frame. Here the image is shrunk and its border
+        pixels repeated around it, so the face looks like an ordinary one with context.
+        """
+        side = self.config.close_pass_side
+        if side <= 0:
+            return Detections.empty()
+        longer = max(image.size)
+        pad = self.config.close_pass_padding * longer
+        factor = side / (longer + 2 * pad)
+        width, height = max(1, round(image.width * factor)), max(1, round(image.height * factor))
+        small = image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        margin = round(pad * factor)
+        pixels = np.pad(np.asarray(small), ((margin, margin), (margin, margin), (0, 0)), "edge")
+        # The smallest face wanted is the detector's own minimum: it runs at this very size.
+        found = self.detector.detect(Image.fromarray(pixels), self.detector.min_input_face_px)
+        if len(found) == 0:
+            return found
+        sizes = np.minimum(
+            found.boxes[:, 2] - found.boxes[:, 0], found.boxes[:, 3] - found.boxes[:, 1]
+        )
+        found = found.select(
+            np.flatnonzero(sizes >= self.config.close_pass_min_face * min(width, height))
+        )
+        shift = np.array([margin, margin], np.float32)
+        boxes = (found.boxes - np.tile(shift, 2)) / factor
+        boxes[:, 0::2] = np.clip(boxes[:, 0::2], 0, image.width)
+        boxes[:, 1::2] = np.clip(boxes[:, 1::2], 0, image.height)
+        return Detections(boxes, found.scores, (found.landmarks - shift) / factor)
 
     def _faces(
         self, found: Detections, crops: Sequence[UInt8Array], embeddings: FloatArray | None

@@ -17,7 +17,11 @@ Embedding = npt.NDArray[np.float32]
 
 
 class SkipReason(StrEnum):
-    """Why a detected face is not worth indexing (the codes face-collection APIs report)."""
+    """What is wrong with a detected face (the codes face-collection APIs report).
+
+    Every reason but EXTREME_POSE keeps a face out of the index. A turned face is indexed with
+    its pose, which the ranking uses: it matches turned queries, not frontal ones.
+    """
 
     TOO_SMALL = "TOO_SMALL"
     BLURRY = "BLURRY"
@@ -60,7 +64,13 @@ class FaceQuality:
 
     @property
     def indexable(self) -> bool:
-        return not self.skip_reasons
+        """Worth searching: nothing but its pose is remarkable."""
+        return all(reason is SkipReason.EXTREME_POSE for reason in self.skip_reasons)
+
+    @property
+    def turned(self) -> bool:
+        """Turned beyond the engine's frontal range (EXTREME_POSE)."""
+        return SkipReason.EXTREME_POSE in self.skip_reasons
 
 
 @dataclass(frozen=True, slots=True)

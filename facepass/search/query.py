@@ -1,8 +1,10 @@
 """From a selfie to a query: pick the guest's face, check it is usable, keep its embedding.
 
 A selfie may show friends behind the guest: the face kept is the largest, favouring the centre.
-A face the engine would not index (too small, blurry, turned away) is refused with a code the
-page turns into advice, because a poor query silently finds nothing.
+A face the engine would not index (too small, blurry) is refused with a code the page turns into
+advice, because a poor query silently finds nothing. A turned face is a useful second angle
+(it finds the guest's turned photos) but never the only one: a search needs one face that looks
+at the camera (`FACE_NOT_FRONTAL` otherwise).
 """
 
 from __future__ import annotations
@@ -56,15 +58,28 @@ def _prominence(face: DetectedFace, width: int, height: int) -> float:
     return box.width * box.height * (1.0 - CENTRE_WEIGHT * min(offset, 1.0))
 
 
-def pick_query_face(analysis: ImageAnalysis, selfie_index: int = 0) -> QueryFace:
-    """The selfie's main face with its embedding, or SelfieRejected with advice."""
+def not_frontal() -> SelfieRejected:
+    """The refusal of a search whose every selfie is turned away."""
+    code, detail = _ADVICE[SkipReason.EXTREME_POSE]
+    return SelfieRejected(detail, code=code)
+
+
+def pick_query_face(
+    analysis: ImageAnalysis, selfie_index: int = 0, *, allow_turned: bool = False
+) -> QueryFace:
+    """The selfie's main face with its embedding, or SelfieRejected with advice; a turned face
+    only with `allow_turned` (the caller then checks that some other selfie is frontal)."""
     if not analysis.faces:
         raise SelfieRejected(
             "No face found: look straight at the camera with your whole face in view.",
             code="NO_FACE_FOUND",
         )
     face = max(analysis.faces, key=lambda f: _prominence(f, analysis.width, analysis.height))
-    reasons = list(face.quality.skip_reasons)
+    reasons = [
+        reason
+        for reason in face.quality.skip_reasons
+        if not (allow_turned and reason is SkipReason.EXTREME_POSE)
+    ]
     if face.quality.size_px < MIN_SELFIE_FACE_PX and SkipReason.TOO_SMALL not in reasons:
         reasons.insert(0, SkipReason.TOO_SMALL)
     if reasons:
@@ -77,10 +92,12 @@ def pick_query_face(analysis: ImageAnalysis, selfie_index: int = 0) -> QueryFace
     )
 
 
-def analyze_selfie(engine: FaceEngine, data: bytes, selfie_index: int = 0) -> QueryFace:
+def analyze_selfie(
+    engine: FaceEngine, data: bytes, selfie_index: int = 0, *, allow_turned: bool = False
+) -> QueryFace:
     """Decode, detect and embed one selfie (CPU-heavy: call it off the event loop)."""
     try:
         analysis = engine.analyze(data, embed=True, max_faces=MAX_SELFIE_FACES)
     except ImageError as exc:
         raise SelfieRejected(exc.detail, code=exc.code) from None
-    return pick_query_face(analysis, selfie_index)
+    return pick_query_face(analysis, selfie_index, allow_turned=allow_turned)

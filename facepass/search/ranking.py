@@ -1,9 +1,15 @@
 """Ranking a session's faces against one or more query embeddings, whatever stores them.
 
 The same code serves the API (faces in pgvector) and `facepass eval retrieval`, so what is
-measured is what guests get. Steps: combine the selfies, fetch every face within the threshold
-(asking the index for more until the threshold, not the page, is what stops it), optionally
-expand the query with the strongest matches, keep the best face per photo.
+measured is what guests get. Steps: combine the selfies of each pose, fetch every face within
+the threshold (asking the index for more until the threshold, not the page, is what stops it)
+whose pose is close to the query's, optionally expand the query with the strongest matches,
+keep the best face per photo.
+
+Pose: turned faces are indexed too, with their estimated yaw. A frontal selfie and a profile
+photo of one person are far apart for the embedder, while strangers' profiles sit close to
+everything, so a query only meets faces of a similar pose (`pose_gap`); a turned selfie (the
+page's second angle) is what finds the turned photos, each pose's results merged at the end.
 
 Consensus (on by default): a session holds many photos of each person, and their faces agree
 with each other far better than any single face agrees with a selfie. Candidates a little
@@ -16,7 +22,7 @@ fixed threshold, and strangers who merely resemble the guest stay out.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
@@ -36,6 +42,7 @@ class FaceHit:
     distance: float
     box: tuple[float, float, float, float]
     embedding: Embedding | None = field(default=None, compare=False, repr=False)
+    yaw: float = 0.0  # the face's estimated yaw, degrees (sign: which way it turns)
 
 
 class FaceIndex(Protocol):
@@ -68,6 +75,39 @@ class RankingParams:
     group_factor: float = 0.41  # a group's centroid must be this close to the query
     lone_factor: float = 0.52  # a face accepted on its own must be this close
     max_candidates: int = 300  # grouping is cubic in this; a guest's faces fit well within
+    # Pose: a query meets faces whose |yaw| differs from its own by at most `pose_gap` degrees;
+    # queries turned more than `turned_yaw` form their own pose, searched with the threshold
+    # times `turned_scale` (turned faces of one person agree less, and so do strangers').
+    pose_gap: float = 180.0
+    turned_yaw: float = 60.0
+    turned_scale: float = 1.0
+
+    def with_factors(self, factors: Mapping[str, float]) -> RankingParams:
+        """These params with some factors replaced (a model's own, from its registry entry)."""
+        known = {name: float(value) for name, value in factors.items() if name in _FACTORS}
+        return replace(self, **known)  # type: ignore[arg-type]
+
+
+# The factors a model may tune for itself (registry params "ranking"; `facepass eval calibrate`).
+_FACTORS = frozenset(
+    {
+        "candidate_factor",
+        "link_factor",
+        "group_factor",
+        "lone_factor",
+        "pose_gap",
+        "turned_yaw",
+        "turned_scale",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One query vector and the pose (|yaw|, degrees) of the selfie faces it comes from."""
+
+    embedding: Embedding
+    yaw: float = 0.0
 
 
 def unit(vector: np.ndarray) -> Embedding:
@@ -112,24 +152,54 @@ def best_face_per_photo(hits: Sequence[FaceHit]) -> list[FaceHit]:
     return sorted(best.values(), key=lambda h: h.distance)
 
 
+def pose_queries(
+    queries: Sequence[Embedding], yaws: Sequence[float] | None, params: RankingParams
+) -> list[Query]:
+    """The selfies as queries: one per pose (frontal, turned) when combined by mean."""
+    vectors = [unit(np.asarray(q, np.float32)) for q in queries]
+    poses = [abs(y) for y in yaws] if yaws is not None else [0.0] * len(vectors)
+    if params.combine != "mean":
+        return [Query(v, y) for v, y in zip(vectors, poses, strict=True)]
+    result = []
+    for turned in (False, True):
+        own = [i for i, y in enumerate(poses) if (y > params.turned_yaw) == turned]
+        if own:
+            mean = unit(np.mean([vectors[i] for i in own], axis=0))
+            result.append(Query(mean, float(np.mean([poses[i] for i in own]))))
+    return result
+
+
 def rank_photos(
-    index: FaceIndex, queries: Sequence[Embedding], params: RankingParams
+    index: FaceIndex,
+    queries: Sequence[Embedding],
+    params: RankingParams,
+    yaws: Sequence[float] | None = None,
 ) -> list[FaceHit]:
-    """The session's photos showing the person of the queries, as their best face each."""
+    """The session's photos showing the person of the queries (selfie faces of these yaws;
+    frontal if not given), as their best face each."""
     if not queries:
         return []
-    vectors = [unit(np.asarray(q, np.float32)) for q in queries]
-    reach = params.threshold * (params.candidate_factor if params.consensus else 1.0)
-    if params.combine == "mean" or len(vectors) == 1:
-        base = [unit(np.mean(vectors, axis=0))]
-    else:
-        base = vectors
-    hits = _merge([faces_within(index, v, params, reach) for v in base])
-    if params.consensus:
-        hits = consensus(base, hits, params)
+    found = [_rank_pose(index, query, params) for query in pose_queries(queries, yaws, params)]
+    hits = _merge(found)
     if params.expansion:
+        base = [q.embedding for q in pose_queries(queries, yaws, params)]
         hits = _expand(index, base, hits, params)
     return best_face_per_photo(hits)
+
+
+def _rank_pose(index: FaceIndex, query: Query, params: RankingParams) -> list[FaceHit]:
+    """The faces of a similar pose that one query (with the session's consensus) accepts."""
+    if query.yaw > params.turned_yaw:
+        params = replace(params, threshold=params.threshold * params.turned_scale)
+    reach = params.threshold * (params.candidate_factor if params.consensus else 1.0)
+    hits = [
+        hit
+        for hit in faces_within(index, query.embedding, params, reach)
+        if abs(abs(hit.yaw) - query.yaw) <= params.pose_gap
+    ]
+    if params.consensus:
+        hits = consensus([query.embedding], hits, params)
+    return hits
 
 
 def average_linkage(vectors: np.ndarray, cutoff: float) -> list[list[int]]:

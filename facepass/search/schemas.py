@@ -18,6 +18,10 @@ class QueryFaceOut(BaseModel):
     sharpness: float
     yaw: float
     pitch: float
+    turned: bool = Field(
+        default=False,
+        description="Turned away from the camera: used as a further angle, for turned photos.",
+    )
 
 
 class SkippedSelfie(BaseModel):

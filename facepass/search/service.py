@@ -27,7 +27,7 @@ from facepass.errors import ServiceUnavailable
 from facepass.people.search import expand_with_people
 from facepass.photos.service import active_model_id
 from facepass.resources import Resources
-from facepass.search.query import QueryFace, SelfieRejected, analyze_selfie
+from facepass.search.query import QueryFace, SelfieRejected, analyze_selfie, not_frontal
 from facepass.search.ranking import FaceHit, RankingParams, rank_photos
 from facepass.search.schemas import (
     IndexState,
@@ -98,19 +98,25 @@ def engine_for_session(resources: Resources, session_id: uuid.UUID) -> FaceEngin
 
 
 def embed_selfies(engine: FaceEngine, selfies: Sequence[Selfie]) -> Embedded:
-    """Each selfie's main face; SelfieRejected (the first reason) when none is usable."""
+    """Each selfie's main face; SelfieRejected (the first reason) when none is usable.
+
+    Turned faces are kept as further angles (they find the guest's turned photos), but a search
+    needs at least one frontal selfie: `FACE_NOT_FRONTAL` otherwise.
+    """
     started = time.perf_counter()
     queries: list[QueryFace] = []
     rejections: list[SelfieRejected] = []
     skipped: list[SkippedSelfie] = []
     for index, selfie in enumerate(selfies):
         try:
-            queries.append(analyze_selfie(engine, selfie.data, index))
+            queries.append(analyze_selfie(engine, selfie.data, index, allow_turned=True))
         except SelfieRejected as exc:
             rejections.append(exc)
             skipped.append(SkippedSelfie(selfie=index, code=exc.code, detail=exc.detail))
     if not queries:
         raise rejections[0]
+    if all(q.face.quality.turned for q in queries):
+        raise not_frontal()
     return Embedded(queries, skipped, (time.perf_counter() - started) * 1000)
 
 
@@ -133,7 +139,7 @@ def ranking_params(resources: Resources, engine: FaceEngine) -> RankingParams:
         combine=settings.search_combine,
         expansion=settings.search_query_expansion,
         consensus=settings.search_consensus,
-    )
+    ).with_factors(engine.ranking_factors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +169,12 @@ def find_photos(
             engine.embedding_dim,
             ef_search=resources.settings.search_ef_search,
         )
-        hits = rank_photos(index, [q.embedding for q in queries], params)
+        hits = rank_photos(
+            index,
+            [q.embedding for q in queries],
+            params,
+            yaws=[q.face.quality.yaw for q in queries],
+        )
         if resources.settings.people_search_expansion:
             hits = expand_with_people(
                 conn,
@@ -284,6 +295,7 @@ def describe_queries(embedded: Embedded) -> list[QueryFaceOut]:
             sharpness=round(q.face.quality.sharpness, 1),
             yaw=round(q.face.quality.yaw, 1),
             pitch=round(q.face.quality.pitch, 1),
+            turned=q.face.quality.turned,
         )
         for q in embedded.queries
     ]

@@ -67,7 +67,8 @@ class PgVectorFaceIndex:
         # The embeddings come back as numpy arrays (pgvector's type): consensus groups them.
         self._nearest = text(
             f"""
-            SELECT id, photo_id, box_left, box_top, box_right, box_bottom, {distance} AS distance,
+            SELECT id, photo_id, box_left, box_top, box_right, box_bottom, yaw,
+                   {distance} AS distance,
                    embedding::vector({int(dim)}) AS vector
             FROM faces
             WHERE session_id = :s AND model_id = :m AND indexable
@@ -80,7 +81,7 @@ class PgVectorFaceIndex:
             self._nearest = text(
                 f"""
                 WITH own AS MATERIALIZED (
-                    SELECT id, photo_id, box_left, box_top, box_right, box_bottom,
+                    SELECT id, photo_id, box_left, box_top, box_right, box_bottom, yaw,
                            embedding::vector({int(dim)}) AS vector
                     FROM faces
                     WHERE session_id = :s AND model_id = :m AND indexable
@@ -131,6 +132,7 @@ class PgVectorFaceIndex:
                 distance=float(row.distance),
                 box=(row.box_left, row.box_top, row.box_right, row.box_bottom),
                 embedding=row.vector,
+                yaw=float(row.yaw),
             )
             for row in rows
         ]

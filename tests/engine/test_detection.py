@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from facepass.engine import FaceEngine
+from facepass.engine import FaceEngine, cosine_distance
 from facepass.engine.detectors import nms
 from facepass.engine.detectors.centerface import CenterFace
+from facepass.search.query import SelfieRejected, pick_query_face
 from tests.engine.conftest import ASTRONAUT_FACE, box_iou, encode
 
 
@@ -81,3 +84,56 @@ def test_nms_keeps_the_best_of_overlapping_boxes() -> None:
     )
     scores = np.array([0.8, 0.9, 0.7, 0.95], np.float32)
     assert nms(boxes, scores, 0.3).tolist() == [3, 2]
+
+
+@pytest.fixture(scope="module")
+def without_close_pass(engine: FaceEngine) -> FaceEngine:
+    """The same models with the close pass off (what the engine was before it)."""
+    return FaceEngine(
+        dataclasses.replace(engine.config, close_pass_side=0), engine.detector, engine.embedder
+    )
+
+
+# Crops of the 512 px portrait, enlarged like a phone's close selfie: the face fills the frame
+# (its box is ASTRONAUT_FACE, cut 10 px inside) or the frame's top edge cuts the forehead.
+@pytest.mark.parametrize(
+    ("crop", "side"),
+    [((188, 74, 260, 166), 400), ((188, 74, 260, 166), 1000), ((170, 105, 280, 210), 400)],
+    ids=["fills-400", "fills-1000", "cut-by-top-edge"],
+)
+def test_faces_filling_the_frame_or_cut_by_its_edge_are_found(
+    engine: FaceEngine,
+    without_close_pass: FaceEngine,
+    astronaut: Image.Image,
+    crop: tuple[int, int, int, int],
+    side: int,
+) -> None:
+    tight = astronaut.crop(crop)
+    selfie = encode(tight.resize((side, round(side * tight.height / tight.width))), "JPEG")
+    # At the first pass's scale alone the face is barely seen: the selfie is refused...
+    with pytest.raises(SelfieRejected):
+        pick_query_face(without_close_pass.analyze(selfie))
+    # ...the close pass finds it, indexable, as a selfie and as a session photo alike.
+    after = engine.analyze(selfie)
+    assert len(after.faces) == 1
+    face = after.faces[0]
+    assert face.quality.indexable, face.quality
+    assert face.quality.detection_score > 0.6
+    assert pick_query_face(after).face == face
+    # The same person as the whole portrait.
+    whole = engine.analyze(encode(astronaut, "PNG")).faces[0]
+    assert face.embedding is not None and whole.embedding is not None
+    assert cosine_distance(face.embedding, whole.embedding) < engine.match_threshold
+
+
+def test_close_pass_boxes_are_in_the_photo_pixels(
+    engine: FaceEngine, astronaut: Image.Image
+) -> None:
+    # A face touching the left edge of a wide photo: the close pass's padding is taken off.
+    photo = Image.new("RGB", (900, 500), (200, 190, 180))
+    photo.paste(astronaut.crop((200, 40, 330, 200)).resize((260, 320)), (0, 90))
+    found = engine._close_faces(photo)
+    assert len(found) == 1
+    # ASTRONAUT_FACE in the crop, doubled, moved to (0, 90), clipped by the edge.
+    expected = [0.0, 90 + 2 * (64 - 40), 2 * (270 - 200), 90 + 2 * (176 - 40)]
+    assert box_iou(found.boxes[0].tolist(), expected) > 0.7

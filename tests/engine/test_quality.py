@@ -46,7 +46,13 @@ def test_extreme_pose_and_low_confidence_are_coded() -> None:
     assert SkipReason.LOW_CONFIDENCE in quality.skip_reasons
     assert SkipReason.BLURRY not in quality.skip_reasons
     assert not quality.indexable
-    assert assess(0.9, box, FRONTAL, crop, config).indexable
+    frontal = assess(0.9, box, FRONTAL, crop, config)
+    assert frontal.indexable and not frontal.turned
+    # A turned face alone is still indexed: its pose is information the ranking uses.
+    turned_only = assess(0.9, box, turned, crop, config)
+    assert turned_only.skip_reasons == (SkipReason.EXTREME_POSE,)
+    assert turned_only.indexable and turned_only.turned
+    assert turned_only.yaw > config.max_yaw
 
 
 def test_blurred_and_tiny_faces_are_found_but_not_indexable(

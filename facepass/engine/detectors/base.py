@@ -46,9 +46,55 @@ class Detections:
 class Detector(Protocol):
     """A face detector; `min_face_px` is the smallest face (in image pixels) it must find."""
 
+    min_input_face_px: float  # smallest face found reliably, in the network's input pixels
+
     def detect(self, image: Image.Image, min_face_px: float) -> Detections: ...
 
     def input_scale(self, width: int, height: int, min_face_px: float) -> float: ...
+
+
+# A detection this many times the area of another it covers is the whole of which that is a part.
+_WHOLE_FACE_AREA = 1.5
+
+
+def merge(first: Detections, second: Detections, overlap: float) -> Detections:
+    """The faces of two passes over one image, each face once.
+
+    A face of `second` is the same as a face of `first` when their intersection covers more
+    than `overlap` of the smaller box. The copy of `second` replaces those of `first` when it
+    scores higher or is much larger (`first` then saw only parts of a face too large for it).
+    """
+    keep_first = np.ones(len(first), bool)
+    keep_second: list[int] = []
+    first_areas = _areas(first.boxes)
+    for j in np.argsort(-second.scores, kind="stable"):
+        box = second.boxes[j]
+        inter_w = np.maximum(
+            np.minimum(first.boxes[:, 2], box[2]) - np.maximum(first.boxes[:, 0], box[0]), 0
+        )
+        inter_h = np.maximum(
+            np.minimum(first.boxes[:, 3], box[3]) - np.maximum(first.boxes[:, 1], box[1]), 0
+        )
+        smaller = np.maximum(np.minimum(first_areas, _areas(box[None])[0]), 1e-9)
+        same = keep_first & (inter_w * inter_h / smaller > overlap)
+        if not same.any():
+            keep_second.append(int(j))
+        elif (
+            second.scores[j] > first.scores[same].max()
+            or _areas(box[None])[0] > _WHOLE_FACE_AREA * first_areas[same].max()
+        ):
+            keep_first &= ~same
+            keep_second.append(int(j))
+    kept = np.asarray(keep_second, np.intp)
+    return Detections(
+        np.concatenate([first.boxes[keep_first], second.boxes[kept]]),
+        np.concatenate([first.scores[keep_first], second.scores[kept]]),
+        np.concatenate([first.landmarks[keep_first], second.landmarks[kept]]),
+    )
+
+
+def _areas(boxes: FloatArray) -> FloatArray:
+    return np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
 
 
 def nms(boxes: FloatArray, scores: FloatArray, iou_threshold: float) -> npt.NDArray[np.intp]:
