@@ -124,6 +124,21 @@ def detect_command(
     help="Where face analyses are cached between runs.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--dataset",
+    type=click.Choice(["lfw", "cfp"]),
+    default="lfw",
+    show_default=True,
+    help="cfp: frontal and profile photos (needs --split).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["tune", "test"]),
+    default=None,
+    help="Held-out protocol: 'tune' (CFP 001-200, LFW View 1 train people) is what constants"
+    " are chosen on, 'test' (CFP 201-300, LFW View 1 test people) is what is reported. Without"
+    " it: the earlier LFW sessions (--sizes, --strategies), which factors were tuned on.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 def eval_retrieval(
     data_dir: Path,
@@ -134,9 +149,18 @@ def eval_retrieval(
     threshold: float | None,
     cache_dir: Path,
     seed: int,
+    dataset: str,
+    split: str | None,
     as_json: bool,
 ) -> None:
     """Precision and recall of selfie search in sessions of real labelled photos."""
+    if split is not None or dataset == "cfp":
+        from facepass.lab.eval.heldout_command import command as heldout
+
+        if split not in ("tune", "test"):
+            raise click.UsageError("--dataset cfp needs --split tune|test")
+        heldout(data_dir, dataset, split, cache_dir, as_json)  # type: ignore[arg-type]
+        return
     from facepass.lab.eval.retrieval_command import command
 
     command(
@@ -180,3 +204,53 @@ def eval_people(data_dir: Path, cache_dir: Path, tune: bool) -> None:
     from facepass.lab.eval.people import run
 
     run(data_dir, cache_dir, tune)
+
+
+@eval_group.command("calibrate")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DATA,
+    show_default=True,
+    help="Folder holding lfw/ and cfp/ (../shared/data).",
+)
+@click.option(
+    "--datasets",
+    default="cfp,lfw",
+    show_default=True,
+    help="Tuning halves to calibrate on (CFP 001-200, LFW View 1 train people).",
+)
+@click.option(
+    "--photos",
+    "photos_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Your own labelled photos instead (a subfolder per person, 2+ photos each).",
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".facepass-data/eval-cache"),
+    show_default=True,
+)
+@click.option("--precision", type=float, default=0.99, show_default=True)
+@click.option("--turned-precision", type=float, default=0.98, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+def eval_calibrate(
+    data_dir: Path,
+    datasets: str,
+    photos_dir: Path | None,
+    cache_dir: Path,
+    precision: float,
+    turned_precision: float,
+    as_json: bool,
+) -> None:
+    """Tune the configured model's search factors on labelled photos (for its pack.json)."""
+    from facepass.lab.eval.calibrate import command
+
+    names = [d.strip() for d in datasets.split(",") if d.strip()]
+    if any(d not in ("cfp", "lfw") for d in names):
+        raise click.BadParameter("datasets are cfp and/or lfw", param_hint="--datasets")
+    command(data_dir, names, photos_dir, cache_dir, precision, turned_precision, as_json)

@@ -75,11 +75,13 @@ class RankingParams:
     group_factor: float = 0.41  # a group's centroid must be this close to the query
     lone_factor: float = 0.52  # a face accepted on its own must be this close
     max_candidates: int = 300  # grouping is cubic in this; a guest's faces fit well within
-    # Pose: a query meets faces whose |yaw| differs from its own by at most `pose_gap` degrees;
-    # queries turned more than `turned_yaw` form their own pose, searched with the threshold
-    # times `turned_scale` (turned faces of one person agree less, and so do strangers').
+    # Pose: a frontal query meets faces whose |yaw| differs from its own by at most `pose_gap`
+    # degrees. Queries turned more than `turned_yaw` form their own pose, meet faces within
+    # `turned_pose_gap` of it, with the threshold times `turned_scale` (turned faces of one
+    # person agree less, and so do strangers').
     pose_gap: float = 180.0
     turned_yaw: float = 60.0
+    turned_pose_gap: float = 180.0
     turned_scale: float = 1.0
 
     def with_factors(self, factors: Mapping[str, float]) -> RankingParams:
@@ -97,6 +99,7 @@ _FACTORS = frozenset(
         "lone_factor",
         "pose_gap",
         "turned_yaw",
+        "turned_pose_gap",
         "turned_scale",
     }
 )
@@ -189,13 +192,15 @@ def rank_photos(
 
 def _rank_pose(index: FaceIndex, query: Query, params: RankingParams) -> list[FaceHit]:
     """The faces of a similar pose that one query (with the session's consensus) accepts."""
+    gap = params.pose_gap
     if query.yaw > params.turned_yaw:
+        gap = params.turned_pose_gap
         params = replace(params, threshold=params.threshold * params.turned_scale)
     reach = params.threshold * (params.candidate_factor if params.consensus else 1.0)
     hits = [
         hit
         for hit in faces_within(index, query.embedding, params, reach)
-        if abs(abs(hit.yaw) - query.yaw) <= params.pose_gap
+        if abs(abs(hit.yaw) - query.yaw) <= gap
     ]
     if params.consensus:
         hits = consensus([query.embedding], hits, params)

@@ -122,7 +122,8 @@ def test_faces_filling_the_frame_or_cut_by_its_edge_are_found(
     assert pick_query_face(after).face == face
     # The same person as the whole portrait.
     whole = engine.analyze(encode(astronaut, "PNG")).faces[0]
-    assert face.embedding is not None and whole.embedding is not None
+    assert face.embedding is not None
+    assert whole.embedding is not None
     assert cosine_distance(face.embedding, whole.embedding) < engine.match_threshold
 
 

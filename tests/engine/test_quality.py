@@ -47,11 +47,13 @@ def test_extreme_pose_and_low_confidence_are_coded() -> None:
     assert SkipReason.BLURRY not in quality.skip_reasons
     assert not quality.indexable
     frontal = assess(0.9, box, FRONTAL, crop, config)
-    assert frontal.indexable and not frontal.turned
+    assert frontal.indexable
+    assert not frontal.turned
     # A turned face alone is still indexed: its pose is information the ranking uses.
     turned_only = assess(0.9, box, turned, crop, config)
     assert turned_only.skip_reasons == (SkipReason.EXTREME_POSE,)
-    assert turned_only.indexable and turned_only.turned
+    assert turned_only.indexable
+    assert turned_only.turned
     assert turned_only.yaw > config.max_yaw
 
 

@@ -15,9 +15,14 @@ from facepass.search.ranking import FaceHit, RankingParams, faces_within, rank_p
 class MemoryIndex:
     """Exact k-NN over embeddings in memory (what `eval retrieval` compares pgvector with)."""
 
-    def __init__(self, faces: Sequence[tuple[uuid.UUID, np.ndarray]]) -> None:
+    def __init__(
+        self,
+        faces: Sequence[tuple[uuid.UUID, np.ndarray]],
+        yaws: Sequence[float] | None = None,
+    ) -> None:
         self.photo_ids = [photo for photo, _ in faces]
         self.matrix = np.stack([unit(e) for _, e in faces])
+        self.yaws = list(yaws) if yaws is not None else [0.0] * len(faces)
         self.calls: list[int] = []
 
     def nearest(self, query: Embedding, limit: int) -> list[FaceHit]:
@@ -25,7 +30,14 @@ class MemoryIndex:
         distances = 1.0 - self.matrix @ query
         order = np.argsort(distances)[:limit]
         return [
-            FaceHit(int(i), self.photo_ids[i], float(distances[i]), (0, 0, 1, 1), self.matrix[i])
+            FaceHit(
+                int(i),
+                self.photo_ids[i],
+                float(distances[i]),
+                (0, 0, 1, 1),
+                self.matrix[i],
+                yaw=self.yaws[i],
+            )
             for i in order
         ]
 
@@ -105,3 +117,61 @@ def test_query_expansion_reaches_the_strong_matches_neighbours() -> None:
     expanded = RankingParams(0.06, expansion=True, expansion_distance=0.5, consensus=False)
     assert {h.photo_id for h in rank_photos(index, [_axis(1)], plain)} == {strong}
     assert {h.photo_id for h in rank_photos(index, [_axis(1)], expanded)} == {strong, neighbour}
+
+
+def _pose_session() -> tuple[MemoryIndex, dict[str, set[uuid.UUID]]]:
+    """A guest's frontal and profile photos, and strangers' profiles that resemble everyone."""
+    frontal_centre, profile_centre = _axis(1, 0.25), _axis(0.55, 0.25, 0.8)
+    frontal = [(uuid.uuid4(), e) for e in _around(frontal_centre, 0.02, 6, seed=2)]
+    profile = [(uuid.uuid4(), e) for e in _around(profile_centre, 0.02, 3, seed=3)]
+    # Strangers seen in profile: as close to the frontal selfie as her own frontal photos.
+    strangers = [(uuid.uuid4(), e) for e in _around(_axis(1, 0.2, 0.1), 0.015, 3, seed=4)]
+    faces = [*frontal, *profile, *strangers]
+    yaws = [5.0] * len(frontal) + [-75.0] * len(profile) + [80.0] * len(strangers)
+    ids = {
+        "frontal": {p for p, _ in frontal},
+        "profile": {p for p, _ in profile},
+        "strangers": {p for p, _ in strangers},
+    }
+    return MemoryIndex(faces, yaws), ids
+
+
+def test_a_frontal_selfie_does_not_match_profile_faces() -> None:
+    index, ids = _pose_session()
+    selfie = _axis(1, 0.25)
+    blind = RankingParams(threshold=0.1, pose_gap=180.0)
+    found = {h.photo_id for h in rank_photos(index, [selfie], blind, yaws=[3.0])}
+    assert ids["strangers"] <= found  # pose-blind: the look-alike profiles come in
+    aware = RankingParams(threshold=0.1, pose_gap=40.0)
+    found = {h.photo_id for h in rank_photos(index, [selfie], aware, yaws=[3.0])}
+    assert found == ids["frontal"]
+
+
+def test_a_turned_second_selfie_finds_the_turned_photos_and_results_merge() -> None:
+    index, ids = _pose_session()
+    params = RankingParams(threshold=0.1, pose_gap=40.0)
+    selfies = [_axis(1, 0.25), _axis(0.55, 0.25, 0.8)]
+    # Averaged into one query, a frontal and a profile selfie would find neither pose: each
+    # pose is searched on its own (the profile one among turned faces only), then merged.
+    found = {h.photo_id for h in rank_photos(index, selfies, params, yaws=[4.0, 70.0])}
+    assert found == ids["frontal"] | ids["profile"]
+    # The same two selfies without their poses: both taken as frontal, averaged, lost.
+    assert not {h.photo_id for h in rank_photos(index, selfies, params)} & ids["profile"]
+
+
+def test_turned_queries_have_a_threshold_of_their_own() -> None:
+    index, ids = _pose_session()
+    profile_selfie = _axis(0.55, 0.25, 0.8)
+    strict = RankingParams(threshold=0.1, pose_gap=40.0, turned_scale=0.01)
+    assert rank_photos(index, [profile_selfie], strict, yaws=[70.0]) == []
+    loose = RankingParams(threshold=0.1, pose_gap=40.0, turned_scale=1.0)
+    found = {h.photo_id for h in rank_photos(index, [profile_selfie], loose, yaws=[70.0])}
+    assert found == ids["profile"]
+
+
+def test_a_models_own_factors_replace_the_defaults() -> None:
+    params = RankingParams(threshold=0.1).with_factors(
+        {"group_factor": 0.5, "pose_gap": 30, "unknown": 1.0}
+    )
+    assert (params.group_factor, params.pose_gap) == (0.5, 30.0)
+    assert params.lone_factor == RankingParams(threshold=0.1).lone_factor

@@ -94,7 +94,10 @@ def merge(first: Detections, second: Detections, overlap: float) -> Detections:
 
 
 def _areas(boxes: FloatArray) -> FloatArray:
-    return np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
+    areas: FloatArray = np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(
+        boxes[:, 3] - boxes[:, 1], 0
+    )
+    return areas
 
 
 def nms(boxes: FloatArray, scores: FloatArray, iou_threshold: float) -> npt.NDArray[np.intp]:

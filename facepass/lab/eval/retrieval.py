@@ -196,6 +196,8 @@ def load_session(conn: Connection, cache: AnalysisCache, session: EvalSession) -
                     "r": face.box.right,
                     "b": face.box.bottom,
                     "size": face.quality.size_px,
+                    "yaw": face.quality.yaw,
+                    "pitch": face.quality.pitch,
                     "e": vector_literal(face.embedding),
                 }
             )
@@ -212,8 +214,8 @@ def load_session(conn: Connection, cache: AnalysisCache, session: EvalSession) -
             text(
                 "INSERT INTO faces (photo_id, session_id, model_id, box_left, box_top, box_right,"
                 " box_bottom, detection_score, size_px, sharpness, yaw, pitch, roll, indexable,"
-                " embedding) VALUES (:p, :s, :m, :l, :t, :r, :b, 1, :size, 100, 0, 0, 0, true,"
-                " CAST(:e AS vector))"
+                " embedding) VALUES (:p, :s, :m, :l, :t, :r, :b, 1, :size, 100, :yaw, :pitch, 0,"
+                " true, CAST(:e AS vector))"
             ),
             face_rows,
         )
@@ -285,12 +287,13 @@ def run_queries(
         combine=strategy.combine,
         expansion=strategy.expansion,
         consensus=strategy.consensus,
-    )
+    ).with_factors(engine.ranking_factors)
     runs = []
     for person, selfies in session.selfies.items():
         relevant = {p for p, who in owner.items() if who == person}
         queries = query_faces(cache, selfies[: strategy.selfies])
-        hits = rank_photos(index, [q.embedding for q in queries], params) if queries else []
+        yaws = [q.face.quality.yaw for q in queries]
+        hits = rank_photos(index, [q.embedding for q in queries], params, yaws) if queries else []
         runs.append(QueryRun(person, relevant, hits))
     return runs
 

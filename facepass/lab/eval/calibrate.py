@@ -1,0 +1,252 @@
+"""`facepass eval calibrate`: a model's ranking factors, chosen on labelled photos.
+
+The search's consensus and pose factors are fractions of the model's match threshold, so they
+carry over between models roughly; a pack gets its own by running this on labelled photos it
+was not evaluated on. Sessions are searched in memory (exact k-NN, which is what pgvector's
+exact scan returns for sessions up to 20,000 faces) by the API's own ranking code, and each
+factor in turn is moved over a grid, twice round, keeping the value that finds most at the
+target precision. The result goes into the pack's `pack.json` as the embedder's
+`params.ranking` (docs/engine.md), where the engine reads it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from facepass.engine.types import Embedding
+from facepass.lab.eval.heldout import HeldOutSession, SessionPhoto, Tally, selfie_faces
+from facepass.lab.eval.retrieval import AnalysisCache
+from facepass.search.ranking import FaceHit, RankingParams, rank_photos, unit
+
+# The values each factor may take; one at a time, the others held.
+GRID: dict[str, tuple[float, ...]] = {
+    "candidate_factor": (1.0, 1.1, 1.25),
+    "link_factor": (0.6, 0.7, 0.8),
+    "group_factor": (0.35, 0.41, 0.47, 0.55),
+    "lone_factor": (0.46, 0.52, 0.58, 0.64),
+    "pose_gap": (40.0, 60.0, 180.0),
+    "turned_pose_gap": (30.0, 45.0, 180.0),
+    "turned_scale": (0.8, 0.9, 1.0, 1.1),
+}
+POSE_FACTORS = ("pose_gap", "turned_pose_gap", "turned_scale")
+
+
+class MemoryFaceIndex:
+    """A session's faces in memory: exact nearest neighbours, as `FaceIndex`."""
+
+    def __init__(self, faces: Sequence[tuple[uuid.UUID, Embedding, float]]) -> None:
+        self._photos = [photo for photo, _, _ in faces]
+        self._yaws = [yaw for _, _, yaw in faces]
+        self._matrix = (
+            np.stack([unit(e) for _, e, _ in faces]) if faces else np.zeros((0, 1), np.float32)
+        )
+
+    def nearest(self, query: Embedding, limit: int) -> list[FaceHit]:
+        if not self._photos:
+            return []
+        distances = 1.0 - self._matrix @ query
+        order = np.argsort(distances, kind="stable")[:limit]
+        return [
+            FaceHit(
+                int(i),
+                self._photos[i],
+                float(distances[i]),
+                (0.0, 0.0, 0.0, 0.0),
+                self._matrix[i],
+                yaw=self._yaws[i],
+            )
+            for i in order
+        ]
+
+    def embeddings(self, face_ids: Sequence[int]) -> dict[int, Embedding]:
+        return {i: self._matrix[i] for i in face_ids}
+
+
+@dataclass
+class LoadedSession:
+    session: HeldOutSession
+    index: MemoryFaceIndex
+    photos: dict[uuid.UUID, SessionPhoto]
+
+
+def load_in_memory(cache: AnalysisCache, session: HeldOutSession) -> LoadedSession:
+    """The session's searchable faces (turned ones with their pose), as indexing keeps them."""
+    faces: list[tuple[uuid.UUID, Embedding, float]] = []
+    photos: dict[uuid.UUID, SessionPhoto] = {}
+    for photo in session.photos:
+        photo_id = uuid.uuid5(session.session_id, str(photo.path))
+        photos[photo_id] = photo
+        for face in cache.analysis(photo.path).faces:
+            if face.quality.indexable and face.embedding is not None:
+                faces.append((photo_id, face.embedding, face.quality.yaw))
+    return LoadedSession(session, MemoryFaceIndex(faces), photos)
+
+
+def search_in_memory(
+    cache: AnalysisCache, loaded: Sequence[LoadedSession], params: RankingParams, selfies: int
+) -> Tally:
+    """Every person of the sessions searched with their first `selfies` selfies."""
+    tally = Tally()
+    for item in loaded:
+        for person, paths in item.session.selfies.items():
+            own = [p for p in item.photos.values() if p.person == person]
+            tally.searches += 1
+            tally.frontal += sum(1 for p in own if p.kind == "frontal")
+            tally.profile += sum(1 for p in own if p.kind == "profile")
+            faces = selfie_faces(cache, paths[:selfies])
+            if not faces:
+                tally.refused += 1
+                continue
+            yaws = [f.face.quality.yaw for f in faces]
+            for hit in rank_photos(item.index, [f.embedding for f in faces], params, yaws):
+                photo = item.photos[hit.photo_id]
+                tally.found += 1
+                if photo.person == person:
+                    tally.correct += 1
+                    tally.frontal_found += photo.kind == "frontal"
+                    tally.profile_found += photo.kind == "profile"
+    return tally
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What calibration maximises: recall of the frontal photos with one selfie at
+    `precision`; where the photos have profiles, also their recall with a second, turned
+    selfie at `turned_precision`."""
+
+    precision: float = 0.99
+    turned_precision: float = 0.98
+
+
+def objective(one: Tally, two: Tally | None, targets: Targets) -> float:
+    """Recall found within the precision targets; a shortfall costs ten times its size."""
+    first = one.report()
+    score = float(first["recall_frontal"])
+    score -= 10 * max(0.0, targets.precision - float(first["precision"]))
+    if two is not None:
+        second = two.report()
+        score += float(second["recall_profile"])
+        score -= 10 * max(0.0, targets.turned_precision - float(second["precision"]))
+    return score
+
+
+def calibrate(
+    cache: AnalysisCache,
+    sessions: Sequence[HeldOutSession],
+    start: RankingParams,
+    targets: Targets = Targets(),
+    *,
+    turned: bool,
+    rounds: int = 2,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[RankingParams, dict[str, object]]:
+    """Coordinate search over GRID; `turned`: the photos have profiles and a second angle."""
+    loaded = [load_in_memory(cache, s) for s in sessions]
+
+    def score(params: RankingParams) -> tuple[float, Tally, Tally | None]:
+        one = search_in_memory(cache, loaded, params, 1)
+        two = search_in_memory(cache, loaded, params, 2) if turned else None
+        return objective(one, two, targets), one, two
+
+    best = start
+    best_score, one, two = score(best)
+    names = [n for n in GRID if turned or n not in POSE_FACTORS]
+    for _ in range(rounds):
+        for name in names:
+            for value in GRID[name]:
+                trial = replace(best, **{name: value})  # type: ignore[arg-type]
+                if trial == best:
+                    continue
+                trial_score, trial_one, trial_two = score(trial)
+                if trial_score > best_score + 1e-9:
+                    best, best_score, one, two = trial, trial_score, trial_one, trial_two
+                    if progress is not None:
+                        progress(f"{name}={value}: {round(trial_score, 4)}")
+    summary: dict[str, object] = {"one_selfie": one.report(), "score": round(best_score, 4)}
+    if two is not None:
+        summary["two_selfies"] = two.report()
+    return best, summary
+
+
+def factors_of(params: RankingParams) -> dict[str, float]:
+    """The tunable factors of some params, for a pack's `params.ranking`."""
+    return {name: float(getattr(params, name)) for name in GRID}
+
+
+def labelled_folder_sessions(root: Path, seed: int = 0) -> list[HeldOutSession]:
+    """One session of a folder of labelled photos (a subfolder per person): each person's
+    first photo (by name) is their selfie, the others are session photos."""
+    photos: list[SessionPhoto] = []
+    selfies: dict[str, list[Path]] = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        own = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+        if len(own) < 2:
+            photos += [SessionPhoto(p, None, "distractor") for p in own]
+            continue
+        selfies[folder.name] = own[:1]
+        photos += [SessionPhoto(p, folder.name, "frontal") for p in own[1:]]
+    return [HeldOutSession(photos, selfies, session_id=uuid.UUID(int=seed))]
+
+
+def command(
+    data_dir: Path,
+    datasets: Sequence[str],
+    photos_dir: Path | None,
+    cache_dir: Path,
+    precision: float,
+    turned_precision: float,
+    as_json: bool,
+) -> None:
+    """`facepass eval calibrate`: print the factors to put in a pack's params.ranking."""
+    import json
+    import logging
+
+    import click
+
+    from facepass.config import get_settings
+    from facepass.engine import get_engine
+    from facepass.engine_config import engine_config
+    from facepass.lab.eval import heldout
+    from facepass.lab.eval.retrieval import warm_cache
+
+    logging.getLogger("facepass").setLevel(logging.WARNING)
+    engine = get_engine(engine_config(get_settings()))
+    cache = AnalysisCache(cache_dir, engine)
+    if photos_dir is not None:
+        sessions = labelled_folder_sessions(photos_dir)
+    else:  # only ever the tuning halves: the test halves stay held out
+        sessions = [s for d in datasets for s in heldout.sessions_of(data_dir, d, "tune")]
+
+    def echo(line: str) -> None:
+        click.echo(line, err=as_json)
+
+    warm_cache(
+        cache,
+        heldout.every_path(sessions),
+        lambda done, total: echo(f"  analysed {done}/{total}") if done % 500 == 0 else None,
+    )
+    start = RankingParams(threshold=engine.match_threshold, max_faces=5000).with_factors(
+        engine.ranking_factors
+    )
+    turned = any(p.kind == "profile" for s in sessions for p in s.photos)
+    best, summary = calibrate(
+        cache,
+        sessions,
+        start,
+        Targets(precision, turned_precision),
+        turned=turned,
+        progress=echo,
+    )
+    result = {
+        "model_id": engine.model_id,
+        "match_threshold": engine.match_threshold,
+        "ranking": factors_of(best),
+        "tuned_on": str(photos_dir) if photos_dir else [f"{d}:tune" for d in datasets],
+        **summary,
+    }
+    click.echo(json.dumps(result, indent=2))
