@@ -6,6 +6,7 @@ import io
 import uuid
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -278,3 +279,23 @@ def test_searches_are_counted_per_consent_version(client: TestClient, world: Sea
     ).json()
     assert usage["searches_by_consent"]["guest-page-1"] >= 2
     assert usage["searches_by_consent"]["client"] >= 1
+
+
+PROFILE = Path(__file__).resolve().parents[2].parent / "shared/data/cfp/Images/005/profile/01.jpg"
+
+
+@pytest.mark.skipif(not PROFILE.is_file(), reason="../shared/data/cfp is needed")
+def test_a_turned_selfie_is_a_further_angle_never_the_only_one(
+    client: TestClient, world: SearchWorld
+) -> None:
+    turned = PROFILE.read_bytes()  # a CFP profile photo: yaw about 80 degrees
+    alone = search(client, world.main.session_id, turned)
+    assert alone.status_code == 422
+    assert alone.json()["error"]["code"] == "FACE_NOT_FRONTAL"
+    both = search(client, world.main.session_id, world.selfie, turned)
+    assert both.status_code == 200, both.text
+    body = both.json()
+    assert [q["turned"] for q in body["query_faces"]] == [False, True]
+    assert body["skipped_selfies"] == []
+    # The profile of a stranger adds nothing: the frontal selfie's photos are found as before.
+    assert {uuid.UUID(m["photo_id"]) for m in body["matches"]} == world.main.astronaut_photos

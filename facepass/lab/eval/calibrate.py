@@ -29,11 +29,12 @@ GRID: dict[str, tuple[float, ...]] = {
     "link_factor": (0.6, 0.7, 0.8),
     "group_factor": (0.35, 0.41, 0.47, 0.55),
     "lone_factor": (0.46, 0.52, 0.58, 0.64),
+    "turned_yaw": (35.0, 45.0, 60.0),
     "pose_gap": (40.0, 60.0, 180.0),
     "turned_pose_gap": (30.0, 45.0, 180.0),
     "turned_scale": (0.8, 0.9, 1.0, 1.1),
 }
-POSE_FACTORS = ("pose_gap", "turned_pose_gap", "turned_scale")
+POSE_FACTORS = ("turned_yaw", "pose_gap", "turned_pose_gap", "turned_scale")
 
 
 class MemoryFaceIndex:
