@@ -124,14 +124,20 @@ def worker(processes: int, threads: int, metrics_port: int | None) -> None:
 
 @main.command("reindex")
 @click.argument("session_id", type=click.UUID, required=False)
-def reindex(session_id: uuid.UUID | None) -> None:
+@click.option(
+    "--every-photo",
+    is_flag=True,
+    help="Also photos the configured model already indexed (after an engine upgrade that"
+    " finds more faces: the close pass, turned faces).",
+)
+def reindex(session_id: uuid.UUID | None, every_photo: bool) -> None:
     """Rebuild faces with the configured model, session by session (searches keep working)."""
     from facepass.indexing.reindex_command import reindex_sessions
 
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     try:
-        report = reindex_sessions(settings, session_id)
+        report = reindex_sessions(settings, session_id, every_photo=every_photo)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(report))

@@ -11,13 +11,21 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from facepass.photos.models import INDEXED, INDEXING, PENDING, Face, Photo, SessionIndex
 
 logger = logging.getLogger(__name__)
+
+
+def sessions_with_photos(db: Session) -> list[uuid.UUID]:
+    """Every session with photos, oldest first."""
+    rows = db.execute(
+        select(Photo.session_id).group_by(Photo.session_id).order_by(func.min(Photo.created_at))
+    )
+    return list(rows.scalars())
 
 
 def sessions_needing_model(db: Session, model_id: str) -> list[uuid.UUID]:
@@ -42,8 +50,15 @@ def sessions_needing_model(db: Session, model_id: str) -> list[uuid.UUID]:
     return list(rows.scalars())
 
 
-def start_reindex(db: Session, session_id: uuid.UUID, model_id: str) -> list[uuid.UUID]:
-    """Mark a session to be rebuilt with `model_id`; returns the photo ids to queue."""
+def start_reindex(
+    db: Session, session_id: uuid.UUID, model_id: str, *, every_photo: bool = False
+) -> list[uuid.UUID]:
+    """Mark a session to be rebuilt with `model_id`; returns the photo ids to queue.
+
+    `every_photo` also re-queues photos this model already indexed: the model (its vectors)
+    is the same, but how faces are found changed (e.g. the close pass, turned faces indexed),
+    so each photo's faces are replaced in place as it is done, with no switch of index.
+    """
     db.execute(
         pg_insert(SessionIndex)
         .values(session_id=session_id, active_model_id=model_id)
@@ -62,7 +77,7 @@ def start_reindex(db: Session, session_id: uuid.UUID, model_id: str) -> list[uui
             .where(
                 Photo.session_id == session_id,
                 Photo.status == INDEXED,
-                Photo.model_id.is_distinct_from(model_id),
+                true() if every_photo else Photo.model_id.is_distinct_from(model_id),
             )
             .values(status=PENDING, attempts=0, worker_id=None, updated_at=text("now()"))
             .returning(Photo.id)

@@ -8,17 +8,24 @@ from contextlib import ExitStack
 from typing import Any
 
 from facepass.config import Settings
-from facepass.indexing.reindex import sessions_needing_model, start_reindex
+from facepass.indexing.reindex import (
+    sessions_needing_model,
+    sessions_with_photos,
+    start_reindex,
+)
 from facepass.photos.vector_index import ensure_vector_index
 from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
 
-def reindex_sessions(settings: Settings, session_id: uuid.UUID | None = None) -> dict[str, Any]:
+def reindex_sessions(
+    settings: Settings, session_id: uuid.UUID | None = None, *, every_photo: bool = False
+) -> dict[str, Any]:
     """Put sessions' photos back in the queue for the configured model; returns a report.
 
-    Searches keep using each session's current model until its new index is complete.
+    Searches keep using each session's current model until its new index is complete. With
+    `every_photo`, photos already indexed by this model are rebuilt too (see start_reindex).
     """
     from facepass.migrations import upgrade
 
@@ -36,17 +43,18 @@ def reindex_sessions(settings: Settings, session_id: uuid.UUID | None = None) ->
         with resources.own_db.engine.begin() as conn:
             ensure_vector_index(conn, engine.model_id, engine.embedding_dim)
         with resources.own_db.session() as db:
-            sessions = (
-                [session_id]
-                if session_id is not None
-                else sessions_needing_model(db, engine.model_id)
-            )
+            if session_id is not None:
+                sessions = [session_id]
+            elif every_photo:
+                sessions = sessions_with_photos(db)
+            else:
+                sessions = sessions_needing_model(db, engine.model_id)
         # The in-process queue lives in the API process: its reconciler queues these photos.
         queue = None if settings.queue_backend == "inprocess" else resources.index_queue
         queued = 0
         for session in sessions:
             with resources.own_db.session() as db:
-                photo_ids = start_reindex(db, session, engine.model_id)
+                photo_ids = start_reindex(db, session, engine.model_id, every_photo=every_photo)
             if queue is not None:
                 queue.enqueue(photo_ids)
             queued += len(photo_ids)

@@ -108,3 +108,27 @@ def test_facepass_reindex_rebuilds_sessions_of_an_older_model(
         if worker is not None:
             worker.stop()
         resources.close()
+
+
+def test_every_photo_rebuilds_a_sessions_faces_with_the_same_model(
+    settings, own_db: Engine
+) -> None:
+    resources = Resources(settings)
+    try:
+        session_id = uuid.uuid4()
+        context = IndexingContext(resources, "worker", get_engine())
+        photos = [add_photo(resources, session_id, face_jpeg()) for _ in range(2)]
+        run_batch(context, [str(p) for p in photos])
+        with resources.own_db.session() as db:
+            assert start_reindex(db, session_id, "dlib-resnet-v1") == []  # nothing to switch
+            assert sorted(start_reindex(db, session_id, "dlib-resnet-v1", every_photo=True)) == (
+                sorted(photos)
+            )
+        # Searches keep the session's faces while each photo is rebuilt in place.
+        assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2}
+        run_batch(context, [str(p) for p in photos])
+        assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2}
+        with resources.own_db.session() as db:
+            assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
+    finally:
+        resources.close()
