@@ -50,6 +50,11 @@ class QueryFace:
     image_width: int
     image_height: int
 
+    @property
+    def yaw(self) -> float:
+        """The face's estimated yaw (degrees): which pose of the session's faces it meets."""
+        return self.face.quality.yaw
+
 
 def _prominence(face: DetectedFace, width: int, height: int) -> float:
     box = face.box

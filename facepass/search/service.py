@@ -63,6 +63,9 @@ class SearchQuery(Protocol):
     @property
     def embedding(self) -> Embedding: ...
 
+    @property
+    def yaw(self) -> float: ...
+
 
 @dataclass(frozen=True, slots=True)
 class PhotoMeta:
@@ -173,7 +176,7 @@ def find_photos(
             index,
             [q.embedding for q in queries],
             params,
-            yaws=[q.face.quality.yaw for q in queries],
+            yaws=[q.yaw for q in queries],
         )
         if resources.settings.people_search_expansion:
             hits = expand_with_people(
