@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from facepass import __version__
 from facepass.config import Settings, get_settings
 from facepass.errors import install_error_handlers
+from facepass.http.openapi import install_openapi
 from facepass.observability.middleware import RequestContextMiddleware
 from facepass.resources import Resources
 
@@ -79,6 +80,7 @@ def create_app(
     app.state.settings = settings
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
+    install_openapi(app)
 
     from facepass.access.router import router as access_router
     from facepass.ops.router import router as ops_router

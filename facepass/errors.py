@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from facepass.http.openapi import allowed_methods, misrouted_methods
 from facepass.observability.context import current_request_id, reset_request_id, set_request_id
 from facepass.observability.middleware import REQUEST_ID_SCOPE_KEY
 
@@ -134,13 +135,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, exc.code, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        literal = misrouted_methods(request)
+        if literal:
+            allow = {"Allow": ", ".join(literal)}
+            return error_response(405, "METHOD_NOT_ALLOWED", "Method Not Allowed", allow)
         return error_response(422, "VALIDATION_ERROR", _describe_validation(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-        return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route matching the path only.
+            documented = allowed_methods(request)
+            if documented:
+                headers["Allow"] = ", ".join(documented)
+        return error_response(exc.status_code, code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -24,7 +24,9 @@ def audit_log(
     access: AdminAccess,
     db: DbSession,
     session_id: Annotated[uuid.UUID | None, Query(description="Only this session's rows.")] = None,
-    before_id: Annotated[int | None, Query(description="Rows older than this id (paging).")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Rows older than this id (paging).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Every admin action: actor ("operator", "key:<id>", "guest", "retention"), action,

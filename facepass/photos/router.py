@@ -122,7 +122,7 @@ def check_photos(
 
 
 @router.delete(
-    "/photos/{photo_id}",
+    "/photos/{photo_id:uuid}",  # never "check": POST-only /photos/check answers 405
     summary="Delete one photo (row, faces and files)",
     status_code=204,
     responses=error_responses(404),

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from facepass.access.dependencies import AdminAccess
@@ -93,7 +93,10 @@ async def guest_opt_out(
     responses=error_responses(401, 403, 404, 422),
 )
 def remove_face(
-    session_id: uuid.UUID, face_id: int, request: Request, access: AdminAccess
+    session_id: uuid.UUID,
+    face_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    request: Request,
+    access: AdminAccess,
 ) -> RemovalResult:
     """For a guest's request that reached the studio: the face (every model's row) is deleted
     and suppressed, so re-indexing or re-uploading the photo never brings it back."""

@@ -137,6 +137,11 @@ def _open(storage: PhotoStorage, photo: StoredPhoto, size: MediaSize) -> tuple[I
 
 
 _TOKEN_BYTES = 128  # a token is `uuid.exp.sig`: about 100 characters
+_TOKEN_SCHEMA = {
+    "type": "string",
+    "description": "A `download_token` of a search's match",
+    "pattern": r"^[0-9a-f-]{36}\.[0-9]{1,12}\.[A-Za-z0-9_-]{43}$",
+}
 
 
 async def _tokens(request: Request, max_tokens: int) -> list[str]:
@@ -166,8 +171,36 @@ async def _tokens(request: Request, max_tokens: int) -> list[str]:
 @router.post(
     "/api/v1/sessions/{session_id}/download",
     summary="A ZIP of originals, from the download tokens of a search",
-    responses=error_responses(400, 403, 404, 413, 422, 429, 503),
+    responses={
+        200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+        **error_responses(400, 403, 404, 413, 422, 429, 503),
+    },
     response_class=StreamingResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["tokens"],
+                        "properties": {
+                            "tokens": {"type": "array", "items": _TOKEN_SCHEMA, "minItems": 1}
+                        },
+                    }
+                },
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["token"],
+                        "properties": {
+                            "token": {"type": "array", "items": _TOKEN_SCHEMA, "minItems": 1}
+                        },
+                    }
+                },
+            },
+        }
+    },
 )
 async def download_zip(
     session_id: uuid.UUID,

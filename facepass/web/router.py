@@ -166,6 +166,10 @@ def _render(
     "/api/v1/sessions/{session_id}/interface",
     response_class=HTMLResponse,
     summary="The guest page of a session (camera, selfie search, gallery)",
+    responses={
+        status: {"description": reason, "content": {"text/html": {"schema": {"type": "string"}}}}
+        for status, reason in ((403, "FacePass is off"), (404, "No such session"))
+    },
 )
 async def session_interface(
     session_id: str,
