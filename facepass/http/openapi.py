@@ -1,7 +1,8 @@
 """The OpenAPI document lists every status the API answers, and 405s list every method.
 
 Some answers come from the framework rather than from a route's own code: a body that cannot be
-read as its media type is a 400, any parameter or body that fails validation a 422. Rather than
+read as its media type is a 400 (and uvicorn answers a request it cannot parse with a plain-text
+400 before the app sees it), any parameter or body that fails validation a 422. Rather than
 repeat those on every route (and forget one), they are added here to every operation they can
 happen to. Every integer parameter must have bounds (a test holds routes to it): PostgreSQL's
 bigint overflows at 2**63 and would answer a 500.
@@ -17,8 +18,9 @@ from fastapi.openapi.utils import get_openapi
 from starlette.requests import Request
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+_PLAIN = {"schema": {"type": "string"}}
 _GENERIC = {
-    400: "Malformed request body (not readable as its media type)",
+    400: "Malformed request (a body not readable as its media type, an unparseable request)",
     422: "Validation error",
 }
 
@@ -47,13 +49,13 @@ def _complete(document: dict[str, Any]) -> dict[str, Any]:
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            wanted = []
-            if "requestBody" in operation:
-                wanted += [400, 422]
-            if operation.get("parameters"):
+            wanted = [400]  # any request: the HTTP server's own answer to what it cannot parse
+            if "requestBody" in operation or operation.get("parameters"):
                 wanted.append(422)
             for status in wanted:
                 responses.setdefault(str(status), _error(_GENERIC[status]))
+            # uvicorn answers an unparseable request line or header itself, in plain text.
+            responses["400"].setdefault("content", {}).setdefault("text/plain", _PLAIN)
     return document
 
 
