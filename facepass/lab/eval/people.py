@@ -422,6 +422,29 @@ def command(data_dir: Path, cache_dir: Path, engine: FaceEngine, do_tune: bool) 
         "group_factor": expansion.group_factor,
         "own_factor": expansion.own_factor,
     }
+    # The curve on the held-out sessions, for reading only: nothing is chosen from it.
+    report["held_out_curve"] = [
+        {
+            "average_factor": average,
+            "edge_factor": edge,
+            **{
+                name: {k: figures[k] for k in ("purity", "at_most_2_groups")}
+                for name in HELD_OUT
+                for figures in [
+                    grouping_figures(
+                        labelled[name],
+                        _group(
+                            labelled[name],
+                            threshold,
+                            replace(params, average_factor=average, edge_factor=edge),
+                        ),
+                    )
+                ]
+            },
+        }
+        for average in AVERAGE_GRID
+        for edge in EDGE_GRID
+    ]
     for name, session in sessions.items():
         faces = labelled[name]
         started = time.perf_counter()
