@@ -4,7 +4,8 @@
   longer than `stale_indexing_after_s` go back to 'pending' and are queued again;
 - 'pending' photos older than a grace period are queued again when the queue is empty (their
   message was lost: an in-process queue that died with its process, a crashed producer);
-- sessions whose re-index is complete are switched to their new model.
+- sessions whose re-index is complete are switched to their new model;
+- sessions whose people regrouping was asked for long ago and never ran are nudged again.
 Queue messages are only nudges, so duplicates cost a skipped claim, never a duplicate face.
 One reconciler acts at a time across all processes (a PostgreSQL advisory lock).
 """
@@ -42,6 +43,7 @@ class ReconcileReport:
     recovered: list[uuid.UUID] = field(default_factory=list)  # 'indexing' -> 'pending'
     requeued: list[uuid.UUID] = field(default_factory=list)  # 'pending' queued again
     sessions_switched: list[uuid.UUID] = field(default_factory=list)
+    regroups_resent: list[uuid.UUID] = field(default_factory=list)  # people (lost messages)
     pending: int = 0
 
 
@@ -119,6 +121,8 @@ def reconcile_once(
         ).scalar_one()
         # Queue after the rows are 'pending' again; a failed commit only costs duplicates.
         queue.enqueue(report.recovered + report.requeued)
+    if queue.people is not None:
+        report.regroups_resent = queue.people.resend_lost()
     QUEUE_DEPTH.set(report.pending)
     if report.recovered or report.requeued or report.sessions_switched:
         logger.info(

@@ -7,8 +7,8 @@ embedded, Redis/RabbitMQ workers otherwise). When it arrives, it waits for a qui
 `people_regroup_delay_s` since the last request (at most `people_regroup_max_wait_s` after the
 first), then regroups the whole session once. A thousand photos arriving in a burst thus cost a
 few regroupings, not a thousand. The database is the source of truth: a lost message is
-replaced by the next request (a schedule older than the maximum wait counts as lost), and
-`facepass people regroup` regroups on demand.
+replaced by the next request (a schedule older than the maximum wait counts as lost) or by the
+indexing reconciler (`resend_lost`), and `facepass people regroup` regroups on demand.
 """
 
 from __future__ import annotations
@@ -175,6 +175,32 @@ class PeopleTasks:
                 self._send(session_id, self._delay_s)
                 sent += 1
         return sent
+
+    def resend_lost(self) -> list[uuid.UUID]:
+        """Sessions asked for long ago and never regrouped (their message was lost): nudge them
+        again. Run by the reconciler; a duplicate message only finds nothing left to do."""
+        if not self.resources.settings.people_grouping:
+            return []
+        overdue = self.resources.settings.people_regroup_max_wait_s + 60.0
+        with self.resources.own_db.engine.begin() as conn:
+            sessions = list(
+                conn.execute(
+                    text(
+                        """
+                        UPDATE people_groupings
+                        SET scheduled_for = now() + make_interval(secs => :delay)
+                        WHERE pending_since < now() - make_interval(secs => :overdue)
+                          AND (scheduled_for IS NULL
+                               OR scheduled_for < now() - make_interval(secs => :overdue))
+                        RETURNING session_id
+                        """
+                    ),
+                    {"delay": self._delay_s, "overdue": overdue},
+                ).scalars()
+            )
+        for session_id in sessions:
+            self._send(session_id, self._delay_s)
+        return sessions
 
     def request_for_photos(self, photo_ids: list[uuid.UUID]) -> int:
         """Ask for a regrouping of the sessions of these (just indexed) photos."""

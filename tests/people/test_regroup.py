@@ -151,3 +151,27 @@ def test_the_regroup_command_reports_each_session(settings: Settings, own_engine
             }
         ]
     }
+
+
+def test_the_reconciler_resends_a_lost_regrouping(settings: Settings, own_engine: Engine) -> None:
+    from facepass.indexing.reconciler import reconcile_once
+
+    resources = Resources(settings.model_copy(update={"people_regroup_max_wait_s": 0.0}))
+    try:
+        session = uuid.uuid4()
+        with own_engine.begin() as conn:
+            # Asked for two minutes ago, its message scheduled then and lost since.
+            conn.execute(
+                text(
+                    "INSERT INTO people_groupings (session_id, requested_at, pending_since,"
+                    " scheduled_for) VALUES (:s, now() - interval '2 minutes',"
+                    " now() - interval '2 minutes', now() - interval '2 minutes')"
+                ),
+                {"s": session},
+            )
+        report = reconcile_once(resources, resources.index_queue)
+        assert session in report.regroups_resent
+        again = reconcile_once(resources, resources.index_queue)
+        assert session not in again.regroups_resent  # scheduled now: not lost
+    finally:
+        resources.close()
