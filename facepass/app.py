@@ -13,6 +13,7 @@ from facepass import __version__
 from facepass.config import Settings, get_settings
 from facepass.errors import install_error_handlers
 from facepass.http.openapi import install_openapi
+from facepass.observability.allocator import return_large_buffers_to_the_os
 from facepass.observability.middleware import RequestContextMiddleware
 from facepass.resources import Resources
 
@@ -39,6 +40,7 @@ def create_app(
     """Build the application. Tests pass their own settings or resources."""
     settings = settings or get_settings()
     settings.require_production_ready()
+    return_large_buffers_to_the_os()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

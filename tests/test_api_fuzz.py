@@ -53,6 +53,7 @@ def fuzz_settings(
         log_level="WARNING",
         search_rate_limit=unlimited,
         search_session_rate_limit=unlimited,
+        search_device_rate_limit=unlimited,
         download_rate_limit=unlimited,
         session_details_rate_limit=unlimited,
     )

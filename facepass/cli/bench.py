@@ -78,6 +78,24 @@ def bench_validate(requests: int, concurrency: int) -> None:
     command(requests, concurrency)
 
 
+@bench_group.command("soak")
+@click.option("--requests", "requests", type=int, default=1000, show_default=True)
+@click.option("--concurrency", type=int, default=8, show_default=True, help="Parallel clients.")
+@click.option(
+    "--rest",
+    "rest_s",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds of quiet before the final RSS is read.",
+)
+def bench_soak(requests: int, concurrency: int, rest_s: float) -> None:
+    """Hostile selfies (issue 12) against a live server: its RSS start/peak/final and errors."""
+    from facepass.lab.bench.soak import command
+
+    command(requests, concurrency, rest_s)
+
+
 @bench_group.command("search")
 @click.option(
     "--faces",

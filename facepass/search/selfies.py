@@ -8,9 +8,12 @@ every other field discarded unread. A selfie counts only once its part's closing
 
 from __future__ import annotations
 
+import io
+import threading
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 
+from PIL import Image, ImageOps
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -109,19 +112,50 @@ async def _capped(
         yield chunk
 
 
-def check_pixels(selfies: list[Selfie], max_pixels: int) -> None:
-    """Refuse a selfie whose header declares more than max_pixels, before it is decoded.
+WORKING_SIDE = 1024  # a selfie's longer side as the engine sees it: what the page sends
+# Large selfies decoded at once: each may take ~75 MB (24 MP of RGB) for a moment.
+_LARGE_DECODES = threading.BoundedSemaphore(2)
+
+
+def _reduced(image: Image.Image) -> Selfie:
+    """The selfie decoded once, shrunk to WORKING_SIDE, oriented, and sent on as JPEG."""
+    with _LARGE_DECODES:
+        image.draft("RGB", (WORKING_SIDE, WORKING_SIDE))  # JPEG decodes at 1/2..1/8 scale
+        image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS)
+    small = ImageOps.exif_transpose(image)
+    out = io.BytesIO()
+    (small if small.mode == "RGB" else small.convert("RGB")).save(out, "JPEG", quality=95)
+    return Selfie(out.getvalue(), "image/jpeg")
+
+
+def prepare_selfies(selfies: list[Selfie], max_pixels: int) -> list[Selfie]:
+    """Refuse a selfie whose header declares more than max_pixels, before it is decoded, and
+    hand the engine large ones at WORKING_SIDE.
 
     A one-colour PNG of 88 MP compresses to 86 KB; decoded it is 265 MB of RGB. The page sends
-    1024-pixel selfies, so a few megapixels is all a search ever needs. Other faults of an image
-    are left to the engine, which skips such a selfie with its own code.
+    1024-pixel selfies, so a few megapixels is all a search ever needs: a larger selfie is
+    decoded once here and passed on small, so no stage after this one (detection, the
+    runtime's buffers) ever grows to a hostile image's size. Other faults of an image are left
+    to the engine, which skips such a selfie with its own code.
     """
+    prepared = []
     for selfie in selfies:
         try:
-            open_image(selfie.data, max_pixels=max_pixels).close()
+            image = open_image(selfie.data, max_pixels=max_pixels)
         except ImageError as exc:
             if exc.code == "IMAGE_TOO_LARGE":
                 raise UnprocessableInput(exc.detail, code="IMAGE_TOO_LARGE") from None
+            prepared.append(selfie)
+            continue
+        with image:
+            if max(image.size) <= WORKING_SIDE:
+                prepared.append(selfie)
+                continue
+            try:
+                prepared.append(_reduced(image))
+            except (OSError, ValueError, SyntaxError):
+                prepared.append(selfie)  # damaged: the engine says so with its own code
+    return prepared
 
 
 async def read_selfies(
@@ -166,8 +200,8 @@ async def read_selfie_form(
         raise UnprocessableInput(
             "No selfie received: send an image in the field 'selfie'.", code="SELFIE_REQUIRED"
         )
-    await run_in_threadpool(check_pixels, collector.selfies, max_pixels)
-    return collector.selfies, collector.fields
+    selfies = await run_in_threadpool(prepare_selfies, collector.selfies, max_pixels)
+    return selfies, collector.fields
 
 
 async def read_search_form(
