@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,12 +24,14 @@ class LoadRun:
 
     latencies_ms: list[float] = field(default_factory=list)
     server_ms: dict[str, list[float]] = field(default_factory=dict)
+    statuses: Counter[str] = field(default_factory=Counter)  # HTTP status, or the error's type
     errors: int = 0
     wall_s: float = 0.0
 
     def summary(self, digits: int = 2) -> dict[str, Any]:
         """Percentiles, errors, requests per second and the server's median per stage."""
         out: dict[str, Any] = {**percentiles(self.latencies_ms, digits), "errors": self.errors}
+        out["statuses"] = dict(sorted(self.statuses.items()))
         out["requests_per_s"] = round(len(self.latencies_ms) / self.wall_s, 2)
         for stage, values in sorted(self.server_ms.items()):
             out[f"server_{stage}_p50_ms"] = round(statistics.median(values), 1)
@@ -59,14 +62,17 @@ def generate_load(
                 started = time.perf_counter()
                 try:
                     response = send(client)
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
                     elapsed, ok, timing = (time.perf_counter() - started) * 1000, False, {}
+                    status = type(exc).__name__
                 else:
                     elapsed = (time.perf_counter() - started) * 1000
                     ok = check(response)
                     timing = server_timing(response.headers.get("server-timing", ""))
+                    status = str(response.status_code)
                 with lock:
                     run.latencies_ms.append(elapsed)
+                    run.statuses[status] += 1
                     run.errors += not ok
                     for stage, value in timing.items():
                         run.server_ms.setdefault(stage, []).append(value)

@@ -51,6 +51,8 @@ def test_load_on_a_live_server_counts_every_request_and_each_bad_answer(
     assert good.summary()["requests_per_s"] > 0
     assert len(bad.latencies_ms) == 6
     assert bad.errors == 6
+    assert bad.summary()["statuses"] == {"404": 6}
+    assert good.summary()["statuses"] == {"200": 25}
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{url}/health/live", timeout=1.0)  # stopped with the block
 
