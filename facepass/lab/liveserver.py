@@ -41,6 +41,14 @@ def free_socket() -> socket.socket:
     return sock
 
 
+def free_port() -> int:
+    """A local port nothing listens on now (bound, then released), for a server started
+    elsewhere (a subprocess) or for a connection that must be refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def wait_until_live(base_url: str, alive: Callable[[], bool], timeout_s: float = 120.0) -> None:
     """Return once `base_url` answers /health/live; raise if `alive()` turns false or at timeout."""
     deadline = time.monotonic() + timeout_s

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,10 @@ from pathlib import Path
 import httpx
 import psutil
 
+from facepass.lab.liveserver import free_port
 from tests.conftest import REPO_ROOT
 
 ENV_TOKEN = "env-token-never-printed-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start_demo(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -73,7 +67,7 @@ def _gone(pid: int, timeout_s: float = 20.0) -> bool:
 
 
 def test_the_embedded_database_never_outlives_the_demo(tmp_path: Path) -> None:
-    data_dir, port = tmp_path / "data", _free_port()
+    data_dir, port = tmp_path / "data", free_port()
     started: list[subprocess.Popen[bytes]] = []
     try:
         started.append(_start_demo(data_dir, port, tmp_path / "first.log"))

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, pool, text
 from facepass.app import create_app
 from facepass.config import Settings
 from facepass.db import sqlalchemy_url
+from facepass.lab.liveserver import free_port
 
 PIXORA_HOST, PIXORA_PORT = "127.0.0.1", 5432
 FAKE_PASSWORD = "s3cret-Pa55word-never-logged"
@@ -25,9 +26,7 @@ FAKE_PASSWORD = "s3cret-Pa55word-never-logged"
 
 def closed_port() -> int:
     """A local port nothing listens on (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def url_with_password_at(port: int) -> str:

@@ -28,6 +28,7 @@ import httpx
 from facepass.config import get_settings
 from facepass.lab.camera import write_y4m
 from facepass.lab.liveserver import live_server
+from facepass.lab.load import server_timing
 
 CHROMIUM = Path("/usr/bin/chromium")
 FAST_3G = {
@@ -105,19 +106,9 @@ def _one_visit(browser: Any, url: str, network: dict[str, Any] | None) -> dict[s
         "page_files": {e["name"]: e["transfer"] for e in weight},
         "consent_shown_s": round(consent_s, 3),
         "tap_to_results_s": round(tap_to_results_ms / 1000, 3),
-        "server_ms": _server_ms(timing),
+        "server_ms": server_timing(timing),
         "photos": photos,
     }
-
-
-def _server_ms(header: str) -> dict[str, float]:
-    """Server-Timing `embed;dur=…, vector;dur=…, total;dur=…` as numbers."""
-    found = {}
-    for part in header.split(","):
-        name, _, duration = part.strip().partition(";dur=")
-        if duration:
-            found[name] = float(duration)
-    return found
 
 
 def _summary(visits: list[dict[str, Any]]) -> dict[str, Any]:
