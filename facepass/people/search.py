@@ -136,18 +136,13 @@ def expand_with_people(
     rows = conn.execute(_MEMBERSHIP, {"ids": [h.face_id for h in hits], "m": model_id}).all()
     membership = {row.face_id: Membership(row.person_id, row.core) for row in rows}
     centroids = {row.person_id: _parse(row.centroid) for row in rows if row.centroid}
-    matrix = np.stack([q / max(float(np.linalg.norm(q)), 1e-12) for q in queries]).astype(
-        np.float32
-    )
+    matrix = np.stack([_unit(q) for q in queries])
     people = firm_people(matrix, hits, membership, centroids, threshold, params)
     if not people:
         return hits
     members = []
     for row in conn.execute(_members_query(dim), {"people": list(people), "s": session_id}):
-        vector = np.asarray(row.vector, np.float32)
-        distance = float(
-            (1.0 - matrix @ (vector / max(float(np.linalg.norm(vector)), 1e-12))).min()
-        )
+        distance = float((1.0 - matrix @ _unit(row.vector)).min())
         box = (row.box_left, row.box_top, row.box_right, row.box_bottom)
         members.append(MemberFace(FaceHit(row.id, row.photo_id, distance, box), row.core))
     return merge_hits(hits, vouched(members, threshold, params))
