@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     people_search_expansion: bool = False  # a firmly matched person brings its other photos
     # Grouping cuts as fractions of the model's match threshold (facepass eval people --tune):
     people_average_factor: float = 0.4  # average linkage: lower is purer, higher splits less
-    people_edge_factor: float = 0.4  # small groups join their nearest neighbour's (0: never)
+    people_edge_factor: float = 0.5  # small groups join their nearest neighbour's (0: never)
 
     # Face engine.
     engine_threads: int = 1

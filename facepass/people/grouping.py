@@ -46,7 +46,7 @@ class GroupingParams:
     average_factor: float = 0.4  # average-linkage cut: groups this close on average merge
     core_factor: float = 0.8  # a neighbour this close in the own group supports a face
     core_support: int = 2  # supporting neighbours that make a face core
-    edge_factor: float = 0.4  # a small group joins its nearest neighbour's group this close
+    edge_factor: float = 0.5  # a small group joins its nearest neighbour's group this close
     edge_group: int = 3  # ... when it has at most this many faces (edge faces, never core)
     block_rows: int = 256  # rows of one similarity block (memory: block_rows x N floats)
 
