@@ -135,7 +135,7 @@ def detect_command(
     "--split",
     type=click.Choice(["tune", "test"]),
     default=None,
-    help="Held-out protocol: 'tune' (CFP 001-200, LFW View 1 train people) is what constants"
+    help="Held-out protocol: 'tune' (CFP 001-200; lfw: LFW View 1 train people).is what constants"
     " are chosen on, 'test' (CFP 201-300, LFW View 1 test people) is what is reported. Without"
     " it: the earlier LFW sessions (--sizes, --strategies), which factors were tuned on.",
 )
@@ -219,7 +219,7 @@ def eval_people(data_dir: Path, cache_dir: Path, tune: bool) -> None:
     "--datasets",
     default="cfp,lfw",
     show_default=True,
-    help="Tuning halves to calibrate on (CFP 001-200, LFW View 1 train people).",
+    help="Tuning halves to calibrate on (CFP 001-200; lfw: LFW View 1 train people).",
 )
 @click.option(
     "--photos",
@@ -237,6 +237,7 @@ def eval_people(data_dir: Path, cache_dir: Path, tune: bool) -> None:
 )
 @click.option("--precision", type=float, default=0.99, show_default=True)
 @click.option("--turned-precision", type=float, default=0.98, show_default=True)
+@click.option("--rounds", type=int, default=1, show_default=True, help="Passes over the grid.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 def eval_calibrate(
     data_dir: Path,
@@ -245,6 +246,7 @@ def eval_calibrate(
     cache_dir: Path,
     precision: float,
     turned_precision: float,
+    rounds: int,
     as_json: bool,
 ) -> None:
     """Tune the configured model's search factors on labelled photos (for its pack.json)."""
@@ -253,4 +255,4 @@ def eval_calibrate(
     names = [d.strip() for d in datasets.split(",") if d.strip()]
     if any(d not in ("cfp", "lfw") for d in names):
         raise click.BadParameter("datasets are cfp and/or lfw", param_hint="--datasets")
-    command(data_dir, names, photos_dir, cache_dir, precision, turned_precision, as_json)
+    command(data_dir, names, photos_dir, cache_dir, precision, turned_precision, rounds, as_json)

@@ -69,20 +69,26 @@ class RankingParams:
     expansion_top: int = 5  # strongest matches added to the query in the second pass
     expansion_distance: float = 0.7  # ... each at most this fraction of the threshold away
     consensus: bool = True
-    # Fractions of `threshold` (so they follow the model's scale); tuned by eval retrieval.
-    candidate_factor: float = 1.1  # faces considered at all
+    # Fractions of `threshold` (so they follow the model's scale) and degrees. These defaults
+    # were chosen for dlib-resnet-v1 on CFP 001-200 only (`facepass eval calibrate --datasets
+    # cfp`; docs/search.md), never on the identities they are reported on.
+    candidate_factor: float = 1.25  # faces considered at all
     link_factor: float = 0.7  # average-linkage cut: faces this close form a group
-    group_factor: float = 0.41  # a group's centroid must be this close to the query
-    lone_factor: float = 0.52  # a face accepted on its own must be this close
+    group_factor: float = 0.47  # a group's centroid must be this close to the query
+    lone_factor: float = 0.58  # a face accepted on its own must be this close
     max_candidates: int = 300  # grouping is cubic in this; a guest's faces fit well within
     # Pose: a frontal query meets faces whose |yaw| differs from its own by at most `pose_gap`
-    # degrees. Queries turned more than `turned_yaw` form their own pose, meet faces within
-    # `turned_pose_gap` of it, with the threshold times `turned_scale` (turned faces of one
-    # person agree less, and so do strangers').
-    pose_gap: float = 180.0
-    turned_yaw: float = 60.0
-    turned_pose_gap: float = 180.0
-    turned_scale: float = 1.0
+    # degrees. Selfies turned more than `turned_yaw` form the turned query, which meets faces
+    # within `turned_pose_gap` of it, with the threshold times `turned_scale` (strangers'
+    # profiles resemble each other more than one person's frontal and profile faces do).
+    pose_gap: float = 40.0
+    turned_yaw: float = 35.0
+    turned_pose_gap: float = 30.0
+    turned_scale: float = 0.8
+    # The turned query leans on the frontal selfies: it is the turned selfies' mean plus this
+    # weight times the frontal ones' (a stranger's profile that resembles the guest's profile
+    # is rarely also close to the guest's frontal face; 0: the turned selfies alone).
+    turned_anchor: float = 1.5
 
     def with_factors(self, factors: Mapping[str, float]) -> RankingParams:
         """These params with some factors replaced (a model's own, from its registry entry)."""
@@ -101,6 +107,7 @@ _FACTORS = frozenset(
         "turned_yaw",
         "turned_pose_gap",
         "turned_scale",
+        "turned_anchor",
     }
 )
 
@@ -163,12 +170,17 @@ def pose_queries(
     poses = [abs(y) for y in yaws] if yaws is not None else [0.0] * len(vectors)
     if params.combine != "mean":
         return [Query(v, y) for v, y in zip(vectors, poses, strict=True)]
+    frontal = [v for v, y in zip(vectors, poses, strict=True) if y <= params.turned_yaw]
+    turned = [(v, y) for v, y in zip(vectors, poses, strict=True) if y > params.turned_yaw]
     result = []
-    for turned in (False, True):
-        own = [i for i, y in enumerate(poses) if (y > params.turned_yaw) == turned]
-        if own:
-            mean = unit(np.mean([vectors[i] for i in own], axis=0))
-            result.append(Query(mean, float(np.mean([poses[i] for i in own]))))
+    if frontal:
+        yaw = float(np.mean([y for y in poses if y <= params.turned_yaw]))
+        result.append(Query(unit(np.mean(frontal, axis=0)), yaw))
+    if turned:
+        vector = np.mean([v for v, _ in turned], axis=0)
+        if frontal and params.turned_anchor > 0:
+            vector = vector + params.turned_anchor * np.mean(frontal, axis=0)
+        result.append(Query(unit(vector), float(np.mean([y for _, y in turned]))))
     return result
 
 

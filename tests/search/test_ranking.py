@@ -149,7 +149,7 @@ def test_a_frontal_selfie_does_not_match_profile_faces() -> None:
 
 def test_a_turned_second_selfie_finds_the_turned_photos_and_results_merge() -> None:
     index, ids = _pose_session()
-    params = RankingParams(threshold=0.1, pose_gap=40.0)
+    params = RankingParams(threshold=0.1, pose_gap=40.0, turned_anchor=0.0, turned_scale=1.0)
     selfies = [_axis(1, 0.25), _axis(0.55, 0.25, 0.8)]
     # Averaged into one query, a frontal and a profile selfie would find neither pose: each
     # pose is searched on its own (the profile one among turned faces only), then merged.
@@ -164,7 +164,7 @@ def test_turned_queries_have_a_threshold_of_their_own() -> None:
     profile_selfie = _axis(0.55, 0.25, 0.8)
     strict = RankingParams(threshold=0.1, pose_gap=40.0, turned_scale=0.01)
     assert rank_photos(index, [profile_selfie], strict, yaws=[70.0]) == []
-    loose = RankingParams(threshold=0.1, pose_gap=40.0, turned_scale=1.0)
+    loose = RankingParams(threshold=0.1, pose_gap=40.0, turned_scale=1.0, turned_anchor=0.0)
     found = {h.photo_id for h in rank_photos(index, [profile_selfie], loose, yaws=[70.0])}
     assert found == ids["profile"]
 
@@ -175,3 +175,18 @@ def test_a_models_own_factors_replace_the_defaults() -> None:
     )
     assert (params.group_factor, params.pose_gap) == (0.5, 30.0)
     assert params.lone_factor == RankingParams(threshold=0.1).lone_factor
+
+
+def test_the_turned_query_leans_on_the_frontal_selfie() -> None:
+    frontal_selfie, profile_selfie = _axis(1, 0.25), _axis(0.55, 0.25, 0.8)
+    hers = [(uuid.uuid4(), e) for e in _around(_axis(0.8, 0.3, 0.55), 0.01, 3, seed=5)]
+    # A stranger's profiles: as close to her profile selfie, far from her frontal face.
+    theirs = [(uuid.uuid4(), e) for e in _around(_axis(0.2, 0.25, 0.8, 0.3), 0.01, 3, seed=6)]
+    index = MemoryIndex([*hers, *theirs], [70.0] * 6)
+    selfies, yaws = [frontal_selfie, profile_selfie], [3.0, 70.0]
+    alone = RankingParams(0.3, turned_anchor=0.0, turned_scale=1.0, consensus=False)
+    found = {h.photo_id for h in rank_photos(index, selfies, alone, yaws)}
+    assert {p for p, _ in theirs} <= found
+    anchored = RankingParams(0.3, turned_anchor=1.5, turned_scale=0.5, consensus=False)
+    found = {h.photo_id for h in rank_photos(index, selfies, anchored, yaws)}
+    assert found == {p for p, _ in hers}

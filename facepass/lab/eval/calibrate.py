@@ -32,9 +32,10 @@ GRID: dict[str, tuple[float, ...]] = {
     "turned_yaw": (35.0, 45.0, 60.0),
     "pose_gap": (40.0, 60.0, 180.0),
     "turned_pose_gap": (30.0, 45.0, 180.0),
-    "turned_scale": (0.8, 0.9, 1.0, 1.1),
+    "turned_scale": (0.8, 0.9, 1.0, 1.1, 1.25),
+    "turned_anchor": (0.0, 0.5, 1.0, 1.5),
 }
-POSE_FACTORS = ("turned_yaw", "pose_gap", "turned_pose_gap", "turned_scale")
+POSE_FACTORS = ("turned_yaw", "pose_gap", "turned_anchor", "turned_pose_gap", "turned_scale")
 
 
 class MemoryFaceIndex:
@@ -146,30 +147,45 @@ def calibrate(
     rounds: int = 2,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[RankingParams, dict[str, object]]:
-    """Coordinate search over GRID; `turned`: the photos have profiles and a second angle."""
+    """Coordinate search over GRID in two stages: the consensus factors and the frontal pose
+    gap for one frontal selfie, then (`turned`: the photos have profiles and a second angle)
+    the turned query's factors for two selfies, the first stage's factors held."""
     loaded = [load_in_memory(cache, s) for s in sessions]
-
-    def score(params: RankingParams) -> tuple[float, Tally, Tally | None]:
-        one = search_in_memory(cache, loaded, params, 1)
-        two = search_in_memory(cache, loaded, params, 2) if turned else None
-        return objective(one, two, targets), one, two
-
+    one = search_in_memory(cache, loaded, start, 1)
     best = start
-    best_score, one, two = score(best)
-    names = [n for n in GRID if turned or n not in POSE_FACTORS]
-    for _ in range(rounds):
-        for name in names:
-            for value in GRID[name]:
-                trial = replace(best, **{name: value})  # type: ignore[arg-type]
-                if trial == best:
-                    continue
-                trial_score, trial_one, trial_two = score(trial)
-                if trial_score > best_score + 1e-9:
-                    best, best_score, one, two = trial, trial_score, trial_one, trial_two
-                    if progress is not None:
-                        progress(f"{name}={value}: {round(trial_score, 4)}")
-    summary: dict[str, object] = {"one_selfie": one.report(), "score": round(best_score, 4)}
-    if two is not None:
+    frontal = [n for n in GRID if n not in POSE_FACTORS or n == "pose_gap"]
+
+    def stage(
+        names: Sequence[str], measure: Callable[[RankingParams], tuple[float, Tally]]
+    ) -> Tally:
+        nonlocal best
+        best_score, tally = measure(best)
+        for _ in range(rounds):
+            for name in names:
+                for value in GRID[name]:
+                    trial = replace(best, **{name: value})  # type: ignore[arg-type]
+                    if trial == best:
+                        continue
+                    trial_score, trial_tally = measure(trial)
+                    if trial_score > best_score + 1e-9:
+                        best, best_score, tally = trial, trial_score, trial_tally
+                        if progress is not None:
+                            progress(f"{name}={value}: {round(trial_score, 4)}")
+        return tally
+
+    def frontal_score(params: RankingParams) -> tuple[float, Tally]:
+        tally = search_in_memory(cache, loaded, params, 1)
+        return objective(tally, None, targets), tally
+
+    one = stage(frontal, frontal_score)
+    summary: dict[str, object] = {"one_selfie": one.report()}
+    if turned:
+
+        def turned_score(params: RankingParams) -> tuple[float, Tally]:
+            tally = search_in_memory(cache, loaded, params, 2)
+            return objective(one, tally, targets), tally
+
+        two = stage([n for n in POSE_FACTORS if n != "pose_gap"], turned_score)
         summary["two_selfies"] = two.report()
     return best, summary
 
@@ -201,6 +217,7 @@ def command(
     cache_dir: Path,
     precision: float,
     turned_precision: float,
+    rounds: int,
     as_json: bool,
 ) -> None:
     """`facepass eval calibrate`: print the factors to put in a pack's params.ranking."""
@@ -241,6 +258,7 @@ def command(
         start,
         Targets(precision, turned_precision),
         turned=turned,
+        rounds=rounds,
         progress=echo,
     )
     result = {

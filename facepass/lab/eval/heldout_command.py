@@ -27,8 +27,8 @@ PREVIOUS_FACTORS = {
     "group_factor": 0.41,
     "lone_factor": 0.52,
 }
-NO_POSE = {"pose_gap": 180.0, "turned_pose_gap": 180.0, "turned_scale": 1.0}
-POSE = ("pose_gap", "turned_yaw", "turned_pose_gap", "turned_scale")
+NO_POSE = {"pose_gap": 180.0, "turned_pose_gap": 180.0, "turned_scale": 1.0, "turned_anchor": 0.0}
+POSE = ("pose_gap", "turned_yaw", "turned_pose_gap", "turned_scale", "turned_anchor")
 CURVE = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5)  # multiples of the model's threshold
 
 
