@@ -70,25 +70,25 @@ class RankingParams:
     expansion_distance: float = 0.7  # ... each at most this fraction of the threshold away
     consensus: bool = True
     # Fractions of `threshold` (so they follow the model's scale) and degrees. These defaults
-    # were chosen for dlib-resnet-v1 on CFP 001-200 only (`facepass eval calibrate --datasets
-    # cfp`; docs/search.md), never on the identities they are reported on.
+    # were chosen for dlib-resnet-v1 on the tuning halves only (CFP 001-200 and LFW View 1
+    # train people: `facepass eval calibrate`, docs/search.md), never on those reported on.
     candidate_factor: float = 1.25  # faces considered at all
     link_factor: float = 0.7  # average-linkage cut: faces this close form a group
-    group_factor: float = 0.47  # a group's centroid must be this close to the query
-    lone_factor: float = 0.58  # a face accepted on its own must be this close
+    group_factor: float = 0.41  # a group's centroid must be this close to the query
+    lone_factor: float = 0.46  # a face accepted on its own must be this close
     max_candidates: int = 300  # grouping is cubic in this; a guest's faces fit well within
     # Pose: a frontal query meets faces whose |yaw| differs from its own by at most `pose_gap`
     # degrees. Selfies turned more than `turned_yaw` form the turned query, which meets faces
     # within `turned_pose_gap` of it, with the threshold times `turned_scale` (strangers'
     # profiles resemble each other more than one person's frontal and profile faces do).
-    pose_gap: float = 40.0
-    turned_yaw: float = 35.0
-    turned_pose_gap: float = 30.0
+    pose_gap: float = 180.0
+    turned_yaw: float = 60.0
+    turned_pose_gap: float = 45.0
     turned_scale: float = 0.8
     # The turned query leans on the frontal selfies: it is the turned selfies' mean plus this
     # weight times the frontal ones' (a stranger's profile that resembles the guest's profile
     # is rarely also close to the guest's frontal face; 0: the turned selfies alone).
-    turned_anchor: float = 1.5
+    turned_anchor: float = 0.5
 
     def with_factors(self, factors: Mapping[str, float]) -> RankingParams:
         """These params with some factors replaced (a model's own, from its registry entry)."""

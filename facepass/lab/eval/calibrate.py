@@ -182,11 +182,16 @@ def calibrate(
     if turned:
 
         def turned_score(params: RankingParams) -> tuple[float, Tally]:
+            # turned_yaw also decides which lone selfies count as turned: both are measured.
+            first = search_in_memory(cache, loaded, params, 1)
             tally = search_in_memory(cache, loaded, params, 2)
-            return objective(one, tally, targets), tally
+            return objective(first, tally, targets), tally
 
         two = stage([n for n in POSE_FACTORS if n != "pose_gap"], turned_score)
-        summary["two_selfies"] = two.report()
+        summary = {
+            "one_selfie": search_in_memory(cache, loaded, best, 1).report(),
+            "two_selfies": two.report(),
+        }
     return best, summary
 
 
