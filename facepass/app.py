@@ -11,11 +11,11 @@ from fastapi import FastAPI
 
 from facepass import __version__
 from facepass.config import Settings, get_settings
+from facepass.dependencies import AppContext, install, set_context
 from facepass.errors import install_error_handlers
 from facepass.http.openapi import install_openapi
 from facepass.observability.allocator import return_large_buffers_to_the_os
 from facepass.observability.middleware import RequestContextMiddleware
-from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
@@ -33,19 +33,21 @@ that studio's sessions, within its scope: GET needs `read`, POST `upload`, DELET
 def create_app(
     settings: Settings | None = None,
     *,
-    resources: Resources | None = None,
+    context: AppContext | None = None,
     run_migrations: bool = True,
     start_background: bool = True,
 ) -> FastAPI:
-    """Build the application. Tests pass their own settings or resources."""
+    """Build the application. Tests pass their own settings, or a context they close."""
     settings = settings or get_settings()
     settings.require_production_ready()
     return_large_buffers_to_the_os()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = resources or Resources(settings)
-        app.state.resources = owned
+        owned = (
+            context if context is not None else await asyncio.to_thread(AppContext.build, settings)
+        )
+        set_context(app, owned)
         from facepass.photos.upload import sweep_stale_spool
 
         await asyncio.to_thread(sweep_stale_spool, settings.data_dir / "tmp")
@@ -54,17 +56,16 @@ def create_app(
 
             assert settings.database_url is not None
             await asyncio.to_thread(upgrade, settings.database_url)
-        from facepass.indexing.lifecycle import start_background_work, stop_background_work
-
         if start_background:
-            await asyncio.to_thread(start_background_work, owned)
+            await asyncio.to_thread(owned.start_background)
         try:
             yield
         finally:
             if start_background:
-                await asyncio.to_thread(stop_background_work, owned)
-            if resources is None:
-                owned.close()
+                await asyncio.to_thread(owned.stop_background)
+            if context is None:
+                await asyncio.to_thread(owned.close)
+            set_context(app, None)
 
     docs = settings.docs_enabled
     app = FastAPI(
@@ -79,7 +80,7 @@ def create_app(
         # has a slash twin, so a stray slash is a plain 404.
         redirect_slashes=False,
     )
-    app.state.settings = settings
+    install(app, settings)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     install_openapi(app)

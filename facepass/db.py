@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
 from urllib.parse import quote, unquote
 
-from fastapi import Depends, Request
 from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -84,13 +82,3 @@ class OwnDatabase:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: a session of FacePass's own database for one request."""
-    own_db: OwnDatabase = request.app.state.resources.own_db
-    with own_db.sessions() as session:
-        yield session
-
-
-DbSession = Annotated[Session, Depends(get_db)]

@@ -26,7 +26,10 @@ from fastapi import FastAPI
 from PIL import Image, ImageEnhance, ImageOps
 
 if TYPE_CHECKING:
-    from facepass.resources import Resources
+    from facepass.config import Settings
+    from facepass.db import OwnDatabase
+    from facepass.indexing.queue import IndexQueue
+    from facepass.photos.storage import PhotoStorage
 
 logger = logging.getLogger(__name__)
 
@@ -127,23 +130,39 @@ def schedule_demo_photos(app: FastAPI) -> None:
 
 
 def _add_demo_photos(app: FastAPI) -> None:
+    from facepass.dependencies import app_context
     from facepass.pixora.demo import DEMO_SESSION_ID
 
     try:
-        added = add_photos(app.state.resources, uuid.UUID(DEMO_SESSION_ID), demo_photo_set())
+        context = app_context(app)
+        added = add_photos(
+            context.own_db,
+            context.storage,
+            context.index_queue,
+            context.settings,
+            uuid.UUID(DEMO_SESSION_ID),
+            demo_photo_set(),
+        )
     except Exception:
         logger.warning("could not add the demo photos", exc_info=True)
         return
     logger.info("demo photos ready", extra={"added": added})
 
 
-def add_photos(resources: Resources, session_id: uuid.UUID, photos: list[DemoPhoto]) -> int:
+def add_photos(
+    own_db: OwnDatabase,
+    storage: PhotoStorage,
+    queue: IndexQueue,
+    settings: Settings,
+    session_id: uuid.UUID,
+    photos: list[DemoPhoto],
+) -> int:
     """Add photos through the studios' upload service (queued for indexing); returns how many
     were new (the service skips bytes the session already has)."""
     from facepass.photos.service import store_uploads
     from facepass.photos.upload import HEAD_BYTES, SPOOL_PREFIX, ReceivedFile
 
-    spool = Path(resources.settings.data_dir) / "tmp"
+    spool = Path(settings.data_dir) / "tmp"
     spool.mkdir(parents=True, exist_ok=True)
     files = []
     for photo in photos:
@@ -160,4 +179,4 @@ def add_photos(resources: Resources, session_id: uuid.UUID, photos: list[DemoPho
                 head=photo.data[:HEAD_BYTES],
             )
         )
-    return store_uploads(resources, session_id, files).accepted
+    return store_uploads(own_db, storage, queue, settings, session_id, files).accepted

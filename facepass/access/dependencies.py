@@ -30,9 +30,12 @@ from facepass.access import audit
 from facepass.access.keys import StudioKey, find_key, looks_like_key
 from facepass.access.models import DELETE, READ, UPLOAD
 from facepass.config import Settings
+from facepass.db import OwnDatabase
+from facepass.dependencies import OwnDbDep, PixoraDep, SettingsDep, ValidationCacheDep
 from facepass.errors import Forbidden, Unauthorized
+from facepass.pixora.cache import ValidationCache
+from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.validation import validate_session
-from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
@@ -91,12 +94,14 @@ def _path_session_id(request: Request) -> uuid.UUID | None:
         return None
 
 
-def _authorize_key(request: Request, resources: Resources, key: StudioKey) -> uuid.UUID:
+def _authorize_key(
+    request: Request, pixora: PixoraDatabase, cache: ValidationCache, key: StudioKey
+) -> uuid.UUID:
     needed = READ if request.method in _SAFE_METHODS else _SCOPE_OF_METHOD.get(request.method)
     session_id = _path_session_id(request)
     if session_id is None or needed is None:
         raise ForbiddenStudio()
-    session = validate_session(resources, session_id, count_usage=False).session
+    session = validate_session(pixora, cache, session_id, count_usage=False).session
     if session is None or session.studio_id != key.studio_id:
         raise ForbiddenStudio()
     if not key.allows(needed):
@@ -104,18 +109,23 @@ def _authorize_key(request: Request, resources: Resources, key: StudioKey) -> uu
     return session_id
 
 
-def _authenticate(request: Request, token: str) -> AdminContext:
-    resources: Resources = request.app.state.resources
-    settings: Settings = resources.settings
+def _authenticate(
+    request: Request,
+    token: str,
+    settings: Settings,
+    own_db: OwnDatabase,
+    pixora: PixoraDatabase,
+    cache: ValidationCache,
+) -> AdminContext:
     expected = settings.admin_token
     # Constant-time comparison: response timing says nothing about the token.
     if expected and hmac.compare_digest(token.encode(), expected.encode()):
         return AdminContext(audit.OPERATOR, None, _path_session_id(request))
     if looks_like_key(token):
-        with resources.own_db.sessions() as db:
+        with own_db.sessions() as db:
             key = find_key(db, settings, token)
         if key is not None:
-            session_id = _authorize_key(request, resources, key)
+            session_id = _authorize_key(request, pixora, cache, key)
             return AdminContext(audit.key_actor(key.id), key, session_id)
     raise Unauthorized("The bearer token is not valid.", headers=_CHALLENGE)
 
@@ -128,17 +138,20 @@ def _route_name(request: Request) -> str:
 def require_admin_access(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    settings: SettingsDep,
+    own_db: OwnDbDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
 ) -> Iterator[AdminContext]:
     """Dependency: authenticate, authorize for the path's session, then audit the action."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("A bearer token is required.", headers=_CHALLENGE)
-    context = _authenticate(request, credentials.credentials)
+    context = _authenticate(request, credentials.credentials, settings, own_db, pixora, cache)
     yield context
     if context.action is None and request.method in _SAFE_METHODS:
         return
-    resources: Resources = request.app.state.resources
     try:
-        with resources.own_db.session() as db:
+        with own_db.session() as db:
             audit.record(
                 db,
                 actor=context.actor,

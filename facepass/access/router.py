@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from facepass.access import audit
 from facepass.access.dependencies import AdminAccess
-from facepass.db import DbSession
+from facepass.dependencies import DbSession
 from facepass.errors import Forbidden, error_responses
 
 router = APIRouter(tags=["access"])

@@ -18,7 +18,7 @@ import click
 
 from facepass.cli import main
 from facepass.config import ConfigError, get_settings
-from facepass.resources import Resources
+from facepass.dependencies import WorkerContext
 
 DATA_DIR_OPTION = click.option(
     "--data-dir",
@@ -29,8 +29,8 @@ DATA_DIR_OPTION = click.option(
 
 
 @contextmanager
-def resources_for(data_dir: Path | None) -> Iterator[Resources]:
-    """Resources on the configured databases, or on the embedded server under `data_dir`."""
+def context_for(data_dir: Path | None) -> Iterator[WorkerContext]:
+    """Parts on the configured databases, or on the embedded server under `data_dir`."""
     from facepass.migrations import upgrade
 
     settings = get_settings()
@@ -49,9 +49,9 @@ def resources_for(data_dir: Path | None) -> Iterator[Resources]:
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
         upgrade(settings.database_url)
-        resources = Resources(settings)
-        cleanup.callback(resources.close)
-        yield resources
+        work = WorkerContext.build(settings)
+        cleanup.callback(work.close)
+        yield work
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -79,8 +79,8 @@ def create(studio_id: uuid.UUID, scope: str, name: str, data_dir: Path | None) -
     from facepass.access import audit
     from facepass.access.keys import create_key
 
-    with resources_for(data_dir) as resources, resources.own_db.session() as db:
-        info, key = create_key(db, resources.settings, studio_id, scope, name)
+    with context_for(data_dir) as work, work.own_db.session() as db:
+        info, key = create_key(db, work.settings, studio_id, scope, name)
         audit.record(
             db,
             actor=audit.OPERATOR,
@@ -98,7 +98,7 @@ def list_command(studio_id: uuid.UUID | None, data_dir: Path | None) -> None:
     """One JSON line per key (never the key itself)."""
     from facepass.access.keys import list_keys
 
-    with resources_for(data_dir) as resources, resources.own_db.session() as db:
+    with context_for(data_dir) as work, work.own_db.session() as db:
         for info in list_keys(db, studio_id):
             _emit(asdict(info))
 
@@ -111,7 +111,7 @@ def revoke(key_id: uuid.UUID, data_dir: Path | None) -> None:
     from facepass.access import audit
     from facepass.access.keys import revoke_key
 
-    with resources_for(data_dir) as resources, resources.own_db.session() as db:
+    with context_for(data_dir) as work, work.own_db.session() as db:
         info = revoke_key(db, key_id)
         if info is None:
             raise click.ClickException(f"no key {key_id}")
@@ -132,7 +132,7 @@ def audit_command(session_id: uuid.UUID | None, limit: int, data_dir: Path | Non
     """The audit log, newest first, one JSON line per action."""
     from facepass.access import audit
 
-    with resources_for(data_dir) as resources, resources.own_db.session() as db:
+    with context_for(data_dir) as work, work.own_db.session() as db:
         for entry in audit.entries(db, session_id=session_id, limit=limit):
             _emit(entry)
 
@@ -143,8 +143,20 @@ def audit_command(session_id: uuid.UUID | None, limit: int, data_dir: Path | Non
 @DATA_DIR_OPTION
 def purge_command(dry_run: bool, session_ids: tuple[uuid.UUID, ...], data_dir: Path | None) -> None:
     """Run a retention pass now (the sync worker runs one every FACEPASS_RETENTION_INTERVAL_S)."""
+    from facepass.pixora.database import PixoraDatabase
     from facepass.privacy.retention import purge
 
-    with resources_for(data_dir) as resources:
-        report = purge(resources, dry_run=dry_run, session_ids=list(session_ids) or None)
+    with context_for(data_dir) as work:
+        pixora = PixoraDatabase.from_settings(work.settings)
+        try:
+            report = purge(
+                work.own_db,
+                pixora,
+                work.storage,
+                work.settings,
+                dry_run=dry_run,
+                session_ids=list(session_ids) or None,
+            )
+        finally:
+            pixora.dispose()
     _emit(report.as_json())

@@ -11,6 +11,7 @@ bigint overflows at 2**63 and would answer a 500.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 
 from fastapi import FastAPI
@@ -79,19 +80,21 @@ def install_openapi(app: FastAPI) -> None:
 _PARAMETER = re.compile(r"\\\{[^}]*\\\}")
 
 
-def _documented_paths(request: Request) -> list[tuple[re.Pattern[str], int, set[str]]]:
+_PathTable = list[tuple[re.Pattern[str], int, set[str]]]
+_DOCUMENTED_PATHS: weakref.WeakKeyDictionary[FastAPI, _PathTable] = weakref.WeakKeyDictionary()
+
+
+def _documented_paths(request: Request) -> _PathTable:
     """(path regex, parameter count, methods) of every documented path, built once per app."""
     app = request.app
-    table: list[tuple[re.Pattern[str], int, set[str]]] | None = getattr(
-        app.state, "documented_paths", None
-    )
+    table = _DOCUMENTED_PATHS.get(app)
     if table is None:
         table = []
         for path, operations in app.openapi().get("paths", {}).items():
             pattern, parameters = _PARAMETER.subn("[^/]+", re.escape(path))
             methods = {method.upper() for method in operations}
             table.append((re.compile(f"^{pattern}$"), parameters, methods))
-        app.state.documented_paths = table
+        _DOCUMENTED_PATHS[app] = table
     return table
 
 

@@ -10,59 +10,59 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dramatiq
 
 from facepass.indexing.heartbeat import Heartbeat
 from facepass.indexing.reconciler import Reconciler
-from facepass.resources import Resources
-from facepass.sync.worker import start_sync, stop_sync
+from facepass.sync.worker import BackgroundSync
+
+if TYPE_CHECKING:
+    from facepass.dependencies import AppContext
 
 logger = logging.getLogger(__name__)
-
-_STATE_ATTRIBUTE = "_facepass_background"
 
 
 @dataclass
 class BackgroundWork:
+    """The threads an API process runs beside its requests (owned by its AppContext)."""
+
     reconciler: Reconciler
+    sync: BackgroundSync
     worker: dramatiq.Worker | None = None
     heartbeat: Heartbeat | None = None
 
 
-def start_background_work(resources: Resources) -> None:
-    """Start in-process indexing workers (embedded default) and the reconciler."""
-    settings = resources.settings
-    queue = resources.index_queue
+def start_background_work(context: AppContext) -> BackgroundWork:
+    """Start in-process indexing workers (embedded default), the reconciler and the sync."""
+    settings = context.settings
+    queue = context.index_queue
     worker = heartbeat = None
     if queue.in_process:
         # Beat before consuming: claims made under this worker id must look alive.
         heartbeat = Heartbeat(
-            resources.own_db, queue.worker_id, None, settings.worker_heartbeat_s
+            context.own_db, queue.worker_id, None, settings.worker_heartbeat_s
         ).start()
         worker = dramatiq.Worker(
             queue.broker, worker_threads=max(1, settings.inprocess_workers), worker_timeout=250
         )
         worker.start()
-    reconciler = Reconciler(resources, queue, settings.reconcile_interval_s).start()
-    setattr(resources, _STATE_ATTRIBUTE, BackgroundWork(reconciler, worker, heartbeat))
-    start_sync(resources)  # Pixora sync, webhooks, usage flushing (facepass.sync)
+    reconciler = Reconciler(context.own_db, settings, queue).start()
+    sync = BackgroundSync(context).start()  # Pixora sync, webhooks, usage flushing
     logger.info(
         "background work started",
         extra={"queue_backend": settings.queue_backend, "in_process_workers": worker is not None},
     )
+    return BackgroundWork(reconciler, sync, worker, heartbeat)
 
 
-def stop_background_work(resources: Resources) -> None:
+def stop_background_work(state: BackgroundWork) -> None:
     """Stop what start_background_work started, letting in-flight work finish."""
-    stop_sync(resources)
-    state: BackgroundWork | None = getattr(resources, _STATE_ATTRIBUTE, None)
-    if state is None:
-        return
+    state.sync.stop()
     state.reconciler.stop()
     if state.worker is not None:
         # Photos still queued stay 'pending' in the database; the next start re-queues them.
         state.worker.stop(timeout=30_000)
     if state.heartbeat is not None:
         state.heartbeat.stop()
-    delattr(resources, _STATE_ATTRIBUTE)

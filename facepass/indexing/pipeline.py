@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,7 +25,10 @@ from facepass.photos.models import FAILED, INDEXED, INDEXING, PENDING, Face, Pho
 from facepass.photos.storage import ObjectNotFound, StorageError, thumbnail_key, thumbnail_prefix
 from facepass.photos.thumbnails import captured_at, make_thumbnails
 from facepass.privacy.suppression import faces_to_write
-from facepass.resources import Resources
+
+if TYPE_CHECKING:
+    from facepass.dependencies import WorkerContext
+    from facepass.people.tasks import PeopleTasks
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +42,15 @@ class TransientIndexingError(Exception):
 
 @dataclass
 class IndexingContext:
-    """What indexing needs in one process: its resources, its engine, and who it is."""
+    """What indexing needs in one process: its parts, its engine, and who it is."""
 
-    resources: Resources
+    work: WorkerContext
     worker_id: str
     engine: FaceEngine
     # Per-stage milliseconds are summed here when a WorkerObserver measures (the lab's index
     # benchmark); production leaves it None and counts in its metrics.
     timings: Timings | None = None
+    people: PeopleTasks | None = None  # regrouping requests after indexing (same broker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,7 @@ def _lap(timings: Timings | None, stage: str, started: float) -> float:
 
 def claim(ctx: IndexingContext, photo_id: uuid.UUID) -> Claim | None:
     """Take a pending photo (or one this worker already holds); None if nobody should index it."""
-    max_attempts = ctx.resources.settings.index_max_attempts
+    max_attempts = ctx.work.settings.index_max_attempts
     # While a session is re-indexed with another model, a worker still running an older model
     # (a rolling upgrade) leaves its photos to the workers that have the new one.
     rebuilt_by_other_model = (
@@ -78,7 +82,7 @@ def claim(ctx: IndexingContext, photo_id: uuid.UUID) -> Claim | None:
         )
         .exists()
     )
-    with ctx.resources.own_db.session() as db:
+    with ctx.work.own_db.session() as db:
         row = db.execute(
             update(Photo)
             .where(
@@ -113,7 +117,7 @@ def claim(ctx: IndexingContext, photo_id: uuid.UUID) -> Claim | None:
 
 def release(ctx: IndexingContext, held: Claim) -> None:
     """Give a claim back after a transient failure, so any worker may retry the photo."""
-    with ctx.resources.own_db.session() as db:
+    with ctx.work.own_db.session() as db:
         db.execute(
             update(Photo)
             .where(Photo.id == held.photo_id, Photo.status == INDEXING)
@@ -174,7 +178,7 @@ def _face_rows(held: Claim, analysis: ImageAnalysis) -> list[dict[str, object]]:
 def finish(ctx: IndexingContext, held: Claim, analysis: ImageAnalysis, data: bytes) -> bool:
     """Replace the photo's faces of this model and mark it indexed, if the claim still holds."""
     rows = _face_rows(held, analysis)
-    with ctx.resources.own_db.session() as db:
+    with ctx.work.own_db.session() as db:
         current = db.execute(
             select(Photo.status, Photo.attempts, Photo.sha256)
             .where(Photo.id == held.photo_id)
@@ -217,7 +221,7 @@ def finish(ctx: IndexingContext, held: Claim, analysis: ImageAnalysis, data: byt
 
 
 def _fail(ctx: IndexingContext, held: Claim, code: str, detail: str) -> None:
-    with ctx.resources.own_db.session() as db:
+    with ctx.work.own_db.session() as db:
         _record_failure(db, held.photo_id, held.token, code, detail, ctx.engine.model_id)
 
 
@@ -280,7 +284,7 @@ def _fail_unexpected(ctx: IndexingContext, held: Claim, exc: Exception) -> Outco
 
 
 def _process(ctx: IndexingContext, held: Claim) -> Outcome:
-    storage = ctx.resources.storage
+    storage = ctx.work.storage
     timings = ctx.timings
     mark = time.perf_counter()
     try:
@@ -318,5 +322,5 @@ def _process(ctx: IndexingContext, held: Claim) -> Outcome:
 
 
 def _photo_exists(ctx: IndexingContext, photo_id: uuid.UUID) -> bool:
-    with ctx.resources.own_db.session() as db:
+    with ctx.work.own_db.session() as db:
         return db.execute(select(Photo.id).where(Photo.id == photo_id)).first() is not None

@@ -17,9 +17,9 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from facepass.config import Settings
-from facepass.resources import Resources
 
 if TYPE_CHECKING:
+    from facepass.dependencies import WorkerContext
     from facepass.indexing.tasks import ContextHolder
     from facepass.people.tasks import PeopleTasks
 
@@ -125,19 +125,19 @@ class IndexQueue:
         self.broker.close()
 
 
-def build_index_queue(resources: Resources) -> IndexQueue:
-    """The process's indexing queue, its actor bound to an IndexingContext of `resources`."""
+def build_index_queue(work: WorkerContext) -> IndexQueue:
+    """The process's indexing queue, its actor bound to an IndexingContext of `work`."""
     from facepass.indexing.tasks import ContextHolder, new_worker_id, run_batch
 
-    holder = ContextHolder(resources, new_worker_id())
+    holder = ContextHolder(work, new_worker_id())
 
     def index_photos(photo_ids: list[str]) -> None:
         run_batch(holder.get(), photo_ids)
 
-    broker = build_broker(resources.settings)
-    queue = IndexQueue(resources.settings, broker, index_photos, worker_id=holder.worker_id)
+    broker = build_broker(work.settings)
+    queue = IndexQueue(work.settings, broker, index_photos, worker_id=holder.worker_id)
     queue.context = holder
     from facepass.people.tasks import PeopleTasks
 
-    queue.people = PeopleTasks(resources, broker, queue.queue_name)
+    queue.people = holder.people = PeopleTasks(work, broker, queue.queue_name)
     return queue

@@ -21,13 +21,14 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
+from facepass.config import Settings
+from facepass.db import OwnDatabase
 from facepass.indexing.heartbeat import MISSED_BEATS_BEFORE_DEAD
 from facepass.indexing.queue import IndexQueue
 from facepass.indexing.reindex import complete_if_built
 from facepass.locks import AdvisoryLock, try_lock
 from facepass.observability.metrics import QUEUE_DEPTH
 from facepass.photos.models import INDEXING, PENDING, IndexingWorker, Photo, SessionIndex
-from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +52,7 @@ def _seconds(value: float) -> TextClause:
     return text(f"now() - make_interval(secs => {float(value)!r})")
 
 
-def _recover_abandoned(db: Session, resources: Resources) -> list[uuid.UUID]:
-    settings = resources.settings
+def _recover_abandoned(db: Session, settings: Settings) -> list[uuid.UUID]:
     dead_after = settings.worker_heartbeat_s * MISSED_BEATS_BEFORE_DEAD
     alive = (
         select(IndexingWorker.id)
@@ -92,16 +92,20 @@ def _requeue_lost(db: Session, queue: IndexQueue, grace_s: float) -> list[uuid.U
 
 
 def reconcile_once(
-    resources: Resources, queue: IndexQueue, *, pending_grace_s: float | None = None
+    own_db: OwnDatabase,
+    settings: Settings,
+    queue: IndexQueue,
+    *,
+    pending_grace_s: float | None = None,
 ) -> ReconcileReport:
     """One reconciliation pass (skipped if another process is running one)."""
-    grace = resources.settings.reconcile_interval_s if pending_grace_s is None else pending_grace_s
+    grace = settings.reconcile_interval_s if pending_grace_s is None else pending_grace_s
     report = ReconcileReport()
-    with resources.own_db.session() as db:
+    with own_db.session() as db:
         if not try_lock(db, AdvisoryLock.RECONCILER):
             return report
         report.ran = True
-        report.recovered = _recover_abandoned(db, resources)
+        report.recovered = _recover_abandoned(db, settings)
         report.requeued = _requeue_lost(db, queue, grace)
         building = db.execute(
             select(SessionIndex.session_id, SessionIndex.building_model_id).where(
@@ -139,10 +143,11 @@ def reconcile_once(
 class Reconciler:
     """Runs `reconcile_once` now and every `interval_s` in a daemon thread."""
 
-    def __init__(self, resources: Resources, queue: IndexQueue, interval_s: float) -> None:
-        self.resources = resources
+    def __init__(self, own_db: OwnDatabase, settings: Settings, queue: IndexQueue) -> None:
+        self.own_db = own_db
+        self.settings = settings
         self.queue = queue
-        self.interval_s = interval_s
+        self.interval_s = settings.reconcile_interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="facepass-reconciler", daemon=True)
 
@@ -153,7 +158,7 @@ class Reconciler:
     def _run(self) -> None:
         while True:
             try:
-                reconcile_once(self.resources, self.queue)
+                reconcile_once(self.own_db, self.settings, self.queue)
             except Exception:
                 logger.warning("reconcile pass failed", exc_info=True)
             if self._stop.wait(self.interval_s):

@@ -8,13 +8,13 @@ from contextlib import ExitStack
 from typing import Any
 
 from facepass.config import Settings
+from facepass.dependencies import WorkerContext
 from facepass.indexing.reindex import (
     sessions_needing_model,
     sessions_with_photos,
     start_reindex,
 )
 from facepass.photos.vector_index import ensure_vector_index
-from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +37,12 @@ def reindex_sessions(
             cleanup.callback(postgres.stop)  # only drops this process's handle on the server
         assert settings.database_url is not None
         upgrade(settings.database_url)
-        resources = Resources(settings)
-        cleanup.callback(resources.close)
-        engine = resources.face_engine
-        with resources.own_db.engine.begin() as conn:
+        work = WorkerContext.build(settings)
+        cleanup.callback(work.close)
+        engine = work.engines.get()
+        with work.own_db.engine.begin() as conn:
             ensure_vector_index(conn, engine.model_id, engine.embedding_dim)
-        with resources.own_db.session() as db:
+        with work.own_db.session() as db:
             if session_id is not None:
                 sessions = [session_id]
             elif every_photo:
@@ -50,10 +50,15 @@ def reindex_sessions(
             else:
                 sessions = sessions_needing_model(db, engine.model_id)
         # The in-process queue lives in the API process: its reconciler queues these photos.
-        queue = None if settings.queue_backend == "inprocess" else resources.index_queue
+        queue = None
+        if settings.queue_backend != "inprocess":
+            from facepass.indexing.queue import build_index_queue
+
+            queue = build_index_queue(work)
+            cleanup.callback(queue.close)
         queued = 0
         for session in sessions:
-            with resources.own_db.session() as db:
+            with work.own_db.session() as db:
                 photo_ids = start_reindex(db, session, engine.model_id, every_photo=every_photo)
             if queue is not None:
                 queue.enqueue(photo_ids)

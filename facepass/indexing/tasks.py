@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -21,7 +22,10 @@ from facepass.indexing.pipeline import (
 )
 from facepass.indexing.reindex import complete_if_built
 from facepass.photos.models import Photo, SessionIndex
-from facepass.resources import Resources
+
+if TYPE_CHECKING:
+    from facepass.dependencies import WorkerContext
+    from facepass.people.tasks import PeopleTasks
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +38,10 @@ def new_worker_id() -> str:
 class ContextHolder:
     """Builds the IndexingContext on first use, in the process (and thread) that needs it."""
 
-    def __init__(self, resources: Resources, worker_id: str) -> None:
-        self.resources = resources
+    def __init__(self, work: WorkerContext, worker_id: str) -> None:
+        self.work = work
         self.worker_id = worker_id
+        self.people: PeopleTasks | None = None
         # Per-stage milliseconds, summed, when a WorkerObserver measures (see indexing.worker).
         self.timings: Timings | None = None
         self._context: IndexingContext | None = None
@@ -46,7 +51,7 @@ class ContextHolder:
         with self._lock:
             if self._context is None:
                 self._context = IndexingContext(
-                    self.resources, self.worker_id, self.resources.face_engine, self.timings
+                    self.work, self.worker_id, self.work.engines.get(), self.timings, self.people
                 )
             return self._context
 
@@ -63,7 +68,7 @@ def _parse_ids(photo_ids: list[str]) -> list[uuid.UUID]:
 
 def _complete_sessions(ctx: IndexingContext, photo_ids: list[uuid.UUID]) -> None:
     """Switch sessions whose re-index by this model is now complete."""
-    with ctx.resources.own_db.session() as db:
+    with ctx.work.own_db.session() as db:
         building = db.execute(
             select(SessionIndex.session_id)
             .join(Photo, Photo.session_id == SessionIndex.session_id)
@@ -73,13 +78,13 @@ def _complete_sessions(ctx: IndexingContext, photo_ids: list[uuid.UUID]) -> None
         ).scalars()
         sessions = list(building)
     for session_id in sessions:
-        with ctx.resources.own_db.session() as db:
+        with ctx.work.own_db.session() as db:
             complete_if_built(db, session_id, ctx.engine.model_id)
 
 
 def _request_regroup(ctx: IndexingContext, photo_ids: list[uuid.UUID]) -> None:
     """Nudge the debounced regrouping of the sessions' people (facepass.people.tasks)."""
-    people = ctx.resources.index_queue.people
+    people = ctx.people
     if people is None:
         return
     try:

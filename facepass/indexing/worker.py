@@ -1,6 +1,6 @@
 """`facepass worker`: indexing worker processes for a Redis or RabbitMQ queue.
 
-Each process builds its own Resources from settings, loads the face engine once, beats its
+Each process builds its own WorkerContext from settings, loads the face engine once, beats its
 heartbeat, and runs Dramatiq worker threads on the `index_photos` actor. Indexing scales out
 by starting more processes, here or on other machines. The supervising process restarts a
 child that dies and runs the reconciler (one pass at a time across every process).
@@ -20,13 +20,14 @@ from typing import Protocol
 import dramatiq
 
 from facepass.config import ConfigError, Settings, get_settings
+from facepass.dependencies import WorkerContext
 from facepass.indexing.heartbeat import Heartbeat
 from facepass.indexing.pipeline import Timings
+from facepass.indexing.queue import build_index_queue
 from facepass.indexing.reconciler import Reconciler
 from facepass.observability.logging import configure_logging
 from facepass.observability.metrics import REGISTRY
 from facepass.photos.vector_index import ensure_vector_index
-from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
@@ -92,16 +93,17 @@ def run_worker_process(
         start_http_server(metrics_port, addr=settings.host, registry=REGISTRY)
     assert settings.database_url is not None
     upgrade(settings.database_url)
-    resources = Resources(settings)
-    queue = resources.index_queue
+    work = WorkerContext.build(settings)
+    queue = build_index_queue(work)
+    work.closers.append(queue.close)
     dramatiq.set_broker(queue.broker)  # once per process, before any actor runs
-    engine = resources.face_engine  # loaded once per process, before taking work
-    with resources.own_db.engine.begin() as conn:
+    engine = work.engines.get()  # loaded once per process, before taking work
+    with work.own_db.engine.begin() as conn:
         ensure_vector_index(conn, engine.model_id, engine.embedding_dim)
     if observer is not None and queue.context is not None:
         queue.context.timings = observer.timings
     heartbeat = Heartbeat(
-        resources.own_db, queue.worker_id, engine.model_id, settings.worker_heartbeat_s
+        work.own_db, queue.worker_id, engine.model_id, settings.worker_heartbeat_s
     ).start()
     worker = dramatiq.Worker(queue.broker, worker_threads=threads, worker_timeout=500)
     # Hold one message beyond those being worked on: Dramatiq's Redis consumer backs off (up to
@@ -109,9 +111,7 @@ def run_worker_process(
     # each message; more than one would leave other processes short at the end of a batch.
     worker.queue_prefetch = threads + 1
     worker.start()
-    reconciler = (
-        Reconciler(resources, queue, settings.reconcile_interval_s).start() if reconcile else None
-    )
+    reconciler = Reconciler(work.own_db, settings, queue).start() if reconcile else None
     logger.info(
         "worker started",
         extra={"worker_id": queue.worker_id, "threads": threads, "model_id": engine.model_id},
@@ -125,7 +125,7 @@ def run_worker_process(
             reconciler.stop()
         worker.stop(timeout=60_000)
         heartbeat.stop()
-        resources.close()
+        work.close()
         if observer is not None:
             observer.stopped()
         logger.info("worker stopped", extra={"worker_id": queue.worker_id})
@@ -150,7 +150,7 @@ def spawn_worker(
     observer: WorkerObserver | None = None,
     metrics_port: int | None = None,
 ) -> BaseProcess:
-    """Start one worker process (spawned: it builds its own resources and engine)."""
+    """Start one worker process (spawned: it builds its own context and engine)."""
     context = multiprocessing.get_context("spawn")
     child = context.Process(
         target=_child_main, args=(threads, settings, observer, metrics_port), name="facepass-worker"
@@ -176,8 +176,10 @@ def run_workers(
         return None if metrics_port is None else metrics_port + index
 
     children = [spawn_worker(threads, settings, metrics_port=port_of(i)) for i in range(processes)]
-    resources = Resources(settings)
-    reconciler = Reconciler(resources, resources.index_queue, settings.reconcile_interval_s).start()
+    work = WorkerContext.build(settings)
+    queue = build_index_queue(work)
+    work.closers.append(queue.close)
+    reconciler = Reconciler(work.own_db, settings, queue).start()
     try:
         while not stop.wait(1.0):
             for index, child in enumerate(children):
@@ -194,4 +196,4 @@ def run_workers(
                 child.terminate()  # SIGTERM: finish the current photos, then exit
         for child in children:
             child.join(timeout=90)
-        resources.close()
+        work.close()

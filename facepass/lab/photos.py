@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+from facepass.db import OwnDatabase
 from facepass.photos.models import PENDING, Photo
-from facepass.photos.storage import original_key
-from facepass.resources import Resources
+from facepass.photos.storage import PhotoStorage, original_key
 
 
 def add_photo(
-    resources: Resources,
+    own_db: OwnDatabase,
+    storage: PhotoStorage,
     session_id: uuid.UUID,
     data: bytes,
     filename: str,
@@ -24,8 +25,8 @@ def add_photo(
     """
     photo_id = uuid.uuid4()
     key = original_key(session_id, photo_id)
-    resources.storage.put(key, data, content_type)
-    with resources.own_db.session() as db:
+    storage.put(key, data, content_type)
+    with own_db.session() as db:
         db.add(
             Photo(
                 id=photo_id,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from facepass.config import Settings
+from facepass.dependencies import OwnDbDep, PixoraDep, SettingsDep
 from facepass.errors import NotFound, ServiceUnavailable, Unauthorized, error_responses
 from facepass.observability.metrics import REGISTRY
 
@@ -74,12 +74,11 @@ def _failed_checks(checks: dict[CheckName, Callable[[], None]]) -> list[CheckNam
     ),
     responses=error_responses(503),
 )
-def ready(request: Request) -> Readiness:
-    resources = request.app.state.resources
+def ready(own_db: OwnDbDep, pixora: PixoraDep) -> Readiness:
     served_by: list[str] = []
     checks: dict[CheckName, Callable[[], None]] = {
-        "database": resources.own_db.ping,
-        "pixora": lambda: served_by.append(resources.pixora.serving_host()),
+        "database": own_db.ping,
+        "pixora": lambda: served_by.append(pixora.serving_host()),
     }
     failed = _failed_checks(checks)
     if failed:
@@ -106,8 +105,7 @@ def ready(request: Request) -> Readiness:
         **error_responses(401, 404),
     },
 )
-def metrics(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+def metrics(request: Request, settings: SettingsDep) -> Response:
     token = settings.metrics_token
     if token is None:
         if settings.is_production:

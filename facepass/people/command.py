@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import text
 
 from facepass.config import Settings
+from facepass.dependencies import WorkerContext
 from facepass.people.tasks import regroup_session
-from facepass.resources import Resources
 
 
 def regroup_sessions(settings: Settings, session_id: uuid.UUID | None = None) -> dict[str, Any]:
@@ -25,12 +25,12 @@ def regroup_sessions(settings: Settings, session_id: uuid.UUID | None = None) ->
             cleanup.callback(postgres.stop)
         assert settings.database_url is not None
         upgrade(settings.database_url)
-        resources = Resources(settings)
-        cleanup.callback(resources.close)
+        work = WorkerContext.build(settings)
+        cleanup.callback(work.close)
         if session_id is not None:
             sessions = [session_id]
         else:
-            with resources.own_db.engine.connect() as conn:
+            with work.own_db.engine.connect() as conn:
                 sessions = list(
                     conn.execute(
                         text("SELECT session_id FROM session_indexes ORDER BY 1")
@@ -38,7 +38,7 @@ def regroup_sessions(settings: Settings, session_id: uuid.UUID | None = None) ->
                 )
         report: list[dict[str, Any]] = []
         for session in sessions:
-            result = regroup_session(resources, session)
+            result = regroup_session(work, session)
             if result is None:
                 report.append({"session_id": str(session), "skipped": "being regrouped"})
                 continue

@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
 from facepass.access.dependencies import AdminAuth
+from facepass.dependencies import OwnDbDep, SignerDep
 from facepass.errors import error_responses
 from facepass.people import service
 from facepass.people.schemas import PeoplePage, PersonPhotos
-from facepass.resources import Resources
-from facepass.search.dependencies import media_signer
-from facepass.search.signing import MediaSigner
 
 router = APIRouter(
     prefix="/api/v1/sessions/{session_id}/people",
@@ -31,20 +29,16 @@ has no people (an empty page).
 """
 
 
-def _resources(request: Request) -> Resources:
-    return request.app.state.resources  # type: ignore[no-any-return]
-
-
 @router.get("", summary="List a session's people", description=LIST_DESCRIPTION)
 def list_people(
     session_id: uuid.UUID,
-    request: Request,
-    signer: Annotated[MediaSigner, Depends(media_signer)],
+    own_db: OwnDbDep,
+    signer: SignerDep,
     min_faces: Annotated[int, Query(ge=1, le=10_000, description="Hide smaller groups.")] = 1,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PeoplePage:
-    with _resources(request).own_db.engine.connect() as conn:
+    with own_db.engine.connect() as conn:
         return service.list_people(
             conn, signer, session_id, min_faces=min_faces, limit=limit, offset=offset
         )
@@ -59,9 +53,9 @@ def list_people(
 def person_photos(
     session_id: uuid.UUID,
     person_id: uuid.UUID,
-    request: Request,
+    own_db: OwnDbDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> PersonPhotos:
-    with _resources(request).own_db.engine.connect() as conn:
+    with own_db.engine.connect() as conn:
         return service.person_photos(conn, session_id, person_id, limit=limit, offset=offset)

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from sqlalchemy import Connection, bindparam, text
@@ -29,7 +29,9 @@ from sqlalchemy.types import Uuid
 from facepass.engine import FaceEngine, get_engine
 from facepass.people.grouping import GroupingParams, group_faces
 from facepass.people.store import load_faces, save_grouping, try_lock_session
-from facepass.resources import Resources
+
+if TYPE_CHECKING:
+    from facepass.dependencies import WorkerContext
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +54,8 @@ class RegroupResult:
     took_ms: int
 
 
-def _engine_for(resources: Resources, model_id: str) -> FaceEngine:
-    engine = resources.face_engine
+def _engine_for(work: WorkerContext, model_id: str) -> FaceEngine:
+    engine = work.engines.get()
     if engine.model_id == model_id:
         return engine
     return get_engine(dataclasses.replace(engine.config, embedder=model_id))
@@ -80,19 +82,19 @@ _RECORD_DONE = text(
 
 
 def regroup_session(
-    resources: Resources, session_id: uuid.UUID, params: GroupingParams | None = None
+    work: WorkerContext, session_id: uuid.UUID, params: GroupingParams | None = None
 ) -> RegroupResult | None:
     """Group the session's faces of its active model now; None if another process is at it."""
     started = time.perf_counter()
-    settings = resources.settings
+    settings = work.settings
     params = params or GroupingParams(
         average_factor=settings.people_average_factor, edge_factor=settings.people_edge_factor
     )
-    with resources.own_db.engine.begin() as conn:
+    with work.own_db.engine.begin() as conn:
         if not try_lock_session(conn, session_id):
             return None
-        model_id = _active_model(conn, session_id, resources.face_engine.model_id)
-        engine = _engine_for(resources, model_id)
+        model_id = _active_model(conn, session_id, work.engines.get().model_id)
+        engine = _engine_for(work, model_id)
         faces = load_faces(conn, session_id, model_id, engine.embedding_dim)
         grouping = group_faces(faces.vectors, faces.photo_codes, engine.match_threshold, params)
         saved = save_grouping(conn, session_id, model_id, faces, grouping)
@@ -142,8 +144,8 @@ _SESSIONS_OF = text(
 class PeopleTasks:
     """The `regroup_people` actor on the indexing queue's broker, and how to nudge it."""
 
-    def __init__(self, resources: Resources, broker: dramatiq.Broker, queue_name: str) -> None:
-        self.resources = resources
+    def __init__(self, work: WorkerContext, broker: dramatiq.Broker, queue_name: str) -> None:
+        self.work = work
         self.actor: dramatiq.Actor[[str], None] = dramatiq.Actor(
             self._run,
             broker=broker,
@@ -155,19 +157,19 @@ class PeopleTasks:
 
     @property
     def _delay_s(self) -> float:
-        return max(0.0, self.resources.settings.people_regroup_delay_s)
+        return max(0.0, self.work.settings.people_regroup_delay_s)
 
     def _send(self, session_id: uuid.UUID, delay_s: float) -> None:
         self.actor.send_with_options(args=(str(session_id),), delay=int(delay_s * 1000))
 
     def request(self, session_ids: Iterable[uuid.UUID]) -> int:
         """Record that these sessions changed; returns how many messages were sent."""
-        if not self.resources.settings.people_grouping:
+        if not self.work.settings.people_grouping:
             return 0
-        stale = self.resources.settings.people_regroup_max_wait_s + 60.0
+        stale = self.work.settings.people_regroup_max_wait_s + 60.0
         sent = 0
         for session_id in session_ids:
-            with self.resources.own_db.engine.begin() as conn:
+            with self.work.own_db.engine.begin() as conn:
                 must_send = conn.execute(_REQUEST, {"s": session_id, "stale": stale}).scalar_one()
                 if must_send:
                     conn.execute(_SCHEDULE, {"s": session_id, "delay": self._delay_s})
@@ -179,10 +181,10 @@ class PeopleTasks:
     def resend_lost(self) -> list[uuid.UUID]:
         """Sessions asked for long ago and never regrouped (their message was lost): nudge them
         again. Run by the reconciler; a duplicate message only finds nothing left to do."""
-        if not self.resources.settings.people_grouping:
+        if not self.work.settings.people_grouping:
             return []
-        overdue = self.resources.settings.people_regroup_max_wait_s + 60.0
-        with self.resources.own_db.engine.begin() as conn:
+        overdue = self.work.settings.people_regroup_max_wait_s + 60.0
+        with self.work.own_db.engine.begin() as conn:
             sessions = list(
                 conn.execute(
                     text(
@@ -204,9 +206,9 @@ class PeopleTasks:
 
     def request_for_photos(self, photo_ids: list[uuid.UUID]) -> int:
         """Ask for a regrouping of the sessions of these (just indexed) photos."""
-        if not self.resources.settings.people_grouping or not photo_ids:
+        if not self.work.settings.people_grouping or not photo_ids:
             return 0
-        with self.resources.own_db.engine.connect() as conn:
+        with self.work.own_db.engine.connect() as conn:
             sessions = list(conn.execute(_SESSIONS_OF, {"ids": photo_ids}).scalars())
         return self.request(sessions)
 
@@ -222,15 +224,15 @@ class PeopleTasks:
         if wait_s > 0:
             self._send(session_id, wait_s)
             return
-        if regroup_session(self.resources, session_id) is None:
+        if regroup_session(self.work, session_id) is None:
             self._reschedule(session_id, self._delay_s)  # another process holds it
             return
         self._reschedule_if_pending(session_id)
 
     def _seconds_to_wait(self, session_id: uuid.UUID) -> float | None:
         """0: regroup now; > 0: the quiet gap is not over (rescheduled); None: nothing to do."""
-        settings = self.resources.settings
-        with self.resources.own_db.engine.begin() as conn:
+        settings = self.work.settings
+        with self.work.own_db.engine.begin() as conn:
             row = conn.execute(
                 text(
                     """
@@ -264,12 +266,12 @@ class PeopleTasks:
         return wait_s
 
     def _reschedule(self, session_id: uuid.UUID, delay_s: float) -> None:
-        with self.resources.own_db.engine.begin() as conn:
+        with self.work.own_db.engine.begin() as conn:
             conn.execute(_SCHEDULE, {"s": session_id, "delay": delay_s})
         self._send(session_id, delay_s)
 
     def _reschedule_if_pending(self, session_id: uuid.UUID) -> None:
-        with self.resources.own_db.engine.begin() as conn:
+        with self.work.own_db.engine.begin() as conn:
             pending = conn.execute(
                 text(
                     "UPDATE people_groupings SET scheduled_for = now() + make_interval(secs => :d)"

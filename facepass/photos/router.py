@@ -9,7 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from facepass.access.dependencies import AdminAccess, AdminAuth
-from facepass.db import DbSession
+from facepass.dependencies import (
+    DbSession,
+    OwnDbDep,
+    QueueDep,
+    SettingsDep,
+    StorageDep,
+)
 from facepass.engine_config import engine_config
 from facepass.errors import error_responses
 from facepass.photos import service
@@ -24,7 +30,6 @@ from facepass.photos.schemas import (
 )
 from facepass.photos.upload import FILES_FIELD, MultipartReceiver
 from facepass.pixora.validation import EXISTING_SESSION_ERRORS, ExistingSession
-from facepass.resources import Resources
 
 router = APIRouter(
     prefix="/api/v1/sessions/{session_id}",
@@ -46,10 +51,6 @@ WebP, HEIC/HEIF, AVIF, TIFF, GIF, BMP) are refused at once (`UNSUPPORTED_TYPE`);
 looks like an image but cannot be decoded is accepted and fails at indexing (`CORRUPT_IMAGE`).
 Only sessions that exist in Pixora accept photos (FacePass need not be enabled yet).
 """
-
-
-def _resources(request: Request) -> Resources:
-    return request.app.state.resources  # type: ignore[no-any-return]
 
 
 @router.post(
@@ -78,10 +79,14 @@ def _resources(request: Request) -> Resources:
     },
 )
 async def upload_photos(
-    session: ExistingSession, request: Request, access: AdminAccess
+    session: ExistingSession,
+    request: Request,
+    access: AdminAccess,
+    settings: SettingsDep,
+    own_db: OwnDbDep,
+    storage: StorageDep,
+    queue: QueueDep,
 ) -> UploadResult:
-    resources = _resources(request)
-    settings = resources.settings
     receiver = MultipartReceiver(
         settings.data_dir / "tmp",
         max_file_bytes=settings.max_upload_bytes,
@@ -89,7 +94,9 @@ async def upload_photos(
     )
     files = await receiver.receive(request.headers.get("content-type", ""), request.stream())
     try:
-        result = await asyncio.to_thread(service.store_uploads, resources, session.id, files)
+        result = await asyncio.to_thread(
+            service.store_uploads, own_db, storage, queue, settings, session.id, files
+        )
     finally:
         receiver.discard_all()
     access.audit(
@@ -128,18 +135,22 @@ def check_photos(
     responses=error_responses(404),
 )
 def delete_photo(
-    session_id: uuid.UUID, photo_id: uuid.UUID, request: Request, access: AdminAccess
+    session_id: uuid.UUID,
+    photo_id: uuid.UUID,
+    access: AdminAccess,
+    own_db: OwnDbDep,
+    storage: StorageDep,
 ) -> Response:
-    service.delete_photo(_resources(request), session_id, photo_id)
+    service.delete_photo(own_db, storage, session_id, photo_id)
     access.audit("delete_photo", photos=1, photo_id=str(photo_id))
     return Response(status_code=204)
 
 
 @router.delete("/photos", summary="Delete all of a session's photos, faces and files")
 def delete_session_photos(
-    session_id: uuid.UUID, request: Request, access: AdminAccess
+    session_id: uuid.UUID, access: AdminAccess, own_db: OwnDbDep, storage: StorageDep
 ) -> DeletedPhotos:
-    deleted = service.delete_session_photos(_resources(request), session_id)
+    deleted = service.delete_session_photos(own_db, storage, session_id)
     access.audit(
         "delete_session_photos", photos=deleted.deleted_photos, files=deleted.deleted_files
     )
@@ -147,6 +158,6 @@ def delete_session_photos(
 
 
 @router.get("/index-status", summary="Indexing progress of a session")
-def index_status(session_id: uuid.UUID, db: DbSession, request: Request) -> IndexStatus:
-    default_model = engine_config(_resources(request).settings).embedder
+def index_status(session_id: uuid.UUID, db: DbSession, settings: SettingsDep) -> IndexStatus:
+    default_model = engine_config(settings).embedder
     return service.index_status(db, session_id, default_model)

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +14,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from facepass.config import Settings
+from facepass.db import OwnDatabase
 from facepass.errors import NotFound, ServiceUnavailable
 from facepass.photos.models import (
     FAILED,
@@ -43,7 +46,9 @@ from facepass.photos.storage import (
     thumbnail_prefix,
 )
 from facepass.photos.upload import ReceivedFile, sniff_image_type
-from facepass.resources import Resources
+
+if TYPE_CHECKING:
+    from facepass.indexing.queue import IndexQueue
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +71,10 @@ def active_model_id(db: Session, session_id: uuid.UUID, default: str) -> str:
     return found or default
 
 
-def _rejected(received: ReceivedFile, code: str, resources: Resources) -> UploadedFile:
+def _rejected(received: ReceivedFile, code: str, settings: Settings) -> UploadedFile:
     detail = _FILE_ERRORS[code].format(
-        max_bytes=resources.settings.max_upload_bytes,
-        max_files=resources.settings.max_files_per_upload,
+        max_bytes=settings.max_upload_bytes,
+        max_files=settings.max_files_per_upload,
     )
     return UploadedFile(
         filename=received.filename,
@@ -98,11 +103,14 @@ def _duplicate(received: ReceivedFile, photo: Photo) -> UploadedFile:
 
 
 def _store_one(
-    resources: Resources, session_id: uuid.UUID, received: ReceivedFile, content_type: str
+    own_db: OwnDatabase,
+    storage: PhotoStorage,
+    session_id: uuid.UUID,
+    received: ReceivedFile,
+    content_type: str,
 ) -> tuple[UploadedFile, bool]:
     """Store one spooled file as a new photo, or report the photo that already has its bytes."""
-    storage = resources.storage
-    with resources.own_db.session() as db:
+    with own_db.session() as db:
         found = _existing(db, session_id, received.sha256)
     if found is not None:
         return _duplicate(received, found), False
@@ -112,7 +120,7 @@ def _store_one(
     with received.path.open("rb") as body:
         storage.put(key, body, content_type)
     try:
-        with resources.own_db.session() as db:
+        with own_db.session() as db:
             inserted = db.execute(
                 pg_insert(Photo)
                 .values(
@@ -155,7 +163,12 @@ def _delete_quietly(storage: PhotoStorage, key: str) -> None:
 
 
 def store_uploads(
-    resources: Resources, session_id: uuid.UUID, files: Sequence[ReceivedFile]
+    own_db: OwnDatabase,
+    storage: PhotoStorage,
+    queue: IndexQueue,
+    settings: Settings,
+    session_id: uuid.UUID,
+    files: Sequence[ReceivedFile],
 ) -> UploadResult:
     """Store one request's spooled files and queue the new photos (blocking: use a thread)."""
     answers: list[UploadedFile] = []
@@ -163,17 +176,17 @@ def store_uploads(
     try:
         for received in files:
             if received.error is not None:
-                answers.append(_rejected(received, received.error, resources))
+                answers.append(_rejected(received, received.error, settings))
                 continue
             if not received.complete:  # never hash-less: that would merge unrelated files
-                answers.append(_rejected(received, "INCOMPLETE_FILE", resources))
+                answers.append(_rejected(received, "INCOMPLETE_FILE", settings))
                 continue
             content_type = sniff_image_type(received.head)
             if content_type is None:
-                answers.append(_rejected(received, "UNSUPPORTED_TYPE", resources))
+                answers.append(_rejected(received, "UNSUPPORTED_TYPE", settings))
                 continue
             try:
-                answer, created = _store_one(resources, session_id, received, content_type)
+                answer, created = _store_one(own_db, storage, session_id, received, content_type)
             except StorageError as exc:
                 # Files stored so far are safe: a retry reports them as duplicates.
                 raise ServiceUnavailable(
@@ -190,7 +203,7 @@ def store_uploads(
         for received in files:
             received.discard()
         if new_ids:
-            _queue(resources, new_ids)
+            _queue(queue, new_ids)
     result = UploadResult(
         session_id=session_id,
         accepted=len(new_ids),
@@ -211,9 +224,9 @@ def store_uploads(
     return result
 
 
-def _queue(resources: Resources, photo_ids: list[uuid.UUID]) -> None:
+def _queue(queue: IndexQueue, photo_ids: list[uuid.UUID]) -> None:
     try:
-        resources.index_queue.enqueue(photo_ids)
+        queue.enqueue(photo_ids)
     except Exception:
         logger.warning("could not queue photos", exc_info=True, extra={"photos": len(photo_ids)})
 
@@ -249,9 +262,11 @@ def check_hashes(
     }
 
 
-def delete_photo(resources: Resources, session_id: uuid.UUID, photo_id: uuid.UUID) -> None:
+def delete_photo(
+    own_db: OwnDatabase, storage: PhotoStorage, session_id: uuid.UUID, photo_id: uuid.UUID
+) -> None:
     """Delete one photo: its row, its faces (cascade), its original and thumbnails."""
-    with resources.own_db.session() as db:
+    with own_db.session() as db:
         deleted = db.execute(
             delete(Photo)
             .where(Photo.id == photo_id, Photo.session_id == session_id)
@@ -259,7 +274,7 @@ def delete_photo(resources: Resources, session_id: uuid.UUID, photo_id: uuid.UUI
         ).first()
     if deleted is None:
         raise NotFound("No such photo in this session.", code="PHOTO_NOT_FOUND")
-    _delete_files(resources.storage, [deleted.storage_key], thumbnail_prefix(session_id, photo_id))
+    _delete_files(storage, [deleted.storage_key], thumbnail_prefix(session_id, photo_id))
     logger.info("photo deleted", extra={"session_id": str(session_id), "photo_id": str(photo_id)})
 
 
@@ -274,15 +289,17 @@ def _delete_files(storage: PhotoStorage, keys: list[str], prefix: str) -> int:
         return 0
 
 
-def delete_session_photos(resources: Resources, session_id: uuid.UUID) -> DeletedPhotos:
+def delete_session_photos(
+    own_db: OwnDatabase, storage: PhotoStorage, session_id: uuid.UUID
+) -> DeletedPhotos:
     """Delete everything FacePass holds for a session: photos, faces, index state and files."""
-    with resources.own_db.session() as db:
+    with own_db.session() as db:
         count = db.execute(
             delete(Photo).where(Photo.session_id == session_id).returning(Photo.id)
         ).all()
         db.execute(delete(Face).where(Face.session_id == session_id))
         db.execute(delete(SessionIndex).where(SessionIndex.session_id == session_id))
-    files = _delete_files(resources.storage, [], session_prefix(session_id))
+    files = _delete_files(storage, [], session_prefix(session_id))
     logger.info(
         "session photos deleted",
         extra={"session_id": str(session_id), "photos": len(count), "files": files},

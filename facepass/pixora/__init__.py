@@ -1,8 +1,11 @@
-"""Read-only access to Pixora's database: PhotoSession, get_pixora_db, validation and cache."""
+"""Read-only access to Pixora's database: PhotoSession, validation and cache.
+
+Its request dependency, `get_pixora_db` (`PixoraDb`), lives with the others in
+facepass.dependencies.
+"""
 
 from facepass.pixora.database import PixoraDatabase
-from facepass.pixora.dependencies import PixoraDb, get_pixora_db
 from facepass.pixora.models import PhotoSession
 from facepass.pixora.schemas import SessionInfo
 
-__all__ = ["PhotoSession", "PixoraDatabase", "PixoraDb", "SessionInfo", "get_pixora_db"]
+__all__ = ["PhotoSession", "PixoraDatabase", "SessionInfo"]

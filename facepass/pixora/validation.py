@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy import Text, any_, bindparam, cast, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import Uuid
 
+from facepass.dependencies import PixoraDep, ValidationCacheDep
 from facepass.errors import error_responses
 from facepass.pixora.errors import (
     FACEPASS_DISABLED,
@@ -32,7 +33,8 @@ from facepass.pixora.schemas import SessionInfo
 from facepass.sessions.usage import record_usage
 
 if TYPE_CHECKING:
-    from facepass.resources import Resources
+    from facepass.pixora.cache import ValidationCache
+    from facepass.pixora.database import PixoraDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -96,13 +98,13 @@ def _session_from_row(row: Any) -> SessionInfo:
 
 
 def _read_sessions(
-    resources: Resources, session_ids: list[uuid.UUID]
+    pixora: PixoraDatabase, session_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, SessionInfo]:
     """Read sessions from Pixora in one statement (read-only, time-bounded)."""
     with pixora_errors():
         for attempt in range(2):
             try:
-                with resources.pixora.engine.connect() as conn:
+                with pixora.engine.connect() as conn:
                     if len(session_ids) == 1:
                         rows = conn.execute(_SELECT_ONE, {"id": session_ids[0]}).all()
                     else:
@@ -118,7 +120,11 @@ def _read_sessions(
 
 
 def validate_sessions(
-    resources: Resources, session_ids: Iterable[uuid.UUID], *, count_usage: bool = True
+    pixora: PixoraDatabase,
+    cache: ValidationCache,
+    session_ids: Iterable[uuid.UUID],
+    *,
+    count_usage: bool = True,
 ) -> dict[uuid.UUID, Validation]:
     """Validate many ids: cache first, then one Pixora read for the rest; order kept, no repeats.
 
@@ -126,13 +132,13 @@ def validate_sessions(
     are not validations anyone asked for and would swamp the analytics and the logs.
     """
     wanted = list(dict.fromkeys(session_ids))
-    cached = resources.validation_cache.get_many(wanted)
+    cached = cache.get_many(wanted)
     missing = [s for s in wanted if s not in cached]
     fresh: dict[uuid.UUID, SessionInfo | None] = {}
     if missing:
-        read = _read_sessions(resources, missing)
+        read = _read_sessions(pixora, missing)
         fresh = {s: read.get(s) for s in missing}
-        resources.validation_cache.put_many(fresh)
+        cache.put_many(fresh)
     answers: dict[uuid.UUID, Validation] = {}
     for session_id in wanted:
         hit = cached.get(session_id)
@@ -144,10 +150,14 @@ def validate_sessions(
 
 
 def validate_session(
-    resources: Resources, session_id: uuid.UUID, *, count_usage: bool = True
+    pixora: PixoraDatabase,
+    cache: ValidationCache,
+    session_id: uuid.UUID,
+    *,
+    count_usage: bool = True,
 ) -> Validation:
     """Validate one session id (cached); raises PixoraUnavailable when Pixora cannot answer."""
-    validation = validate_sessions(resources, [session_id], count_usage=count_usage)[session_id]
+    validation = validate_sessions(pixora, cache, [session_id], count_usage=count_usage)[session_id]
     logger.log(
         logging.INFO if count_usage else logging.DEBUG,
         "session validated",
@@ -160,20 +170,38 @@ def validate_session(
     return validation
 
 
-def require_existing_session(session_id: uuid.UUID, request: Request) -> SessionInfo:
-    """Dependency: the session, or 404 SESSION_NOT_FOUND (503 when Pixora is down)."""
-    validation = validate_session(request.app.state.resources, session_id)
+def existing_session(
+    pixora: PixoraDatabase, cache: ValidationCache, session_id: uuid.UUID
+) -> SessionInfo:
+    """The session, or 404 SESSION_NOT_FOUND (503 when Pixora is down)."""
+    validation = validate_session(pixora, cache, session_id)
     if validation.session is None:
         raise SessionNotFound()
     return validation.session
 
 
-def require_active_session(session_id: uuid.UUID, request: Request) -> SessionInfo:
-    """Dependency: a session with FacePass on, or 404 SESSION_NOT_FOUND / 403 FACEPASS_DISABLED."""
-    session = require_existing_session(session_id, request)
+def active_session(
+    pixora: PixoraDatabase, cache: ValidationCache, session_id: uuid.UUID
+) -> SessionInfo:
+    """A session with FacePass on, or 404 SESSION_NOT_FOUND / 403 FACEPASS_DISABLED."""
+    session = existing_session(pixora, cache, session_id)
     if not session.facepass_enabled:
         raise FacePassDisabled()
     return session
+
+
+def require_existing_session(
+    session_id: uuid.UUID, pixora: PixoraDep, cache: ValidationCacheDep
+) -> SessionInfo:
+    """Dependency: the session, or 404 SESSION_NOT_FOUND (503 when Pixora is down)."""
+    return existing_session(pixora, cache, session_id)
+
+
+def require_active_session(
+    session_id: uuid.UUID, pixora: PixoraDep, cache: ValidationCacheDep
+) -> SessionInfo:
+    """Dependency: a session with FacePass on, or 404 SESSION_NOT_FOUND / 403 FACEPASS_DISABLED."""
+    return active_session(pixora, cache, session_id)
 
 
 ActiveSession = Annotated[SessionInfo, Depends(require_active_session)]

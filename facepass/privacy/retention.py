@@ -23,14 +23,17 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Uuid
 
 from facepass.access import audit
+from facepass.config import Settings
+from facepass.db import OwnDatabase
 from facepass.locks import AdvisoryLock, try_lock
 from facepass.observability.metrics import RETENTION_PURGED
 from facepass.photos.models import Face, Photo
 from facepass.photos.service import delete_session_photos
+from facepass.photos.storage import PhotoStorage
+from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.errors import pixora_errors
 from facepass.pixora.models import PhotoSession
 from facepass.privacy.models import RetentionMark
-from facepass.resources import Resources
 from facepass.sync.models import SessionSnapshot
 
 logger = logging.getLogger(__name__)
@@ -100,9 +103,9 @@ def _held(db: Session, session_ids: Sequence[uuid.UUID] | None) -> dict[uuid.UUI
     return held
 
 
-def _read_pixora(resources: Resources, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+def _read_pixora(pixora: PixoraDatabase, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     found: dict[uuid.UUID, Any] = {}
-    with pixora_errors(), resources.pixora.engine.connect() as conn:
+    with pixora_errors(), pixora.engine.connect() as conn:
         for start in range(0, len(ids), _CHUNK):
             for row in conn.execute(_READ, {"ids": ids[start : start + _CHUNK]}):
                 found[row.id] = row
@@ -117,17 +120,20 @@ def _switched_off_since(snapshot: Any) -> datetime | None:
 
 
 def plan(
-    resources: Resources, now: datetime, session_ids: Sequence[uuid.UUID] | None = None
+    own_db: OwnDatabase,
+    pixora: PixoraDatabase,
+    settings: Settings,
+    now: datetime,
+    session_ids: Sequence[uuid.UUID] | None = None,
 ) -> Plan:
     """What is due now (nothing is deleted)."""
-    settings = resources.settings
     face_days = timedelta(days=settings.face_retention_days)
     photo_days = (
         None
         if settings.photo_retention_days is None
         else timedelta(days=settings.photo_retention_days)
     )
-    with resources.own_db.sessions() as db:
+    with own_db.sessions() as db:
         held = _held(db, session_ids)
         snapshots = {
             s.session_id: s
@@ -140,11 +146,11 @@ def plan(
                 select(RetentionMark.session_id).where(RetentionMark.session_id.in_(list(held)))
             )
         )
-    pixora = _read_pixora(resources, list(held)) if held else {}
+    found = _read_pixora(pixora, list(held)) if held else {}
     result = Plan()
     due = result.due
     for session_id, (faces, photos) in held.items():
-        row = pixora.get(session_id)
+        row = found.get(session_id)
         if row is None or not row.facepass_enabled:
             since = _switched_off_since(snapshots.get(session_id))
             if since is not None and since + face_days <= now:
@@ -163,8 +169,8 @@ def plan(
     return result
 
 
-def _purge_faces(resources: Resources, session_id: uuid.UUID) -> int:
-    with resources.own_db.session() as db:
+def _purge_faces(own_db: OwnDatabase, session_id: uuid.UUID) -> int:
+    with own_db.session() as db:
         # The mark, then the photos' locks: an indexing pass finishing a photo (it holds the
         # photo's lock) commits first and its faces are deleted here; any later one sees the mark.
         db.execute(insert(RetentionMark).values(session_id=session_id).on_conflict_do_nothing())
@@ -177,7 +183,10 @@ def _purge_faces(resources: Resources, session_id: uuid.UUID) -> int:
 
 
 def purge(
-    resources: Resources,
+    own_db: OwnDatabase,
+    pixora: PixoraDatabase,
+    storage: PhotoStorage,
+    settings: Settings,
     *,
     now: datetime | None = None,
     dry_run: bool = False,
@@ -186,39 +195,39 @@ def purge(
     """Run one retention pass (or, dry-run, only say what it would delete)."""
     report = PurgeReport(dry_run=dry_run, now=now or datetime.now(UTC))
     if dry_run:
-        report.due = plan(resources, report.now, session_ids).due
+        report.due = plan(own_db, pixora, settings, report.now, session_ids).due
         return report
     # The lock's transaction stays open for the pass; the deletions commit on their own.
-    with resources.own_db.engine.begin() as lock_conn:
+    with own_db.engine.begin() as lock_conn:
         if not try_lock(lock_conn, AdvisoryLock.RETENTION):
             report.ran = False
             return report
-        planned = plan(resources, report.now, session_ids)
+        planned = plan(own_db, pixora, settings, report.now, session_ids)
         report.due = planned.due
         for item in report.due:
-            _apply(resources, item)
+            _apply(own_db, storage, item)
         if planned.stale_marks:
-            with resources.own_db.session() as db:
+            with own_db.session() as db:
                 db.execute(
                     delete(RetentionMark).where(RetentionMark.session_id.in_(planned.stale_marks))
                 )
     return report
 
 
-def _apply(resources: Resources, item: Due) -> None:
+def _apply(own_db: OwnDatabase, storage: PhotoStorage, item: Due) -> None:
     if item.kind == "faces":
-        faces, photos = _purge_faces(resources, item.session_id), 0
+        faces, photos = _purge_faces(own_db, item.session_id), 0
     else:
         if item.kind == "photos":
-            _purge_faces(resources, item.session_id)  # leaves the retention mark
-        deleted = delete_session_photos(resources, item.session_id)
+            _purge_faces(own_db, item.session_id)  # leaves the retention mark
+        deleted = delete_session_photos(own_db, storage, item.session_id)
         faces, photos = item.faces, deleted.deleted_photos
     RETENTION_PURGED.labels("faces").inc(faces)
     RETENTION_PURGED.labels("photos").inc(photos)
     if item.kind == "session":
         RETENTION_PURGED.labels("sessions").inc()
     counts = {"faces": faces, "photos": photos, "kind": item.kind, "reason": item.reason}
-    with resources.own_db.session() as db:
+    with own_db.session() as db:
         audit.record(
             db, actor=audit.RETENTION, action="purge", session_id=item.session_id, counts=counts
         )

@@ -13,15 +13,24 @@ from fastapi import APIRouter, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from facepass.access.dependencies import AdminAccess
+from facepass.dependencies import (
+    EngineDep,
+    EngineGateDep,
+    OwnDbDep,
+    PixoraDep,
+    RateLimiterDep,
+    SettingsDep,
+    TokensDep,
+    ValidationCacheDep,
+)
 from facepass.errors import NotFound, error_responses
 from facepass.observability.metrics import SEARCHES
 from facepass.privacy.models import REMOVAL
 from facepass.privacy.optout import opt_out
 from facepass.privacy.schemas import OptOutResult, RemovalResult
 from facepass.privacy.suppression import person_face_ids, suppress_faces
-from facepass.resources import Resources
 from facepass.search import service
-from facepass.search.dependencies import DEVICE_HEADER, engine_gate
+from facepass.search.dependencies import DEVICE_HEADER
 from facepass.search.router import DEVICE_DOC, MULTIPART_SELFIES, check_search_limits
 from facepass.search.selfies import CONSENT_FIELD, read_search_form
 
@@ -43,6 +52,14 @@ _OPT_OUT_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["proper
 async def guest_opt_out(
     session_id: uuid.UUID,
     request: Request,
+    settings: SettingsDep,
+    own_db: OwnDbDep,
+    engines: EngineDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
+    limiter: RateLimiterDep,
+    tokens: TokensDep,
+    gate: EngineGateDep,
     device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
 ) -> OptOutResult:
     """The faces of this session that the search matches to the selfie are hidden from every
@@ -50,9 +67,8 @@ async def guest_opt_out(
     studio's. The same `selfie` field and rate limits as search; an optional
     `consent_version` field is recorded in the audit row. Nothing of the selfie is kept.
     """
-    resources: Resources = request.app.state.resources
-    settings = resources.settings
-    await check_search_limits(request, session_id)  # the search's own limits, in its order
+    # The search's own limits, in its order.
+    await check_search_limits(request, session_id, settings, limiter, tokens, pixora, cache)
     form = await read_search_form(
         request,
         max_count=settings.search_max_selfies,
@@ -61,11 +77,9 @@ async def guest_opt_out(
     )
     selfies, consent_version = form.selfies, form.consent_version
     del form
-    engine = await run_in_threadpool(service.engine_for_session, resources, session_id)
+    engine = await run_in_threadpool(service.engine_for_session, own_db, engines, session_id)
     try:
-        embedded = await to_thread.run_sync(
-            service.embed_selfies, engine, selfies, limiter=engine_gate(request)
-        )
+        embedded = await to_thread.run_sync(service.embed_selfies, engine, selfies, limiter=gate)
     except Exception:
         SEARCHES.labels("no_face").inc()
         raise
@@ -74,7 +88,9 @@ async def guest_opt_out(
     done = await run_in_threadpool(
         partial(
             opt_out,
-            resources,
+            own_db,
+            settings,
+            engines,
             session_id,
             engine,
             embedded.queries,
@@ -95,13 +111,12 @@ async def guest_opt_out(
 def remove_face(
     session_id: uuid.UUID,
     face_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-    request: Request,
+    own_db: OwnDbDep,
     access: AdminAccess,
 ) -> RemovalResult:
     """For a guest's request that reached the studio: the face (every model's row) is deleted
     and suppressed, so re-indexing or re-uploading the photo never brings it back."""
-    resources: Resources = request.app.state.resources
-    with resources.own_db.session() as db:
+    with own_db.session() as db:
         done = suppress_faces(db, session_id, [face_id], REMOVAL)
     if done.faces == 0:
         raise NotFound("No such face in this session.", code="FACE_NOT_FOUND")
@@ -118,12 +133,11 @@ def remove_face(
     responses=error_responses(401, 403, 404, 422),
 )
 def remove_person(
-    session_id: uuid.UUID, person_id: uuid.UUID, request: Request, access: AdminAccess
+    session_id: uuid.UUID, person_id: uuid.UUID, own_db: OwnDbDep, access: AdminAccess
 ) -> RemovalResult:
     """Every face of the person (a group of `GET .../people`) is deleted and suppressed, as for
     a face: no search, regrouping, re-indexing or re-upload brings them back."""
-    resources: Resources = request.app.state.resources
-    with resources.own_db.session() as db:
+    with own_db.session() as db:
         done = suppress_faces(db, session_id, person_face_ids(db, session_id, person_id), REMOVAL)
     if done.faces == 0:
         raise NotFound("No such person in this session.", code="PERSON_NOT_FOUND")

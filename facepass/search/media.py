@@ -16,20 +16,32 @@ from datetime import UTC, date, datetime
 from typing import IO, Annotated
 from urllib.parse import parse_qsl, quote
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Uuid
 from starlette.concurrency import run_in_threadpool
 
+from facepass.db import OwnDatabase
+from facepass.dependencies import (
+    OwnDbDep,
+    PixoraDep,
+    RateLimiterDep,
+    SettingsDep,
+    SignerDep,
+    StorageDep,
+    TokensDep,
+    ValidationCacheDep,
+)
 from facepass.errors import FacePassError, Forbidden, NotFound, UnprocessableInput, error_responses
 from facepass.http.bodies import MalformedBody, parse_json, read_body
 from facepass.photos.storage import ObjectNotFound, PhotoStorage, thumbnail_key
+from facepass.pixora.cache import ValidationCache
+from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.validation import validate_session
-from facepass.resources import Resources
-from facepass.search.dependencies import check_download_limit, media_signer
-from facepass.search.signing import MediaSigner, MediaSize
+from facepass.search.dependencies import check_download_limit
+from facepass.search.signing import MediaSize
 
 router = APIRouter(tags=["search"])
 
@@ -56,15 +68,17 @@ class StoredPhoto:
     original_filename: str
 
 
-def _load_photos(resources: Resources, ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredPhoto]:
-    with resources.own_db.engine.connect() as conn:
+def _load_photos(own_db: OwnDatabase, ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredPhoto]:
+    with own_db.engine.connect() as conn:
         rows = conn.execute(_PHOTOS, {"ids": ids}).all()
     return {row.id: StoredPhoto(*row) for row in rows}
 
 
-def _require_facepass_on(resources: Resources, session_id: uuid.UUID) -> str:
+def _require_facepass_on(
+    pixora: PixoraDatabase, cache: ValidationCache, session_id: uuid.UUID
+) -> str:
     """The session's name, when FacePass is on for it; 403 otherwise."""
-    validation = validate_session(resources, session_id, count_usage=False)
+    validation = validate_session(pixora, cache, session_id, count_usage=False)
     if not validation.valid or validation.session is None:
         raise Forbidden("Search is not available for this session.", code="FACEPASS_DISABLED")
     return validation.session.name
@@ -99,8 +113,11 @@ def _download_name(photo: StoredPhoto, position: int) -> str:
     response_class=StreamingResponse,
 )
 def media(
-    request: Request,
-    signer: Annotated[MediaSigner, Depends(media_signer)],
+    signer: SignerDep,
+    own_db: OwnDbDep,
+    storage: StorageDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
     photo_id: Annotated[str, Path()],
     size: Annotated[str, Path(description="thumb, large or original")],
     exp: Annotated[str, Query(description="Expiry (Unix time), as signed")] = "",
@@ -109,12 +126,11 @@ def media(
 ) -> StreamingResponse:
     """403 for a missing, wrong or expired signature; private caching until the expiry."""
     claim = signer.verify(photo_id, size, exp, sig)
-    resources: Resources = request.app.state.resources
-    photo = _load_photos(resources, [claim.photo_id]).get(claim.photo_id)
+    photo = _load_photos(own_db, [claim.photo_id]).get(claim.photo_id)
     if photo is None:
         raise NotFound("This photo no longer exists.", code="PHOTO_NOT_FOUND")
-    _require_facepass_on(resources, photo.session_id)
-    stream, content_type = _open(resources.storage, photo, claim.size)
+    _require_facepass_on(pixora, cache, photo.session_id)
+    stream, content_type = _open(storage, photo, claim.size)
     max_age = max(0, min(claim.expires_at - int(time.time()), signer.ttl_s + 600))
     headers = {
         "Cache-Control": f"private, max-age={max_age}",
@@ -205,21 +221,27 @@ async def _tokens(request: Request, max_tokens: int) -> list[str]:
 async def download_zip(
     session_id: uuid.UUID,
     request: Request,
-    signer: Annotated[MediaSigner, Depends(media_signer)],
+    signer: SignerDep,
+    settings: SettingsDep,
+    own_db: OwnDbDep,
+    storage: StorageDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
+    limiter: RateLimiterDep,
+    guest_tokens: TokensDep,
 ) -> StreamingResponse:
     """Streams a ZIP of the photos the tokens name; every token must be valid and of this
     session. Body: form fields `token` (what the page sends) or JSON {"tokens": [...]}."""
-    resources: Resources = request.app.state.resources
-    await check_download_limit(request)
-    tokens = await _tokens(request, resources.settings.search_max_results)
+    await check_download_limit(request, limiter, settings, guest_tokens)
+    tokens = await _tokens(request, settings.search_max_results)
     if not tokens:
         raise UnprocessableInput("No photos to download.", code="TOKENS_REQUIRED")
-    if len(tokens) > resources.settings.search_max_results:
+    if len(tokens) > settings.search_max_results:
         raise UnprocessableInput("Too many photos in one download.", code="TOO_MANY_PHOTOS")
     claims = [signer.verify_token(token) for token in tokens]
     ids = list(dict.fromkeys(claim.photo_id for claim in claims))
-    session_name = await run_in_threadpool(_require_facepass_on, resources, session_id)
-    photos = await run_in_threadpool(_load_photos, resources, ids)
+    session_name = await run_in_threadpool(_require_facepass_on, pixora, cache, session_id)
+    photos = await run_in_threadpool(_load_photos, own_db, ids)
     if any(photos.get(i) is None or photos[i].session_id != session_id for i in ids):
         # A token of another session (or of a deleted photo) never joins this archive.
         raise Forbidden("A photo in this download is not available.", code="INVALID_SIGNATURE")
@@ -229,7 +251,7 @@ async def download_zip(
         "Cache-Control": "no-store",
     }
     return StreamingResponse(
-        _zip_stream(resources.storage, ordered), media_type="application/zip", headers=headers
+        _zip_stream(storage, ordered), media_type="application/zip", headers=headers
     )
 
 

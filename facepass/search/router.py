@@ -12,24 +12,37 @@ from anyio import to_thread
 from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from facepass.config import Settings
+from facepass.dependencies import (
+    EngineDep,
+    EngineGateDep,
+    OwnDbDep,
+    PixoraDep,
+    RateLimiterDep,
+    SettingsDep,
+    SignerDep,
+    TokensDep,
+    ValidationCacheDep,
+)
 from facepass.errors import Conflict, Forbidden, error_responses
 from facepass.observability.metrics import SEARCH_SECONDS, SEARCHES
-from facepass.pixora.validation import require_active_session
-from facepass.resources import Resources
+from facepass.pixora.cache import ValidationCache
+from facepass.pixora.database import PixoraDatabase
+from facepass.pixora.validation import active_session
 from facepass.search import service
 from facepass.search.dependencies import (
     DEVICE_HEADER,
     check_client_limit,
     check_device_limit,
     check_session_limit,
-    engine_gate,
-    guest_tokens,
-    media_signer,
 )
 from facepass.search.media import router as media_router
 from facepass.search.query import SelfieRejected
+from facepass.search.ratelimit import RateLimiter
 from facepass.search.schemas import RecheckRequest, ResultsResponse, SearchResponse
 from facepass.search.selfies import CONSENT_FIELD, SELFIE_FIELD, read_search_form
+from facepass.search.signing import MediaSigner
+from facepass.search.tokens import GuestTokens
 from facepass.sessions.usage import record_consent, record_usage
 
 router = APIRouter(tags=["search"])
@@ -41,20 +54,32 @@ DEVICE_DOC = (
 )
 
 
-async def check_search_limits(request: Request, session_id: uuid.UUID) -> None:
+async def check_search_limits(
+    request: Request,
+    session_id: uuid.UUID,
+    settings: Settings,
+    limiter: RateLimiter,
+    tokens: GuestTokens,
+    pixora: PixoraDatabase,
+    cache: ValidationCache,
+) -> None:
     # Per-address flood limit first, so nobody can probe session ids or load the engine
     # unchecked; then the session's, then the browser's (the one a guest normally meets).
-    await check_client_limit(request)
-    await run_in_threadpool(require_active_session, session_id, request)
-    await check_session_limit(request, session_id)
-    await check_device_limit(request)
+    await check_client_limit(request, limiter, settings)
+    await run_in_threadpool(active_session, pixora, cache, session_id)
+    await check_session_limit(limiter, settings, session_id)
+    await check_device_limit(request, limiter, settings, tokens)
 
 
-def _keys(request: Request, query_expires_at: int | None = None) -> service.GuestKeys:
-    settings = request.app.state.resources.settings
+def _keys(
+    settings: Settings,
+    signer: MediaSigner,
+    tokens: GuestTokens,
+    query_expires_at: int | None = None,
+) -> service.GuestKeys:
     return service.GuestKeys(
-        signer=media_signer(request),
-        tokens=guest_tokens(request),
+        signer=signer,
+        tokens=tokens,
         results_ttl_s=settings.results_token_ttl_s,
         results_max_photos=settings.results_token_max_photos,
         query_expires_at=query_expires_at,
@@ -105,6 +130,15 @@ async def search(
     session_id: uuid.UUID,
     request: Request,
     response: Response,
+    settings: SettingsDep,
+    own_db: OwnDbDep,
+    engines: EngineDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
+    limiter: RateLimiterDep,
+    tokens: TokensDep,
+    signer: SignerDep,
+    gate: EngineGateDep,
     device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
 ) -> SearchResponse:
     """Search the session's faces with the selfie's face; every match in one answer.
@@ -117,9 +151,7 @@ async def search(
     and look for new photos (POST /recheck) later without the selfie.
     """
     started = time.perf_counter()
-    resources: Resources = request.app.state.resources
-    settings = resources.settings
-    await check_search_limits(request, session_id)
+    await check_search_limits(request, session_id, settings, limiter, tokens, pixora, cache)
     form = await read_search_form(
         request,
         max_count=settings.search_max_selfies,
@@ -131,20 +163,18 @@ async def search(
     record_consent(session_id, form.consent_version)
     if settings.retain_selfies:
         await run_in_threadpool(service.retain_selfies, settings.data_dir, session_id, selfies)
-    engine = await run_in_threadpool(service.engine_for_session, resources, session_id)
+    engine = await run_in_threadpool(service.engine_for_session, own_db, engines, session_id)
     try:
-        embedded = await to_thread.run_sync(
-            service.embed_selfies, engine, selfies, limiter=engine_gate(request)
-        )
+        embedded = await to_thread.run_sync(service.embed_selfies, engine, selfies, limiter=gate)
     except SelfieRejected as exc:
         SEARCHES.labels("no_face").inc()
         service.log_search(session_id, selfies=len(selfies), outcome=exc.code)
         raise
     del selfies  # nothing of the images outlives the embedding step
-    params = service.ranking_params(resources, engine)
+    params = service.ranking_params(settings, engines, engine)
     queries = service.query_vectors(embedded)
     found = await run_in_threadpool(
-        partial(service.find_photos, resources, session_id, engine, queries, params)
+        partial(service.find_photos, own_db, settings, session_id, engine, queries, params)
     )
     answer = service.build_response(
         session_id=session_id,
@@ -154,7 +184,7 @@ async def search(
         query_faces=service.describe_queries(embedded),
         skipped=embedded.skipped,
         found=found,
-        keys=_keys(request),
+        keys=_keys(settings, signer, tokens),
         page_size=settings.search_page_size,
         max_results=settings.search_max_results,
         started=started,
@@ -188,21 +218,22 @@ async def search(
 )
 async def results(
     session_id: uuid.UUID,
-    request: Request,
+    own_db: OwnDbDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
+    tokens: TokensDep,
+    signer: SignerDep,
     token: Annotated[str, Query(max_length=20_000, description="`results_token` of a search")],
 ) -> ResultsResponse:
     """The photos a search found, with new signed links, while the token lasts (7 days by
     default) and the session has FacePass on: a reload or tomorrow shows the gallery again.
     403 INVALID_TOKEN / TOKEN_EXPIRED, or FACEPASS_DISABLED; photos deleted since are left out.
     """
-    claim = guest_tokens(request).read_results(token)
+    claim = tokens.read_results(token)
     if claim.session_id != session_id:
         raise Forbidden("These results belong to another session.", code="INVALID_TOKEN")
-    await run_in_threadpool(require_active_session, session_id, request)
-    resources: Resources = request.app.state.resources
-    return await run_in_threadpool(
-        service.results_of_token, resources, claim, media_signer(request)
-    )
+    await run_in_threadpool(active_session, pixora, cache, session_id)
+    return await run_in_threadpool(service.results_of_token, own_db, claim, signer)
 
 
 @router.post(
@@ -215,6 +246,14 @@ async def recheck(
     session_id: uuid.UUID,
     body: RecheckRequest,
     request: Request,
+    settings: SettingsDep,
+    own_db: OwnDbDep,
+    engines: EngineDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
+    limiter: RateLimiterDep,
+    tokens: TokensDep,
+    signer: SignerDep,
     device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
 ) -> SearchResponse:
     """The same search as the one that made `query_token`, over the session's photos now (for
@@ -222,11 +261,9 @@ async def recheck(
     encrypted with a server key; nothing is stored. 409 QUERY_STALE when the session's index
     now uses another face model (search again with a selfie); limits as for a search."""
     started = time.perf_counter()
-    resources: Resources = request.app.state.resources
-    settings = resources.settings
-    query = guest_tokens(request).read_query(body.query_token, session_id)
-    await check_search_limits(request, session_id)
-    engine = await run_in_threadpool(service.engine_for_session, resources, session_id)
+    query = tokens.read_query(body.query_token, session_id)
+    await check_search_limits(request, session_id, settings, limiter, tokens, pixora, cache)
+    engine = await run_in_threadpool(service.engine_for_session, own_db, engines, session_id)
     if engine.model_id != query.model_id or any(
         f.embedding.size != engine.embedding_dim for f in query.faces
     ):
@@ -234,9 +271,9 @@ async def recheck(
             "The photos were re-indexed with another model; search again with a selfie.",
             code="QUERY_STALE",
         )
-    params = service.ranking_params(resources, engine)
+    params = service.ranking_params(settings, engines, engine)
     found = await run_in_threadpool(
-        partial(service.find_photos, resources, session_id, engine, query.faces, params)
+        partial(service.find_photos, own_db, settings, session_id, engine, query.faces, params)
     )
     answer = service.build_response(
         session_id=session_id,
@@ -246,7 +283,7 @@ async def recheck(
         query_faces=[],
         skipped=[],
         found=found,
-        keys=_keys(request, query_expires_at=query.expires_at),
+        keys=_keys(settings, signer, tokens, query_expires_at=query.expires_at),
         page_size=settings.search_page_size,
         max_results=settings.search_max_results,
         started=started,

@@ -15,18 +15,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Uuid
 
+from facepass.config import Settings
+from facepass.db import OwnDatabase
 from facepass.engine import FaceEngine, ModelError, get_engine
 from facepass.engine.types import Embedding
 from facepass.errors import ServiceUnavailable
 from facepass.people.search import expand_with_people
 from facepass.photos.service import active_model_id
-from facepass.resources import Resources
 from facepass.search.query import QueryFace, SelfieRejected, analyze_selfie, not_frontal
 from facepass.search.ranking import FaceHit, RankingParams, rank_photos
 from facepass.search.schemas import (
@@ -42,6 +43,9 @@ from facepass.search.selfies import Selfie
 from facepass.search.signing import MediaSigner
 from facepass.search.tokens import FoundPhoto, GuestTokens, QueryVector, Results
 from facepass.search.vector_search import PgVectorFaceIndex
+
+if TYPE_CHECKING:
+    from facepass.dependencies import Engines
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +87,10 @@ class Embedded:
     elapsed_ms: float
 
 
-def engine_for_session(resources: Resources, session_id: uuid.UUID) -> FaceEngine:
+def engine_for_session(own_db: OwnDatabase, engines: Engines, session_id: uuid.UUID) -> FaceEngine:
     """The engine that embeds like the session's active index (its model may not be ours)."""
-    engine = resources.face_engine
-    with resources.own_db.sessions() as db:
+    engine = engines.get()
+    with own_db.sessions() as db:
         model_id = active_model_id(db, session_id, engine.model_id)
     if model_id == engine.model_id:
         return engine
@@ -130,11 +134,10 @@ def query_vectors(embedded: Embedded) -> list[QueryVector]:
     ]
 
 
-def ranking_params(resources: Resources, engine: FaceEngine) -> RankingParams:
+def ranking_params(settings: Settings, engines: Engines, engine: FaceEngine) -> RankingParams:
     """The threshold configured for the default model, or the model's own."""
-    settings = resources.settings
     configured = settings.search_threshold
-    same_model = engine.model_id == resources.face_engine.model_id
+    same_model = engine.model_id == engines.get().model_id
     threshold = configured if configured is not None and same_model else engine.match_threshold
     return RankingParams(
         threshold=threshold,
@@ -156,21 +159,22 @@ class Found:
 
 
 def find_photos(
-    resources: Resources,
+    own_db: OwnDatabase,
+    settings: Settings,
     session_id: uuid.UUID,
     engine: FaceEngine,
     queries: Sequence[SearchQuery],
     params: RankingParams,
 ) -> Found:
     """The session's photos of the person, ranked by similarity then capture time."""
-    with resources.own_db.engine.begin() as conn:
+    with own_db.engine.begin() as conn:
         started = time.perf_counter()
         index = PgVectorFaceIndex(
             conn,
             session_id,
             engine.model_id,
             engine.embedding_dim,
-            ef_search=resources.settings.search_ef_search,
+            ef_search=settings.search_ef_search,
         )
         hits = rank_photos(
             index,
@@ -178,7 +182,7 @@ def find_photos(
             params,
             yaws=[q.yaw for q in queries],
         )
-        if resources.settings.people_search_expansion:
+        if settings.people_search_expansion:
             hits = expand_with_people(
                 conn,
                 session_id,
@@ -304,12 +308,10 @@ def describe_queries(embedded: Embedded) -> list[QueryFaceOut]:
     ]
 
 
-def results_of_token(
-    resources: Resources, results: Results, signer: MediaSigner
-) -> ResultsResponse:
+def results_of_token(own_db: OwnDatabase, results: Results, signer: MediaSigner) -> ResultsResponse:
     """Fresh links to the photos of a results token that still exist in its session."""
     ids = [p.photo_id for p in results.photos]
-    with resources.own_db.engine.connect() as conn:
+    with own_db.engine.connect() as conn:
         rows = conn.execute(_PHOTOS, {"s": results.session_id, "ids": ids})
         photos = {row.id: PhotoMeta(row.width, row.height, row.captured_at) for row in rows}
     expires_at = signer.expiry()

@@ -18,7 +18,14 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from facepass.access.dependencies import AdminAuth
-from facepass.db import DbSession
+from facepass.dependencies import (
+    DbSession,
+    OwnDbDep,
+    PixoraDep,
+    RateLimiterDep,
+    SettingsDep,
+    ValidationCacheDep,
+)
 from facepass.errors import error_responses
 from facepass.pixora.errors import SessionNotFound
 from facepass.pixora.schemas import SessionInfo
@@ -55,8 +62,8 @@ router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
         **error_responses(422, 503),
     },
 )
-def validate(session_id: uuid.UUID, request: Request) -> JSONResponse:
-    validation = validate_session(request.app.state.resources, session_id)
+def validate(session_id: uuid.UUID, pixora: PixoraDep, cache: ValidationCacheDep) -> JSONResponse:
+    validation = validate_session(pixora, cache, session_id)
     return JSONResponse(validation.as_brief())
 
 
@@ -71,8 +78,10 @@ def validate(session_id: uuid.UUID, request: Request) -> JSONResponse:
     ),
     responses=error_responses(422, 503),
 )
-def validate_batch(body: BatchValidationRequest, request: Request) -> JSONResponse:
-    answers = validate_sessions(request.app.state.resources, body.session_ids)
+def validate_batch(
+    body: BatchValidationRequest, pixora: PixoraDep, cache: ValidationCacheDep
+) -> JSONResponse:
+    answers = validate_sessions(pixora, cache, body.session_ids)
     results = {str(session_id): answer.as_brief() for session_id, answer in answers.items()}
     outcomes = Counter(answer.result for answer in answers.values())
     counts = BatchCounts(
@@ -106,16 +115,24 @@ def validate_batch(body: BatchValidationRequest, request: Request) -> JSONRespon
     ),
     responses=error_responses(404, 422, 429, 503),
 )
-async def session_details(session_id: uuid.UUID, request: Request) -> SessionInfo:
-    resources = request.app.state.resources
+async def session_details(
+    session_id: uuid.UUID,
+    request: Request,
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
+) -> SessionInfo:
     await check_rate_limit(
-        resources,
+        limiter,
         "session-details",
         client_address(request),
-        resources.settings.session_details_rate_limit,
+        settings.session_details_rate_limit,
         what="requests",
     )
-    validation = await run_in_threadpool(validate_session, resources, session_id, count_usage=False)
+    validation = await run_in_threadpool(
+        validate_session, pixora, cache, session_id, count_usage=False
+    )
     if validation.session is None:
         raise SessionNotFound()
     return validation.session
@@ -128,8 +145,10 @@ async def session_details(session_id: uuid.UUID, request: Request) -> SessionInf
     description="Whether guests can use FacePass on the session now; `reason` says why not.",
     responses=error_responses(404, 422, 503),
 )
-def facepass_status(session_id: uuid.UUID, request: Request) -> FacePassStatus:
-    validation = validate_session(request.app.state.resources, session_id)
+def facepass_status(
+    session_id: uuid.UUID, pixora: PixoraDep, cache: ValidationCacheDep
+) -> FacePassStatus:
+    validation = validate_session(pixora, cache, session_id)
     if validation.session is None:
         raise SessionNotFound()
     return FacePassStatus(
@@ -154,11 +173,11 @@ def facepass_status(session_id: uuid.UUID, request: Request) -> FacePassStatus:
 )
 def session_usage(
     session_id: uuid.UUID,
-    request: Request,
+    own_db: OwnDbDep,
     db: DbSession,
     days: Annotated[int, Query(ge=1, le=366, description="How many UTC days back")] = 30,
 ) -> SessionUsage:
-    USAGE.flush(request.app.state.resources.own_db)  # include this process's latest counts
+    USAGE.flush(own_db)  # include this process's latest counts
     rows = daily_usage(db, session_id, days)
     return SessionUsage(
         session_id=session_id,

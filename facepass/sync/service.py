@@ -32,8 +32,10 @@ from facepass.webhooks.events import (
 )
 
 if TYPE_CHECKING:
+    from facepass.config import Settings
+    from facepass.db import OwnDatabase
+    from facepass.pixora.cache import ValidationCache
     from facepass.pixora.database import PixoraDatabase
-    from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
@@ -134,15 +136,17 @@ def _upsert(db: Session, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def sync_sessions(resources: Resources) -> SyncReport:
+def sync_sessions(
+    own_db: OwnDatabase, pixora: PixoraDatabase, cache: ValidationCache, settings: Settings
+) -> SyncReport:
     """Run one pass; raises PixoraUnavailable when Pixora cannot be read (nothing is written)."""
     report = SyncReport()
-    urls = webhook_urls(resources.settings)
-    with resources.own_db.session() as db:
+    urls = webhook_urls(settings)
+    with own_db.session() as db:
         if not try_lock(db, AdvisoryLock.SYNC):
             return report  # another process is syncing right now
         report.ran = True
-        current = read_pixora(resources.pixora)
+        current = read_pixora(pixora)
         known = _read_snapshots(db)
         report.baseline, report.sessions = not known, len(current)
         gone = {
@@ -180,5 +184,5 @@ def sync_sessions(resources: Resources) -> SyncReport:
                 )
         _upsert(db, writes)
     if report.changed:
-        resources.validation_cache.invalidate(report.changed)
+        cache.invalidate(report.changed)
     return report

@@ -12,28 +12,30 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from facepass.pixora.errors import PixoraUnavailable
-from facepass.resources import Resources
 from facepass.sessions.usage import USAGE
 from facepass.sync.service import sync_sessions
 from facepass.webhooks.dispatcher import WebhookDispatcher
 from facepass.webhooks.events import webhook_urls
 
+if TYPE_CHECKING:
+    from facepass.dependencies import AppContext
+
 logger = logging.getLogger(__name__)
 
 TICK_S = 1.0
-_STATE_ATTRIBUTE = "_facepass_sync"
 
 
 class BackgroundSync:
     """Periodic Pixora sync, webhook delivery and usage flushing in one daemon thread."""
 
-    def __init__(self, resources: Resources) -> None:
-        self._resources = resources
-        settings = resources.settings
+    def __init__(self, context: AppContext) -> None:
+        self._context = context
+        settings = context.settings
         self._dispatcher = (
-            WebhookDispatcher(resources.own_db, settings) if webhook_urls(settings) else None
+            WebhookDispatcher(context.own_db, settings) if webhook_urls(settings) else None
         )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="facepass-sync", daemon=True)
@@ -48,7 +50,7 @@ class BackgroundSync:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
-        self._attempt("usage", lambda: USAGE.flush(self._resources.own_db))
+        self._attempt("usage", lambda: USAGE.flush(self._context.own_db))
         if self._dispatcher is not None:
             self._dispatcher.close()
 
@@ -71,7 +73,7 @@ class BackgroundSync:
             )
 
     def _run(self) -> None:
-        settings = self._resources.settings
+        settings = self._context.settings
         while not self._stop.is_set():
             self._every("sync", settings.sync_interval_s, self._sync)
             if self._dispatcher is not None:
@@ -80,19 +82,23 @@ class BackgroundSync:
             self._every(
                 "usage",
                 settings.usage_flush_interval_s,
-                lambda: USAGE.flush(self._resources.own_db),
+                lambda: USAGE.flush(self._context.own_db),
             )
             self._stop.wait(TICK_S)
 
     def _retention(self) -> None:
         from facepass.privacy.retention import purge
 
-        report = purge(self._resources)
+        context = self._context
+        report = purge(context.own_db, context.pixora, context.storage, context.settings)
         if report.due:
             logger.info("retention pass", extra=report.as_json() | {"due": None})
 
     def _sync(self) -> None:
-        report = sync_sessions(self._resources)
+        context = self._context
+        report = sync_sessions(
+            context.own_db, context.pixora, context.validation_cache, context.settings
+        )
         if report.ran:
             logger.info(
                 "sessions synced",
@@ -103,16 +109,3 @@ class BackgroundSync:
                     "baseline": report.baseline,
                 },
             )
-
-
-def start_sync(resources: Resources) -> None:
-    """Start the background sync of this process (called with the other background work)."""
-    setattr(resources, _STATE_ATTRIBUTE, BackgroundSync(resources).start())
-
-
-def stop_sync(resources: Resources) -> None:
-    """Stop what start_sync started, if anything."""
-    sync: BackgroundSync | None = getattr(resources, _STATE_ATTRIBUTE, None)
-    if sync is not None:
-        sync.stop()
-        delattr(resources, _STATE_ATTRIBUTE)

@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 
 from facepass.access.dependencies import AdminAuth
-from facepass.db import DbSession
+from facepass.config import Settings
+from facepass.dependencies import DbSession, SettingsDep
 from facepass.errors import NotFound, UnprocessableInput, error_responses
 from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import require_existing_session
@@ -50,21 +51,21 @@ _POSTER_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def guest_url(request: Request, session_id: uuid.UUID) -> str:
+def guest_url(settings: Settings, request: Request, session_id: uuid.UUID) -> str:
     """The guest page's public URL: FACEPASS_PUBLIC_BASE_URL, else the URL of this request."""
-    base = request.app.state.resources.settings.public_base_url or str(request.base_url)
+    base = settings.public_base_url or str(request.base_url)
     return f"{base.rstrip('/')}/s/{session_id}"
 
 
-def _cache(request: Request) -> dict[str, str]:
+def _cache(settings: Settings) -> dict[str, str]:
     # A URL taken from this request's Host header must not sit in a shared cache.
-    configured = request.app.state.resources.settings.public_base_url
+    configured = settings.public_base_url
     return {"Cache-Control": _PUBLIC_CACHE if configured else "private, max-age=300"}
 
 
-def _qr(request: Request, session_id: uuid.UUID) -> segno.QRCode:
+def _qr(settings: Settings, request: Request, session_id: uuid.UUID) -> segno.QRCode:
     # Error correction M: survives a crease or a smudge on a printed poster.
-    return segno.make(guest_url(request, session_id), error="m", boost_error=False)
+    return segno.make(guest_url(settings, request, session_id), error="m", boost_error=False)
 
 
 @router.get(
@@ -73,11 +74,13 @@ def _qr(request: Request, session_id: uuid.UUID) -> segno.QRCode:
     responses={200: {"content": {"image/svg+xml": {}}}, **_SESSION_ERRORS},
     response_class=Response,
 )
-def qr_svg(session_id: uuid.UUID, request: Request, _session: ExistingSession) -> Response:
+def qr_svg(
+    session_id: uuid.UUID, request: Request, _session: ExistingSession, settings: SettingsDep
+) -> Response:
     """The public guest URL (FACEPASS_PUBLIC_BASE_URL + /s/{id}) as a scalable QR code."""
     buffer = io.BytesIO()
-    _qr(request, session_id).save(buffer, kind="svg", scale=10, border=4, xmldecl=False)
-    return Response(buffer.getvalue(), media_type="image/svg+xml", headers=_cache(request))
+    _qr(settings, request, session_id).save(buffer, kind="svg", scale=10, border=4, xmldecl=False)
+    return Response(buffer.getvalue(), media_type="image/svg+xml", headers=_cache(settings))
 
 
 @router.get(
@@ -90,12 +93,13 @@ def qr_png(
     session_id: uuid.UUID,
     request: Request,
     _session: ExistingSession,
+    settings: SettingsDep,
     scale: Annotated[int, Query(ge=1, le=40, description="Pixels per module")] = 10,
 ) -> Response:
     """The public guest URL as a PNG QR code."""
     buffer = io.BytesIO()
-    _qr(request, session_id).save(buffer, kind="png", scale=scale, border=4)
-    return Response(buffer.getvalue(), media_type="image/png", headers=_cache(request))
+    _qr(settings, request, session_id).save(buffer, kind="png", scale=scale, border=4)
+    return Response(buffer.getvalue(), media_type="image/png", headers=_cache(settings))
 
 
 @router.get(
@@ -109,18 +113,19 @@ def poster(
     request: Request,
     session: ExistingSession,
     db: DbSession,
+    settings: SettingsDep,
     size: Annotated[Literal["a4", "a5"], Query(description="Paper size")] = "a4",
 ) -> HTMLResponse:
     """Print-ready HTML (the browser's Print gives a one-page PDF)."""
     branding = load_branding(db, session_id)
-    qr = _qr(request, session_id).svg_inline(scale=10, border=2, omitsize=True)
+    qr = _qr(settings, request, session_id).svg_inline(scale=10, border=2, omitsize=True)
     body = render_poster(
         size=size,
         event_name=(branding.event_name if branding else None) or session.name,
         event_date=branding.event_date if branding else None,
         studio_name=branding.studio_name if branding else None,
         qr_svg=qr,
-        url=guest_url(request, session_id),
+        url=guest_url(settings, request, session_id),
     )
     return HTMLResponse(body, headers={**PAGE_HEADERS, "Cache-Control": "no-cache"})
 

@@ -11,17 +11,33 @@ import gzip
 import logging
 import threading
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from facepass.config import Settings
+from facepass.db import OwnDatabase
+from facepass.dependencies import (
+    EngineDep,
+    Engines,
+    OwnDbDep,
+    PixoraDep,
+    SettingsDep,
+    SignerDep,
+    TokensDep,
+    ValidationCacheDep,
+)
 from facepass.errors import FacePassError, NotFound
+from facepass.pixora.cache import ValidationCache
+from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import validate_session
-from facepass.resources import Resources
-from facepass.search.dependencies import DEVICE_HEADER, guest_tokens, media_signer
+from facepass.search.dependencies import DEVICE_HEADER
+from facepass.search.signing import MediaSigner
+from facepass.search.tokens import GuestTokens
 from facepass.web.assets import ASSET_NAMES, asset_url, load_asset
 from facepass.web.branding import SessionBranding, load_branding, readable_on, text_accent
 from facepass.web.i18n import CONSENT_VERSION, LANGUAGE_COOKIE, Language, choose_language
@@ -60,16 +76,44 @@ def _page(request: Request, body: str, status: int, lang: Language, remember: bo
     return response
 
 
-def _warm_engine(resources: Resources) -> None:
+@dataclass(frozen=True, slots=True)
+class PageParts:
+    """What the guest page reads: the session (Pixora, cache), branding, signer and tokens."""
+
+    settings: Settings
+    own_db: OwnDatabase
+    pixora: PixoraDatabase
+    cache: ValidationCache
+    engines: Engines
+    signer: MediaSigner
+    tokens: GuestTokens
+
+
+async def _page_parts(
+    settings: SettingsDep,
+    own_db: OwnDbDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
+    engines: EngineDep,
+    signer: SignerDep,
+    tokens: TokensDep,
+) -> PageParts:
+    return PageParts(settings, own_db, pixora, cache, engines, signer, tokens)
+
+
+PagePartsDep = Annotated[PageParts, Depends(_page_parts)]
+
+
+def _warm_engine(engines: Engines) -> None:
     """Load the face engine while the guest frames a selfie, not when they press search."""
-    if "face_engine" in vars(resources):
+    if engines.loaded:
         return
-    threading.Thread(
-        target=lambda: resources.face_engine, name="engine-warm-up", daemon=True
-    ).start()
+    threading.Thread(target=engines.get, name="engine-warm-up", daemon=True).start()
 
 
-async def _guest_page(request: Request, session_id: str, lang_param: str | None) -> HTMLResponse:
+async def _guest_page(
+    request: Request, parts: PageParts, session_id: str, lang_param: str | None
+) -> HTMLResponse:
     lang = choose_language(
         lang_param,
         request.cookies.get(LANGUAGE_COOKIE),
@@ -80,24 +124,23 @@ async def _guest_page(request: Request, session_id: str, lang_param: str | None)
         parsed = uuid.UUID(session_id)
     except ValueError:
         return _page(request, render_error_page(lang, 404), 404, lang, remember)
-    resources = request.app.state.resources
     try:
-        validation = await run_in_threadpool(validate_session, resources, parsed)
+        validation = await run_in_threadpool(validate_session, parts.pixora, parts.cache, parsed)
     except FacePassError as exc:  # Pixora unreachable: the page says so, nothing more
         return _page(request, render_error_page(lang, 503), exc.status_code, lang, remember)
     if validation.session is None:
         return _page(request, render_error_page(lang, 404), 404, lang, remember)
     if not validation.session.facepass_enabled:
         return _page(request, render_error_page(lang, 403), 403, lang, remember)
-    _warm_engine(resources)
-    branding = await run_in_threadpool(_branding, resources, parsed)
-    body = _render(request, lang, parsed, validation.session, branding)
+    _warm_engine(parts.engines)
+    branding = await run_in_threadpool(_branding, parts.own_db, parsed)
+    body = _render(parts, lang, parsed, validation.session, branding)
     return _page(request, body, 200, lang, remember)
 
 
-def _branding(resources: Resources, session_id: uuid.UUID) -> SessionBranding | None:
+def _branding(own_db: OwnDatabase, session_id: uuid.UUID) -> SessionBranding | None:
     try:
-        with resources.own_db.sessions() as db:
+        with own_db.sessions() as db:
             return load_branding(db, session_id)
     except Exception:  # the page works unbranded rather than not at all
         logger.warning("branding unavailable", exc_info=True)
@@ -105,14 +148,14 @@ def _branding(resources: Resources, session_id: uuid.UUID) -> SessionBranding | 
 
 
 def _render(
-    request: Request,
+    parts: PageParts,
     lang: Language,
     session_id: uuid.UUID,
     session: SessionInfo,
     branding: SessionBranding | None,
 ) -> str:
-    settings = request.app.state.resources.settings
-    signer = media_signer(request)
+    settings = parts.settings
+    signer = parts.signer
     base = f"/api/v1/sessions/{session_id}"
     studio = branding.studio_name if branding else None
     cover = branding.cover_photo_id if branding else None
@@ -133,7 +176,7 @@ def _render(
         "opt_out_url": f"{base}/opt-out",
         "download_url": f"{base}/download",
         "consent_version": CONSENT_VERSION,
-        "device_token": guest_tokens(request).new_device_token(),
+        "device_token": parts.tokens.new_device_token(),
         "device_header": DEVICE_HEADER,
         "max_selfies": settings.search_max_selfies,
         "max_side": SELFIE_MAX_SIDE_PX,
@@ -174,18 +217,19 @@ def _render(
 async def session_interface(
     session_id: str,
     request: Request,
+    parts: PagePartsDep,
     lang: str | None = Query(None, description="ru or en; remembered in a cookie"),
 ) -> HTMLResponse:
     """The guest page; friendly HTML pages for unknown (404) or disabled (403) sessions."""
-    return await _guest_page(request, session_id, lang)
+    return await _guest_page(request, parts, session_id, lang)
 
 
 @router.get("/s/{session_id}", response_class=HTMLResponse, include_in_schema=False)
 async def short_link(
-    session_id: str, request: Request, lang: str | None = Query(None)
+    session_id: str, request: Request, parts: PagePartsDep, lang: str | None = Query(None)
 ) -> HTMLResponse:
     """The same page under a short path, for QR codes."""
-    return await _guest_page(request, session_id, lang)
+    return await _guest_page(request, parts, session_id, lang)
 
 
 @router.get("/favicon.ico", include_in_schema=False)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from facepass.cli import main
 from facepass.config import Settings, get_settings
 from facepass.db import sqlalchemy_url
-from facepass.resources import Resources
+from facepass.dependencies import AppContext
 from tests.access.conftest import audit_rows, bearer
 from tests.conftest import ADMIN_TOKEN
 from tests.photos.images import face_jpeg, faceless_jpeg
@@ -61,7 +61,7 @@ def test_every_admin_action_leaves_one_audit_row(
         == 200
     )
     assert client.delete(f"{base}/photos/{first['photo_id']}", headers=OPERATOR).status_code == 204
-    resources = Resources(settings)
+    resources = AppContext.build(settings)
     try:
         add_indexed_photo(resources, session, face_jpeg(side=400), "face.jpg")
     finally:

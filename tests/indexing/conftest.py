@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from facepass.config import Settings
 from facepass.db import sqlalchemy_url
+from facepass.dependencies import AppContext
 from tests.pixora.fixtures import make_session, pixora_admin_engine
 
 __all__ = ["make_session", "pixora_admin_engine"]
@@ -113,11 +114,9 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, interval_s: float 
 
 
 def add_photo(
-    resources: object, session_id: uuid.UUID, data: bytes, name: str = "p.jpg"
+    context: AppContext, session_id: uuid.UUID, data: bytes, name: str = "p.jpg"
 ) -> uuid.UUID:
     """Store an original and its 'pending' row, as an upload does (without queueing it)."""
     from facepass.lab.photos import add_photo as store_photo
-    from facepass.resources import Resources
 
-    assert isinstance(resources, Resources)
-    return store_photo(resources, session_id, data, name)
+    return store_photo(context.own_db, context.storage, session_id, data, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from facepass.config import Settings
+from facepass.dependencies import AppContext
 from facepass.engine import get_engine
 from facepass.indexing.pipeline import (
     IndexingContext,
@@ -18,21 +20,20 @@ from facepass.indexing.pipeline import (
     index_photo,
 )
 from facepass.photos.storage import S3Storage
-from facepass.resources import Resources
 from tests.indexing.conftest import add_photo
 from tests.photos.images import corrupt_jpeg, face_jpeg
 from tests.pixora.fixtures import closed_port
 
 
 @pytest.fixture
-def resources(settings: Settings) -> Iterator[Resources]:
-    built = Resources(settings)
+def resources(settings: Settings) -> Iterator[AppContext]:
+    built = AppContext.build(settings)
     yield built
     built.close()
 
 
-def context(resources: Resources, worker_id: str = "test-worker") -> IndexingContext:
-    return IndexingContext(resources, worker_id, get_engine())
+def context(resources: AppContext, worker_id: str = "test-worker") -> IndexingContext:
+    return IndexingContext(resources.work, worker_id, get_engine())
 
 
 def faces_of(own_db: Engine, photo_id: uuid.UUID) -> list[tuple[str, bool]]:
@@ -103,9 +104,10 @@ def test_storage_outage_releases_the_photo_for_a_retry(resources, own_db, monkey
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
     photo_id = add_photo(resources, uuid.uuid4(), face_jpeg())
     # Real network failure: an S3 endpoint where nothing listens.
-    resources.__dict__["storage"] = S3Storage(
+    unreachable = S3Storage(
         "photos", endpoint_url=f"http://127.0.0.1:{closed_port()}", region="us-east-1"
     )
+    work = dataclasses.replace(resources.work, storage=unreachable)
     with pytest.raises(TransientIndexingError):
-        index_photo(context(resources), photo_id)
+        index_photo(IndexingContext(work, "test-worker", get_engine()), photo_id)
     assert status_of(own_db, photo_id) == ("pending", None, 1)

@@ -8,7 +8,7 @@ import dramatiq
 import pika  # type: ignore[import-untyped]
 
 from facepass.config import Settings
-from facepass.resources import Resources
+from facepass.dependencies import AppContext
 from tests.indexing.conftest import add_photo, photo_states, wait_for
 from tests.photos.images import face_jpeg
 
@@ -24,7 +24,7 @@ def test_photos_are_indexed_through_rabbitmq(settings: Settings, own_db) -> None
             "index_queue_name": queue_name,
         }
     )
-    resources = Resources(rabbit)
+    resources = AppContext.build(rabbit)
     worker = None
     try:
         session_id = uuid.uuid4()

@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import Engine, text
 
+from facepass.dependencies import AppContext
 from facepass.indexing.heartbeat import beat
 from facepass.indexing.reconciler import reconcile_once
-from facepass.resources import Resources
 from tests.indexing.conftest import add_photo
 from tests.photos.images import faceless_jpeg
 
@@ -24,7 +24,7 @@ def set_photo(own_db: Engine, photo_id: uuid.UUID, **values: object) -> None:
 def test_claims_of_dead_workers_and_lost_messages_are_requeued(settings, own_db) -> None:
     # The queue depth below counts photo messages only: people regroupings that other tests left
     # overdue in the shared database would otherwise be re-sent onto the same queue.
-    resources = Resources(settings.model_copy(update={"people_grouping": False}))
+    resources = AppContext.build(settings.model_copy(update={"people_grouping": False}))
     queue = resources.index_queue
     try:
         session_id = uuid.uuid4()
@@ -41,14 +41,14 @@ def test_claims_of_dead_workers_and_lost_messages_are_requeued(settings, own_db)
             )
 
         queue.enqueue([uuid.uuid4()])  # something is waiting: pending photos may be queued
-        report = reconcile_once(resources, queue)
+        report = reconcile_once(resources.own_db, resources.settings, queue)
         assert report.ran
         assert dead in report.recovered
         assert alive not in report.recovered
         assert lost not in report.requeued
 
         queue.broker.flush_all()  # type: ignore[attr-defined]
-        report = reconcile_once(resources, queue)
+        report = reconcile_once(resources.own_db, resources.settings, queue)
         assert (
             lost in report.requeued
         )  # queue empty and the photo long pending: its message is lost

@@ -6,13 +6,13 @@ import uuid
 
 from sqlalchemy import Engine, text
 
+from facepass.dependencies import AppContext
 from facepass.engine import FaceEngine, get_engine
 from facepass.indexing.pipeline import IndexingContext, index_photo
 from facepass.indexing.reindex import sessions_needing_model, start_reindex
 from facepass.indexing.tasks import run_batch
 from facepass.photos.service import active_model_id
 from facepass.photos.vector_index import ensure_vector_index
-from facepass.resources import Resources
 from tests.indexing.conftest import add_photo
 from tests.photos.images import face_jpeg, faceless_jpeg
 
@@ -39,10 +39,10 @@ def faces_by_model(own_db: Engine, session_id: uuid.UUID) -> dict[str, int]:
 def test_a_session_switches_model_only_when_its_new_index_is_complete(
     settings, own_db: Engine
 ) -> None:
-    resources = Resources(settings)
+    resources = AppContext.build(settings)
     try:
         session_id = uuid.uuid4()
-        old = IndexingContext(resources, "old-worker", get_engine())
+        old = IndexingContext(resources.work, "old-worker", get_engine())
         photos = [add_photo(resources, session_id, face_jpeg()) for _ in range(2)]
         photos.append(add_photo(resources, session_id, faceless_jpeg()))
         run_batch(old, [str(p) for p in photos])
@@ -55,7 +55,7 @@ def test_a_session_switches_model_only_when_its_new_index_is_complete(
 
         # A worker still on the old model leaves the session's photos to the new one.
         assert index_photo(old, photos[0]) == "skipped"
-        new = IndexingContext(resources, "new-worker", other_model_engine())
+        new = IndexingContext(resources.work, "new-worker", other_model_engine())
         assert index_photo(new, photos[0]) == "indexed"
         # Half-way: searches still use the complete old index.
         with resources.own_db.session() as db:
@@ -79,11 +79,11 @@ def test_facepass_reindex_rebuilds_sessions_of_an_older_model(
     from facepass.indexing.reindex_command import reindex_sessions
     from tests.indexing.conftest import photo_states, wait_for
 
-    resources = Resources(redis_settings)
+    resources = AppContext.build(redis_settings)
     worker = None
     try:
         session_id = uuid.uuid4()
-        older = IndexingContext(resources, "old-worker", other_model_engine())
+        older = IndexingContext(resources.work, "old-worker", other_model_engine())
         with resources.own_db.session() as db:
             ensure_vector_index(db.connection(), OTHER_MODEL, 128)
         photos = [add_photo(resources, session_id, face_jpeg()) for _ in range(2)]
@@ -113,10 +113,10 @@ def test_facepass_reindex_rebuilds_sessions_of_an_older_model(
 def test_every_photo_rebuilds_a_sessions_faces_with_the_same_model(
     settings, own_db: Engine
 ) -> None:
-    resources = Resources(settings)
+    resources = AppContext.build(settings)
     try:
         session_id = uuid.uuid4()
-        context = IndexingContext(resources, "worker", get_engine())
+        context = IndexingContext(resources.work, "worker", get_engine())
         photos = [add_photo(resources, session_id, face_jpeg()) for _ in range(2)]
         run_batch(context, [str(p) for p in photos])
         with resources.own_db.session() as db:

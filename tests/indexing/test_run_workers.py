@@ -10,8 +10,8 @@ import uuid
 from sqlalchemy import Engine
 
 from facepass.config import Settings
+from facepass.dependencies import AppContext
 from facepass.indexing.worker import run_workers
-from facepass.resources import Resources
 from tests.indexing.conftest import add_photo, photo_states, wait_for
 from tests.photos.images import face_jpeg
 
@@ -22,7 +22,7 @@ def test_children_index_with_the_supervisor_s_settings_not_the_environment(
     # This deployment's queue (a random name) and database exist only in `redis_settings`: a
     # child that read its settings from the environment would never see the photo.
     session_id: uuid.UUID = make_session()
-    resources = Resources(redis_settings)
+    resources = AppContext.build(redis_settings)
     supervisor = multiprocessing.get_context("spawn").Process(
         target=run_workers, args=(redis_settings, 2, 1)
     )

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, text
 
 from facepass.app import create_app
 from facepass.config import Settings
+from facepass.dependencies import AppContext
 from facepass.indexing.reconciler import reconcile_once
-from facepass.resources import Resources
 from tests.indexing.conftest import photo_states, wait_for, worker_env
 from tests.photos.conftest import upload
 from tests.photos.images import face_jpeg, faceless_jpeg
@@ -49,12 +49,16 @@ def test_a_killed_worker_s_photos_are_finished_once_by_another(
     orphaned = {p for p, (s, _) in photo_states(own_db, session_id).items() if s == "indexing"}
     assert orphaned, "the worker was killed while it held a photo"
 
-    resources = Resources(redis_settings)
+    resources = AppContext.build(redis_settings)
     try:
         # The dead worker stops beating; after three missed beats its photos are handed out.
         wait_for(
             lambda: (
-                set(reconcile_once(resources, resources.index_queue).recovered)
+                set(
+                    reconcile_once(
+                        resources.own_db, resources.settings, resources.index_queue
+                    ).recovered
+                )
                 >= {uuid.UUID(p) for p in orphaned}
             ),
             timeout_s=10,

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from facepass.app import create_app
 from facepass.config import Settings
+from facepass.dependencies import AppContext
 from facepass.people.tasks import regroup_session
-from facepass.resources import Resources
 from facepass.search.signing import MediaSigner
 from tests.conftest import ADMIN_TOKEN
 from tests.people.conftest import add_photo, person_faces
@@ -58,10 +58,10 @@ def world(settings: Settings, own_engine: Engine) -> Iterator[PeopleWorld]:
             boris_photos.add(photo.photo_id)
     add_photo(own_engine, session, carl)
     add_photo(own_engine, other, anna[:2])
-    resources = Resources(settings)
+    resources = AppContext.build(settings)
     try:
-        regroup_session(resources, session)
-        regroup_session(resources, other)
+        regroup_session(resources.work, session)
+        regroup_session(resources.work, other)
     finally:
         resources.close()
     return PeopleWorld(session, anna_photos, boris_photos, other)

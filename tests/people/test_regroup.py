@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import Engine, text
 
 from facepass.config import Settings
+from facepass.dependencies import AppContext
 from facepass.people.tasks import regroup_session
-from facepass.resources import Resources
 from tests.people.conftest import add_photo, person_faces
 
 
 @pytest.fixture
-def resources(settings: Settings) -> Iterator[Resources]:
-    owned = Resources(settings.model_copy(update={"people_regroup_delay_s": 0.0}))
+def resources(settings: Settings) -> Iterator[AppContext]:
+    owned = AppContext.build(settings.model_copy(update={"people_regroup_delay_s": 0.0}))
     yield owned
     owned.close()
 
@@ -40,7 +40,7 @@ def _people(engine: Engine, session_id: uuid.UUID) -> dict[uuid.UUID, set[int]]:
 
 
 def test_each_session_is_grouped_alone_and_one_photo_never_holds_one_person_twice(
-    resources: Resources, own_engine: Engine
+    resources: AppContext, own_engine: Engine
 ) -> None:
     rng = np.random.default_rng(10)
     anna, boris = person_faces(rng, 6), person_faces(rng, 6)
@@ -54,7 +54,7 @@ def test_each_session_is_grouped_alone_and_one_photo_never_holds_one_person_twic
     faces_of[first].update(mirror.face_ids)
 
     for session in (first, second):
-        result = regroup_session(resources, session)
+        result = regroup_session(resources.work, session)
         assert result is not None
         assert result.faces == len(faces_of[session])
 
@@ -67,18 +67,18 @@ def test_each_session_is_grouped_alone_and_one_photo_never_holds_one_person_twic
 
 
 def test_a_regrouping_keeps_the_ids_of_people_who_are_still_there(
-    resources: Resources, own_engine: Engine
+    resources: AppContext, own_engine: Engine
 ) -> None:
     rng = np.random.default_rng(11)
     anna, boris = person_faces(rng, 8), person_faces(rng, 8)
     session = uuid.uuid4()
     for a, b in zip(anna[:5], boris[:5], strict=True):
         add_photo(own_engine, session, [a, b])
-    regroup_session(resources, session)
+    regroup_session(resources.work, session)
     before = _people(own_engine, session)
     for a in anna[5:]:
         add_photo(own_engine, session, [a])
-    result = regroup_session(resources, session)
+    result = regroup_session(resources.work, session)
     assert result is not None
     assert result.kept_ids == 2
     after = _people(own_engine, session)
@@ -92,7 +92,7 @@ def test_a_regrouping_keeps_the_ids_of_people_who_are_still_there(
 def test_indexing_asks_once_and_the_debounced_task_regroups_the_session(
     settings: Settings, own_engine: Engine, backend: str
 ) -> None:
-    resources = Resources(
+    resources = AppContext.build(
         settings.model_copy(update={"people_regroup_delay_s": 0.2, "queue_backend": backend})
     )
     try:
@@ -101,7 +101,7 @@ def test_indexing_asks_once_and_the_debounced_task_regroups_the_session(
         resources.close()
 
 
-def _burst_then_regroup(resources: Resources, own_engine: Engine) -> None:
+def _burst_then_regroup(resources: AppContext, own_engine: Engine) -> None:
     rng = np.random.default_rng(12)
     session = uuid.uuid4()
     photos = [add_photo(own_engine, session, [face]) for face in person_faces(rng, 4)]
@@ -156,7 +156,7 @@ def test_the_regroup_command_reports_each_session(settings: Settings, own_engine
 def test_the_reconciler_resends_a_lost_regrouping(settings: Settings, own_engine: Engine) -> None:
     from facepass.indexing.reconciler import reconcile_once
 
-    resources = Resources(settings.model_copy(update={"people_regroup_max_wait_s": 0.0}))
+    resources = AppContext.build(settings.model_copy(update={"people_regroup_max_wait_s": 0.0}))
     try:
         session = uuid.uuid4()
         with own_engine.begin() as conn:
@@ -169,9 +169,9 @@ def test_the_reconciler_resends_a_lost_regrouping(settings: Settings, own_engine
                 ),
                 {"s": session},
             )
-        report = reconcile_once(resources, resources.index_queue)
+        report = reconcile_once(resources.own_db, resources.settings, resources.index_queue)
         assert session in report.regroups_resent
-        again = reconcile_once(resources, resources.index_queue)
+        again = reconcile_once(resources.own_db, resources.settings, resources.index_queue)
         assert session not in again.regroups_resent  # scheduled now: not lost
     finally:
         resources.close()

@@ -10,8 +10,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
 from facepass.config import Settings
+from facepass.dependencies import PixoraDb
 from facepass.observability.metrics import REGISTRY
-from facepass.pixora import PhotoSession, PixoraDatabase, PixoraDb
+from facepass.pixora import PhotoSession, PixoraDatabase
 from facepass.pixora.demo import DEMO_SESSION_ID, DISABLED_SESSION_ID
 from facepass.pixora.errors import PixoraUnavailable
 from tests.pixora.fixtures import (

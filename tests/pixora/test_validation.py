@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from facepass.config import Settings
+from facepass.dependencies import AppContext
 from facepass.pixora.demo import DEMO_SESSION_ID, DISABLED_SESSION_ID
 from facepass.pixora.validation import (
     ACTIVE_SESSION_ERRORS,
@@ -21,7 +22,6 @@ from facepass.pixora.validation import (
     validate_session,
     validate_sessions,
 )
-from facepass.resources import Resources
 from tests.pixora.fixtures import TcpProxy, app_client, set_facepass
 
 DEMO = uuid.UUID(DEMO_SESSION_ID)
@@ -29,13 +29,13 @@ DISABLED = uuid.UUID(DISABLED_SESSION_ID)
 
 
 @pytest.fixture
-def resources(settings: Settings) -> Iterator[Resources]:
-    owned = Resources(settings)
+def resources(settings: Settings) -> Iterator[AppContext]:
+    owned = AppContext.build(settings)
     yield owned
     owned.close()
 
 
-def _count_statements(resources: Resources) -> list[str]:
+def _count_statements(resources: AppContext) -> list[str]:
     statements: list[str] = []
 
     @event.listens_for(resources.pixora.engine, "before_cursor_execute")
@@ -45,14 +45,18 @@ def _count_statements(resources: Resources) -> list[str]:
     return statements
 
 
-def test_many_ids_take_one_query_keep_order_and_drop_repeats(resources: Resources) -> None:
+def test_many_ids_take_one_query_keep_order_and_drop_repeats(resources: AppContext) -> None:
     statements = _count_statements(resources)
     unknown = uuid.uuid4()
-    answers = validate_sessions(resources, [DISABLED, unknown, DEMO, unknown, DISABLED])
+    answers = validate_sessions(
+        resources.pixora, resources.validation_cache, [DISABLED, unknown, DEMO, unknown, DISABLED]
+    )
     assert list(answers) == [DISABLED, unknown, DEMO]
     assert [a.result for a in answers.values()] == ["disabled", "not_found", "valid"]
     assert len([s for s in statements if "photo_sessions" in s]) == 1
-    again = validate_sessions(resources, [DEMO, unknown, DISABLED])
+    again = validate_sessions(
+        resources.pixora, resources.validation_cache, [DEMO, unknown, DISABLED]
+    )
     assert all(a.cache_hit for a in again.values())
     assert len([s for s in statements if "photo_sessions" in s]) == 1
 
@@ -62,19 +66,23 @@ def test_turning_facepass_off_shows_once_the_positive_ttl_ends(
 ) -> None:
     session_id = make_session(facepass_enabled=True)
     quick = settings.model_copy(update={"cache_ttl_s": 0.3, "cache_negative_ttl_s": 0.1})
-    owned = Resources(quick)
+    owned = AppContext.build(quick)
     try:
-        assert validate_sessions(owned, [session_id])[session_id].valid
+        assert validate_sessions(owned.pixora, owned.validation_cache, [session_id])[
+            session_id
+        ].valid
         set_facepass(pixora_admin_engine, session_id, False)
-        cached = validate_sessions(owned, [session_id])[session_id]
+        cached = validate_sessions(owned.pixora, owned.validation_cache, [session_id])[session_id]
         assert cached.valid
         assert cached.cache_hit
         time.sleep(0.35)
-        fresh = validate_sessions(owned, [session_id])[session_id]
+        fresh = validate_sessions(owned.pixora, owned.validation_cache, [session_id])[session_id]
         assert (fresh.result, fresh.cache_hit) == ("disabled", False)
         set_facepass(pixora_admin_engine, session_id, True)
         time.sleep(0.15)  # negative answers live only cache_negative_ttl_s
-        assert validate_sessions(owned, [session_id])[session_id].valid
+        assert validate_sessions(owned.pixora, owned.validation_cache, [session_id])[
+            session_id
+        ].valid
     finally:
         owned.close()
 
@@ -131,8 +139,8 @@ def test_dependencies_answer_503_while_pixora_is_down_and_errors_are_not_cached(
 
 def test_each_validation_is_logged_with_result_and_cache_hit(resources, caplog) -> None:
     caplog.set_level(logging.INFO, logger="facepass.pixora.validation")
-    validate_session(resources, DISABLED)
-    validate_session(resources, DISABLED)
+    validate_session(resources.pixora, resources.validation_cache, DISABLED)
+    validate_session(resources.pixora, resources.validation_cache, DISABLED)
     records = [r for r in caplog.records if r.getMessage() == "session validated"]
     assert [(r.session_id, r.result, r.cache_hit) for r in records] == [  # type: ignore[attr-defined]
         (str(DISABLED), "disabled", False),

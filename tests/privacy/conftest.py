@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from facepass.app import create_app
 from facepass.config import Settings
-from facepass.resources import Resources
+from facepass.dependencies import AppContext
 from tests.conftest import shared_data
 from tests.search.conftest import add_indexed_photo, create_pixora_session, search_settings
 
@@ -29,7 +29,7 @@ def lfw_photo(person: str, number: int) -> bytes:
 @dataclass
 class PrivacyWorld:
     settings: Settings
-    resources: Resources
+    resources: AppContext
     session_id: uuid.UUID
     photos: dict[str, set[uuid.UUID]] = field(default_factory=dict)
     data: dict[uuid.UUID, bytes] = field(default_factory=dict)
@@ -48,7 +48,7 @@ def world(
     settings = search_settings(
         own_db_url, pixora_url, tmp_path_factory.mktemp("privacy"), search_rate_limit="1000/minute"
     )
-    resources = Resources(settings)
+    resources = AppContext.build(settings)
     world = PrivacyWorld(settings, resources, create_pixora_session(pixora_admin_url))
     for person in (GUEST_A, GUEST_B):
         world.photos[person] = set()

@@ -17,7 +17,7 @@ from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, search
 def _reindex(world: PrivacyWorld, photo_id: uuid.UUID) -> None:
     with world.resources.own_db.session() as db:
         db.execute(text("UPDATE photos SET status = 'pending' WHERE id = :p"), {"p": photo_id})
-    context = IndexingContext(world.resources, "privacy-tests", world.resources.face_engine)
+    context = IndexingContext(world.resources.work, "privacy-tests", world.resources.engines.get())
     assert index_photo(context, photo_id) == "indexed"
 
 
@@ -59,9 +59,15 @@ def test_after_an_opt_out_the_guest_is_never_found_and_others_are_unchanged(
     # Re-indexing a photo, or deleting and uploading it again, never brings the face back.
     reindexed, reuploaded = sorted(before_a)[:2]
     _reindex(world, reindexed)
-    delete_photo(world.resources, session, reuploaded)
-    new_id = add_photo(world.resources, session, world.data[reuploaded], "again.jpg")
-    context = IndexingContext(world.resources, "privacy-tests", world.resources.face_engine)
+    delete_photo(world.resources.own_db, world.resources.storage, session, reuploaded)
+    new_id = add_photo(
+        world.resources.own_db,
+        world.resources.storage,
+        session,
+        world.data[reuploaded],
+        "again.jpg",
+    )
+    context = IndexingContext(world.resources.work, "privacy-tests", world.resources.engines.get())
     assert index_photo(context, new_id) == "indexed"
     found = search(client, session, world.selfie(GUEST_A))
     assert found.isdisjoint(before_a | {new_id})

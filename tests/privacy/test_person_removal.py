@@ -12,8 +12,8 @@ from sqlalchemy import Engine, text
 
 from facepass.app import create_app
 from facepass.config import Settings
+from facepass.dependencies import AppContext
 from facepass.people.tasks import regroup_session
-from facepass.resources import Resources
 from tests.access.conftest import audit_rows
 from tests.conftest import ADMIN_TOKEN
 from tests.people.conftest import add_photo, own_engine, person_faces
@@ -49,9 +49,9 @@ def test_removing_a_person_deletes_and_suppresses_every_face_of_theirs(
     session = uuid.uuid4()
     for index, face in enumerate(anna):
         add_photo(own_engine, session, [face] + ([boris[index]] if index < len(boris) else []))
-    resources = Resources(settings)
+    resources = AppContext.build(settings)
     try:
-        regroup_session(resources, session)
+        regroup_session(resources.work, session)
         people = _people(client, session)
         assert sorted(people.values()) == [3, 5]
         anna_id = next(pid for pid, faces in people.items() if faces == 5)
@@ -62,7 +62,7 @@ def test_removing_a_person_deletes_and_suppresses_every_face_of_theirs(
         assert removed.json()["photos_affected"] == 5
 
         assert sorted(_people(client, session).values()) == [3]
-        regroup_session(resources, session)  # regrouping finds nothing of her to group again
+        regroup_session(resources.work, session)  # regrouping finds nothing of her to group again
         assert sorted(_people(client, session).values()) == [3]
     finally:
         resources.close()

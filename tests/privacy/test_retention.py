@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,9 +16,9 @@ from sqlalchemy import Engine, text
 
 from facepass.cli import main
 from facepass.config import Settings, get_settings
+from facepass.dependencies import AppContext
 from facepass.observability.metrics import RETENTION_PURGED
-from facepass.privacy.retention import purge
-from facepass.resources import Resources
+from facepass.privacy.retention import PurgeReport, purge
 from tests.access.conftest import audit_rows
 from tests.photos.images import face_jpeg
 from tests.pixora.fixtures import SessionFactory, make_session, pixora_admin_engine
@@ -29,13 +30,17 @@ DAYS = 90
 
 
 @pytest.fixture
-def resources(settings: Settings) -> Iterator[Resources]:
-    owned = Resources(settings.model_copy(update={"face_retention_days": DAYS}))
+def resources(settings: Settings) -> Iterator[AppContext]:
+    owned = AppContext.build(settings.model_copy(update={"face_retention_days": DAYS}))
     yield owned
     owned.close()
 
 
-def _counts(resources: Resources, session_id: uuid.UUID) -> tuple[int, int]:
+def _purge(context: AppContext, **options: Any) -> PurgeReport:
+    return purge(context.own_db, context.pixora, context.storage, context.settings, **options)
+
+
+def _counts(resources: AppContext, session_id: uuid.UUID) -> tuple[int, int]:
     with resources.own_db.session() as db:
         faces = db.execute(
             text("SELECT count(*) FROM faces WHERE session_id = :s AND embedding IS NOT NULL"),
@@ -48,7 +53,7 @@ def _counts(resources: Resources, session_id: uuid.UUID) -> tuple[int, int]:
 
 
 def _session_with_a_face(
-    resources: Resources, make_session: SessionFactory, **row: object
+    resources: AppContext, make_session: SessionFactory, **row: object
 ) -> uuid.UUID:
     session_id = make_session(**row)
     add_indexed_photo(resources, session_id, face_jpeg(side=400), "face.jpg")
@@ -57,7 +62,7 @@ def _session_with_a_face(
 
 
 def test_a_pass_purges_embeddings_of_a_session_completed_n_plus_1_days_ago_only(
-    resources: Resources, make_session: SessionFactory
+    resources: AppContext, make_session: SessionFactory
 ) -> None:
     now = datetime.now(UTC)
     old = _session_with_a_face(resources, make_session, completed_at=now - timedelta(days=DAYS + 1))
@@ -65,12 +70,12 @@ def test_a_pass_purges_embeddings_of_a_session_completed_n_plus_1_days_ago_only(
     running = _session_with_a_face(resources, make_session)  # not completed yet
     mine = [old, recent, running]
 
-    preview = purge(resources, dry_run=True, session_ids=mine)
+    preview = _purge(resources, dry_run=True, session_ids=mine)
     assert [(d.session_id, d.kind) for d in preview.due] == [(old, "faces")]
     assert _counts(resources, old) == (1, 1)  # a dry run deletes nothing
 
     before = RETENTION_PURGED.labels("faces")._value.get()
-    report = purge(resources, session_ids=mine)
+    report = _purge(resources, session_ids=mine)
     assert [d.session_id for d in report.due] == [old]
     assert _counts(resources, old) == (0, 1)  # embeddings gone, photos kept (default)
     assert _counts(resources, recent) == (1, 1)
@@ -83,15 +88,15 @@ def test_a_pass_purges_embeddings_of_a_session_completed_n_plus_1_days_ago_only(
     ]
     assert audit_rows(resources.settings.database_url, recent) == []
     # A second pass finds nothing more to do.
-    assert purge(resources, session_ids=mine).due == []
+    assert _purge(resources, session_ids=mine).due == []
 
 
 def test_photos_go_after_their_own_period_and_switched_off_sessions_entirely(
-    resources: Resources, make_session: SessionFactory
+    resources: AppContext, make_session: SessionFactory
 ) -> None:
     now = datetime.now(UTC)
     photo_days = resources.settings.model_copy(update={"photo_retention_days": 30})
-    with_photos = Resources(photo_days)
+    with_photos = AppContext.build(photo_days)
     try:
         old = _session_with_a_face(with_photos, make_session, completed_at=now - timedelta(days=31))
         off = _session_with_a_face(with_photos, make_session, facepass_enabled=False)
@@ -109,7 +114,7 @@ def test_photos_go_after_their_own_period_and_switched_off_sessions_entirely(
                 text("SELECT storage_key FROM photos WHERE session_id = :s"), {"s": old}
             ).scalar_one()
         assert with_photos.storage.exists(key)
-        report = purge(with_photos, session_ids=[old, off, off_recently])
+        report = _purge(with_photos, session_ids=[old, off, off_recently])
         assert {(d.session_id, d.kind) for d in report.due} == {(old, "photos"), (off, "session")}
         assert _counts(with_photos, old) == (0, 0)
         assert not with_photos.storage.exists(key)  # the original and thumbnails are gone
@@ -120,7 +125,7 @@ def test_photos_go_after_their_own_period_and_switched_off_sessions_entirely(
 
 
 def test_purge_dry_run_from_the_command_line(
-    resources: Resources, make_session: SessionFactory, settings: Settings
+    resources: AppContext, make_session: SessionFactory, settings: Settings
 ) -> None:
     old = _session_with_a_face(
         resources, make_session, completed_at=datetime.now(UTC) - timedelta(days=DAYS + 5)
@@ -149,37 +154,37 @@ def test_purge_dry_run_from_the_command_line(
 def test_the_periodic_sync_worker_enforces_retention(
     settings: Settings, make_session: SessionFactory
 ) -> None:
-    from facepass.sync.worker import start_sync, stop_sync
+    from facepass.sync.worker import BackgroundSync
 
     worker_settings = settings.model_copy(
         update={"face_retention_days": DAYS, "retention_interval_s": 0.2, "sync_interval_s": 0}
     )
-    resources = Resources(worker_settings)
+    resources = AppContext.build(worker_settings)
     try:
         old = _session_with_a_face(
             resources, make_session, completed_at=datetime.now(UTC) - timedelta(days=DAYS + 1)
         )
-        start_sync(resources)
+        sync = BackgroundSync(resources).start()
         try:
             deadline = time.monotonic() + 10
             while _counts(resources, old) != (0, 1) and time.monotonic() < deadline:
                 time.sleep(0.1)
         finally:
-            stop_sync(resources)
+            sync.stop()
         assert _counts(resources, old) == (0, 1)
     finally:
         resources.close()
 
 
 def test_purged_faces_stay_purged_through_reindexing_and_new_uploads(
-    resources: Resources, make_session: SessionFactory, pixora_admin_engine: Engine
+    resources: AppContext, make_session: SessionFactory, pixora_admin_engine: Engine
 ) -> None:
     from facepass.indexing.pipeline import IndexingContext, index_photo
 
     old = _session_with_a_face(
         resources, make_session, completed_at=datetime.now(UTC) - timedelta(days=DAYS + 1)
     )
-    purge(resources, session_ids=[old])
+    _purge(resources, session_ids=[old])
     assert _counts(resources, old) == (0, 1)
 
     with resources.own_db.session() as db:
@@ -187,7 +192,7 @@ def test_purged_faces_stay_purged_through_reindexing_and_new_uploads(
         photo_id = db.execute(
             text("SELECT id FROM photos WHERE session_id = :s"), {"s": old}
         ).scalar_one()
-    context = IndexingContext(resources, "retention-tests", resources.face_engine)
+    context = IndexingContext(resources.work, "retention-tests", resources.engines.get())
     assert index_photo(context, photo_id) == "indexed"
     add_indexed_photo(resources, old, face_jpeg(side=400), "late.jpg")
     assert _counts(resources, old) == (0, 2)  # indexed, but no face written
@@ -197,7 +202,7 @@ def test_purged_faces_stay_purged_through_reindexing_and_new_uploads(
         conn.execute(
             text("UPDATE photo_sessions SET completed_at = now() WHERE id = :s"), {"s": old}
         )
-    assert purge(resources, session_ids=[old]).due == []
+    assert _purge(resources, session_ids=[old]).due == []
     with resources.own_db.session() as db:
         db.execute(text("UPDATE photos SET status = 'pending' WHERE id = :p"), {"p": photo_id})
     assert index_photo(context, photo_id) == "indexed"

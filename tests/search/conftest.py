@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, pool, text
 from facepass.config import Settings
 from facepass.db import sqlalchemy_url
 from facepass.demo_photos import DemoPhoto, astronaut_selfie, demo_photo_set
-from facepass.resources import Resources
+from facepass.dependencies import AppContext
 from tests.conftest import ADMIN_TOKEN, REDIS_SERVER, RUN_ID
 
 
@@ -54,17 +54,17 @@ def create_pixora_session(
 
 
 def add_indexed_photo(
-    resources: Resources, session_id: uuid.UUID, data: bytes, filename: str
+    context: AppContext, session_id: uuid.UUID, data: bytes, filename: str
 ) -> uuid.UUID:
     """Store an original and index it through the real pipeline; returns the photo id."""
     from facepass.indexing.pipeline import IndexingContext, index_photo
     from facepass.lab.photos import add_photo
 
-    photo_id = add_photo(resources, session_id, data, filename)
-    context = IndexingContext(
-        resources=resources, worker_id="search-tests", engine=resources.face_engine
+    photo_id = add_photo(context.own_db, context.storage, session_id, data, filename)
+    indexing = IndexingContext(
+        work=context.work, worker_id="search-tests", engine=context.engines.get()
     )
-    assert index_photo(context, photo_id) == "indexed"
+    assert index_photo(indexing, photo_id) == "indexed"
     return photo_id
 
 
@@ -118,7 +118,7 @@ def world(
         search_rate_limit="1000/minute",  # the limits have tests of their own
         search_device_rate_limit="1000/minute",
     )
-    resources = Resources(settings)
+    resources = AppContext.build(settings)
     photos = demo_photo_set()
     main = SeededSession(create_pixora_session(pixora_admin_url))
     other = SeededSession(create_pixora_session(pixora_admin_url))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from facepass.dependencies import AppContext
 from facepass.engine import get_engine
-from facepass.resources import Resources
 from facepass.search.query import analyze_selfie
 from facepass.search.ranking import RankingParams, rank_photos
 from facepass.search.vector_search import PgVectorFaceIndex
@@ -14,7 +14,7 @@ def test_exact_and_hnsw_paths_agree(world: SearchWorld) -> None:
     engine = get_engine()
     query = analyze_selfie(engine, world.selfie).embedding
     params = RankingParams(threshold=engine.match_threshold)
-    resources = Resources(world.settings)
+    resources = AppContext.build(world.settings)
     found = {}
     try:
         for exact in (True, False):

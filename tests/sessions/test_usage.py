@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from facepass.config import Settings
+from facepass.dependencies import app_context
 from facepass.pixora.validation import validate_session
 from facepass.sessions.usage import record_usage
 from tests.conftest import ADMIN_TOKEN
@@ -26,7 +27,12 @@ def test_validations_and_searches_are_counted_per_day(settings: Settings, make_s
         )
         record_usage(session_id, "searches", 2)  # what the search service records
         # FacePass's own checks (serving each photo of a gallery) are not validations.
-        validate_session(client.app.state.resources, session_id, count_usage=False)
+        validate_session(
+            app_context(client.app).pixora,
+            app_context(client.app).validation_cache,
+            session_id,
+            count_usage=False,
+        )
         usage = client.get(f"/api/v1/sessions/{session_id}/usage?days=7", headers=ADMIN)
         nothing = client.get(f"/api/v1/sessions/{unknown}/usage", headers=ADMIN)
     assert usage.status_code == 200

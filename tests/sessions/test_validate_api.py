@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import event
 
 from facepass.config import Settings
+from facepass.dependencies import app_context
 from facepass.pixora.demo import DEMO_SESSION_ID, DISABLED_SESSION_ID
 from tests.pixora.fixtures import (
     FAKE_PASSWORD,
@@ -83,7 +84,7 @@ def test_batch_answers_each_distinct_id_in_order_with_one_query(settings: Settin
     ids = [DISABLED_SESSION_ID, unknown, DEMO_SESSION_ID.upper(), unknown, DISABLED_SESSION_ID]
     with app_client(settings) as client:
         statements: list[str] = []
-        engine = client.app.state.resources.pixora.engine  # type: ignore[attr-defined]
+        engine = app_context(client.app).pixora.engine  # type: ignore[arg-type]
         event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
         response = client.post("/api/v1/sessions/validate", json={"session_ids": ids})
     assert response.status_code == 200

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from facepass.app import create_app
 from facepass.config import Settings
 from facepass.demo_photos import astronaut_selfie, demo_photo_set, schedule_demo_photos
+from facepass.dependencies import AppContext
 from facepass.photos.models import Photo
 from facepass.pixora.demo import DEMO_SESSION_ID
-from facepass.resources import Resources
 from tests.search.conftest import jpeg
 
 
-def _demo_rows(resources: Resources) -> dict[str, str]:
+def _demo_rows(resources: AppContext) -> dict[str, str]:
     hashes = {hashlib.sha256(p.data).hexdigest(): p.filename for p in demo_photo_set()}
     with resources.own_db.sessions() as db:
         rows = db.execute(
@@ -33,8 +33,8 @@ def test_demo_photos_are_added_once_indexed_and_found(settings: Settings) -> Non
     photos = demo_photo_set()
     assert sum(p.shows_astronaut for p in photos) == 6
     settings = settings.model_copy(update={"search_rate_limit": "100/minute"})
-    resources = Resources(settings)
-    app = create_app(settings, resources=resources)
+    resources = AppContext.build(settings)
+    app = create_app(settings, context=resources)
     schedule_demo_photos(app)
     with TestClient(app) as client:
         deadline = time.monotonic() + 120
@@ -59,5 +59,15 @@ def test_demo_photos_are_added_once_indexed_and_found(settings: Settings) -> Non
     # A second start adds nothing: the upload service recognises the same bytes.
     from facepass.demo_photos import add_photos
 
-    assert add_photos(resources, uuid.UUID(DEMO_SESSION_ID), photos) == 0
+    assert (
+        add_photos(
+            resources.own_db,
+            resources.storage,
+            resources.index_queue,
+            resources.settings,
+            uuid.UUID(DEMO_SESSION_ID),
+            photos,
+        )
+        == 0
+    )
     resources.close()

@@ -28,11 +28,11 @@ from PIL import Image, ImageEnhance
 from sqlalchemy import func, select
 
 from facepass.config import Settings, get_settings
+from facepass.dependencies import WorkerContext
 from facepass.indexing.worker import spawn_worker
 from facepass.lab.photos import add_photo
 from facepass.observability.metrics import PHOTOS_INDEXED
 from facepass.photos.models import FAILED, INDEXED, Face, Photo
-from facepass.resources import Resources
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def bench_settings(base: Settings, work_dir: Path) -> Iterator[Settings]:
         settings = base.model_copy(
             update={
                 "database_url": database_url,
-                # Pixora is never read by workers; any URL satisfies Resources.
+                # Pixora is never read by workers; any URL satisfies the context.
                 "main_app_database_url": base.main_app_database_url or database_url,
                 "redis_url": base.redis_url or "redis://127.0.0.1:6379/0",
                 "redis_key_prefix": f"facepass-bench:{run}:",
@@ -172,8 +172,11 @@ def _forget_redis_keys(settings: Settings) -> None:
             client.delete(key)
 
 
-def _store(resources: Resources, session_id: uuid.UUID, files: Sequence[Path]) -> list[uuid.UUID]:
-    return [add_photo(resources, session_id, path.read_bytes(), path.name) for path in files]
+def _store(work: WorkerContext, session_id: uuid.UUID, files: Sequence[Path]) -> list[uuid.UUID]:
+    return [
+        add_photo(work.own_db, work.storage, session_id, path.read_bytes(), path.name)
+        for path in files
+    ]
 
 
 @dataclass
@@ -187,8 +190,8 @@ class Progress:
         return self.indexed + sum(self.failures.values())
 
 
-def _progress(resources: Resources, session_id: uuid.UUID) -> Progress:
-    with resources.own_db.session() as db:
+def _progress(work: WorkerContext, session_id: uuid.UUID) -> Progress:
+    with work.own_db.session() as db:
         indexed = db.execute(
             select(func.count())
             .select_from(Photo)
@@ -209,10 +212,14 @@ def run_once(
     settings: Settings, files: Sequence[Path], workers: int, stats_dir: Path, timeout_s: float
 ) -> dict[str, Any]:
     """Index `files` with `workers` warm worker processes; figures of that run."""
-    resources = Resources(settings)
+    from facepass.indexing.queue import build_index_queue
+
+    work = WorkerContext.build(settings)
+    queue = build_index_queue(work)
+    work.closers.append(queue.close)
     session_id = uuid.uuid4()
     try:
-        photo_ids = _store(resources, session_id, files)
+        photo_ids = _store(work, session_id, files)
         context = multiprocessing.get_context("spawn")
         probes = [
             WorkerProbe(context.Event(), stats_dir / f"{session_id}-{n}.json")
@@ -223,9 +230,9 @@ def run_once(
             if not probe.ready_event.wait(timeout=180):  # type: ignore[attr-defined]
                 raise RuntimeError("a worker did not start")
         started = time.perf_counter()
-        resources.index_queue.enqueue(photo_ids)
+        queue.enqueue(photo_ids)
         while True:
-            progress = _progress(resources, session_id)
+            progress = _progress(work, session_id)
             if progress.done >= len(photo_ids):
                 break
             if time.perf_counter() - started > timeout_s:
@@ -237,7 +244,7 @@ def run_once(
         for child in children:
             child.join(timeout=60)
     finally:
-        resources.close()
+        work.close()
     return _figures(workers, len(photo_ids), progress, elapsed, probes)
 
 
