@@ -116,6 +116,10 @@ class WorkerContext:
         own_db = own_database(settings)
         return cls(settings, own_db, build_storage(settings), Engines(settings), [own_db.dispose])
 
+    def on_close(self, closer: Closer) -> None:
+        """Close `closer` with the context (before the parts opened earlier)."""
+        self.closers.append(closer)
+
     def close(self) -> None:
         _close_all(self.closers)
 
@@ -231,10 +235,6 @@ def app_context(app: FastAPI) -> AppContext:
     return context
 
 
-async def get_context(request: Request) -> AppContext:
-    return context_of(request)
-
-
 def install(app: FastAPI, settings: Settings) -> None:
     """Give the application its settings (served before the lifespan has built the context)."""
     app.state.settings = settings
@@ -306,7 +306,6 @@ def get_pixora_db(pixora: PixoraDep) -> Iterator[Session]:
         yield session
 
 
-ContextDep = Annotated[AppContext, Depends(get_context)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 OwnDbDep = Annotated[OwnDatabase, Depends(get_own_db)]
 PixoraDep = Annotated[PixoraDatabase, Depends(get_pixora)]

@@ -95,7 +95,7 @@ def run_worker_process(
     upgrade(settings.database_url)
     work = WorkerContext.build(settings)
     queue = build_index_queue(work)
-    work.closers.append(queue.close)
+    work.on_close(queue.close)
     dramatiq.set_broker(queue.broker)  # once per process, before any actor runs
     engine = work.engines.get()  # loaded once per process, before taking work
     with work.own_db.engine.begin() as conn:
@@ -178,7 +178,7 @@ def run_workers(
     children = [spawn_worker(threads, settings, metrics_port=port_of(i)) for i in range(processes)]
     work = WorkerContext.build(settings)
     queue = build_index_queue(work)
-    work.closers.append(queue.close)
+    work.on_close(queue.close)
     reconciler = Reconciler(work.own_db, settings, queue).start()
     try:
         while not stop.wait(1.0):

@@ -216,7 +216,7 @@ def run_once(
 
     work = WorkerContext.build(settings)
     queue = build_index_queue(work)
-    work.closers.append(queue.close)
+    work.on_close(queue.close)
     session_id = uuid.uuid4()
     try:
         photo_ids = _store(work, session_id, files)
