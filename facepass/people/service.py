@@ -67,7 +67,14 @@ def list_people(
     """A page of the session's people, most faces first, each with a signed cover link."""
     params = {"s": session_id, "min_faces": min_faces, "limit": limit, "offset": offset}
     rows = conn.execute(_PEOPLE, params).all()
-    total = rows[0].total if rows else int(conn.execute(_COUNT, params).scalar_one())
+    # The total rides on the page's own rows (one snapshot). Only a page past the end needs a
+    # second count; an empty first page means no people, even if a regrouping commits meanwhile.
+    if rows:
+        total = int(rows[0].total)
+    elif offset == 0:
+        total = 0
+    else:
+        total = int(conn.execute(_COUNT, params).scalar_one())
     state = conn.execute(_STATE, {"s": session_id}).one_or_none()
     expires_at = signer.expiry()
     people = []
