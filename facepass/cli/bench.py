@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from facepass.cli.groups import bench_group, int_list
-
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from facepass.cli.groups import analysis_cache_option, bench_group, data_option, int_list
 
 
 @bench_group.command("engine")
@@ -125,22 +123,8 @@ def bench_soak(requests: int, concurrency: int, rest_s: float) -> None:
 )
 @click.option("--concurrency", default="20", show_default=True, help="Guests at once (comma list).")
 @click.option("--ef-search", default="40,100,200", show_default=True, help="hnsw.ef_search values.")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_DATA,
-    show_default=True,
-    help="Folder holding lfw/ (../shared/data).",
-)
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".facepass-data/eval-cache"),
-    show_default=True,
-    help="Where face analyses are cached between runs (shared with eval retrieval).",
-)
+@data_option("Folder holding lfw/ (../shared/data).")
+@analysis_cache_option("Where face analyses are cached between runs (shared with eval retrieval).")
 @click.option("--seed", type=int, default=0, show_default=True)
 def bench_search(
     faces: str,

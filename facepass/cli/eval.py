@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from facepass.cli.groups import eval_group, int_list
-
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from facepass.cli.groups import analysis_cache_option, data_option, eval_group, int_list
 
 
 @eval_group.command("lfw")
@@ -96,14 +94,7 @@ def detect_command(
 
 
 @eval_group.command("retrieval")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_DATA,
-    show_default=True,
-    help="Folder holding lfw/ and peers/ (../shared/data).",
-)
+@data_option("Folder holding lfw/ and peers/ (../shared/data).")
 @click.option("--sizes", default="2000", show_default=True, help="Session sizes (photos).")
 @click.option("--min-photos", type=int, default=8, show_default=True)
 @click.option("--max-per-person", type=int, default=20, show_default=True)
@@ -115,14 +106,7 @@ def detect_command(
     " (consensus of the session's faces, the API's default).",
 )
 @click.option("--threshold", type=float, default=None, help="Default: the model's own.")
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".facepass-data/eval-cache"),
-    show_default=True,
-    help="Where face analyses are cached between runs.",
-)
+@analysis_cache_option("Where face analyses are cached between runs.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--dataset",
@@ -177,22 +161,8 @@ def eval_retrieval(
 
 
 @eval_group.command("people")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_DATA,
-    show_default=True,
-    help="Folder holding cfp/ and lfw/ (../shared/data).",
-)
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".facepass-data/eval-cache"),
-    show_default=True,
-    help="Where face analyses are cached between runs (shared with eval retrieval).",
-)
+@data_option("Folder holding cfp/ and lfw/ (../shared/data).")
+@analysis_cache_option("Where face analyses are cached between runs (shared with eval retrieval).")
 @click.option(
     "--tune/--no-tune",
     default=False,
@@ -207,14 +177,7 @@ def eval_people(data_dir: Path, cache_dir: Path, tune: bool) -> None:
 
 
 @eval_group.command("calibrate")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_DATA,
-    show_default=True,
-    help="Folder holding lfw/ and cfp/ (../shared/data).",
-)
+@data_option("Folder holding lfw/ and cfp/ (../shared/data).")
 @click.option(
     "--datasets",
     default="cfp,lfw",
@@ -228,13 +191,7 @@ def eval_people(data_dir: Path, cache_dir: Path, tune: bool) -> None:
     default=None,
     help="Your own labelled photos instead (a subfolder per person, 2+ photos each).",
 )
-@click.option(
-    "--cache",
-    "cache_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".facepass-data/eval-cache"),
-    show_default=True,
-)
+@analysis_cache_option()
 @click.option("--precision", type=float, default=0.99, show_default=True)
 @click.option("--turned-precision", type=float, default=0.98, show_default=True)
 @click.option("--rounds", type=int, default=1, show_default=True, help="Passes over the grid.")

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Where the evaluations' photos live by default: ../shared/data beside the repository.
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# The face analyses cache that eval retrieval, eval people, eval calibrate and bench search share.
+ANALYSIS_CACHE = Path(".facepass-data/eval-cache")
 
 
 @click.group("faces")
@@ -31,3 +42,27 @@ def int_list(value: str) -> list[int]:
         return [int(v.replace("_", "")) for v in value.split(",") if v.strip()]
     except ValueError:
         raise click.BadParameter(f"expected numbers separated by commas, got {value!r}") from None
+
+
+def data_option(help: str) -> Callable[[F], F]:
+    """`--data`: the folder of evaluation photos (default ../shared/data)."""
+    return click.option(
+        "--data",
+        "data_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=DEFAULT_DATA,
+        show_default=True,
+        help=help,
+    )
+
+
+def analysis_cache_option(help: str | None = None) -> Callable[[F], F]:
+    """`--cache`: where face analyses are kept between evaluation and benchmark runs."""
+    return click.option(
+        "--cache",
+        "cache_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=ANALYSIS_CACHE,
+        show_default=True,
+        help=help,
+    )
