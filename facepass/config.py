@@ -125,6 +125,10 @@ class Settings(BaseSettings):
     search_session_rate_limit: str = "600/minute"
     download_rate_limit: str = "20/minute"  # ZIP downloads per client address
     session_details_rate_limit: str = "120/minute"  # GET /api/v1/sessions/{id} per address
+    # Fresh device tokens per address: past it, reloads of the page share one browser's limits.
+    device_mint_rate_limit: str = "20/hour"
+    opt_out_rate_limit: str = "6/hour"  # opt-outs per client address
+    opt_out_device_rate_limit: str = "3/hour"  # opt-outs per browser (device token)
     search_max_selfies: int = 3
     search_max_selfie_bytes: int = 15 * 1024 * 1024
     search_max_selfie_pixels: int = 24_000_000  # checked in the header, before decoding
@@ -150,6 +154,8 @@ class Settings(BaseSettings):
     face_retention_days: int = Field(default=90, ge=1)
     photo_retention_days: int | None = Field(default=None, ge=1)
     retention_interval_s: float = 3600.0  # how often the sync worker runs a retention pass
+    # Days a studio may review and restore an opt-out or removal; then it is final.
+    removal_review_days: int = Field(default=14, ge=0, le=365)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -159,6 +165,9 @@ class Settings(BaseSettings):
             "search_session_rate_limit",
             "download_rate_limit",
             "session_details_rate_limit",
+            "device_mint_rate_limit",
+            "opt_out_rate_limit",
+            "opt_out_device_rate_limit",
         ):
             if not RATE_LIMIT_PATTERN.match(getattr(self, name)):
                 raise ValueError(f"FACEPASS_{name.upper()} must look like '10/minute'")

@@ -33,7 +33,8 @@ from facepass.photos.storage import PhotoStorage
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.errors import pixora_errors
 from facepass.pixora.models import PhotoSession
-from facepass.privacy.models import RetentionMark
+from facepass.privacy.models import RemovedFace, RetentionMark
+from facepass.privacy.removals import finalize_due
 from facepass.sync.models import SessionSnapshot
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class PurgeReport:
     ran: bool = True
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     due: list[Due] = field(default_factory=list)
+    removals_finalized: int = 0  # removals whose review window closed in this pass
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class PurgeReport:
             "sessions": len(self.due),
             "faces": sum(d.faces for d in self.due),
             "photos": sum(d.photos for d in self.due if d.kind != "faces"),
+            "removals_finalized": self.removals_finalized,
             "due": [
                 {**asdict(d), "session_id": str(d.session_id), "since": d.since.isoformat()}
                 for d in self.due
@@ -178,6 +181,8 @@ def _purge_faces(own_db: OwnDatabase, session_id: uuid.UUID) -> int:
         deleted = db.execute(
             delete(Face).where(Face.session_id == session_id).returning(Face.id)
         ).all()
+        # Faces held for a removal's review go too: past retention, nothing can restore them.
+        db.execute(delete(RemovedFace).where(RemovedFace.session_id == session_id))
         db.execute(update(Photo).where(Photo.session_id == session_id).values(face_count=0))
     return len(deleted)
 
@@ -196,6 +201,8 @@ def purge(
     report = PurgeReport(dry_run=dry_run, now=now or datetime.now(UTC))
     if dry_run:
         report.due = plan(own_db, pixora, settings, report.now, session_ids).due
+        with own_db.sessions() as db:
+            report.removals_finalized = finalize_due(db, report.now, dry_run=True)
         return report
     # The lock's transaction stays open for the pass; the deletions commit on their own.
     with own_db.engine.begin() as lock_conn:
@@ -206,6 +213,9 @@ def purge(
         report.due = planned.due
         for item in report.due:
             _apply(own_db, storage, item)
+        with own_db.session() as db:
+            # Removals past their review window: final, and their kept faces deleted.
+            report.removals_finalized = finalize_due(db, report.now)
         if planned.stale_marks:
             with own_db.session() as db:
                 db.execute(

@@ -27,14 +27,17 @@ from facepass.errors import NotFound, error_responses
 from facepass.observability.metrics import SEARCHES
 from facepass.privacy.models import REMOVAL
 from facepass.privacy.optout import opt_out
+from facepass.privacy.removals import new_ticket
+from facepass.privacy.review_router import router as review_router
 from facepass.privacy.schemas import OptOutResult, RemovalResult
 from facepass.privacy.suppression import person_face_ids, suppress_faces
 from facepass.search import service
-from facepass.search.dependencies import DEVICE_HEADER
+from facepass.search.dependencies import DEVICE_HEADER, check_opt_out_limits, client_address
 from facepass.search.router import DEVICE_DOC, MULTIPART_SELFIES, check_search_limits
 from facepass.search.selfies import CONSENT_FIELD, read_search_form
 
 router = APIRouter(tags=["privacy"])
+router.include_router(review_router)
 
 _OPT_OUT_BODY = copy.deepcopy(MULTIPART_SELFIES)
 _OPT_OUT_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"][
@@ -64,11 +67,15 @@ async def guest_opt_out(
 ) -> OptOutResult:
     """The faces of this session that the search matches to the selfie are hidden from every
     later search and the people view, and their embeddings deleted; the photos stay the
-    studio's. The same `selfie` field and rate limits as search; an optional
-    `consent_version` field is recorded in the audit row. Nothing of the selfie is kept.
+    studio's. The same `selfie` field and rate limits as search, and the opt-out's own
+    (FACEPASS_OPT_OUT_RATE_LIMIT per address, FACEPASS_OPT_OUT_DEVICE_RATE_LIMIT per browser);
+    an optional `consent_version` field is recorded in the audit row. The studio can review
+    and restore the removal for FACEPASS_REMOVAL_REVIEW_DAYS (`GET .../removals`). Nothing of
+    the selfie is kept.
     """
-    # The search's own limits, in its order.
+    # The search's own limits, in its order, then the opt-out's (a few an hour).
     await check_search_limits(request, session_id, settings, limiter, tokens, pixora, cache)
+    await check_opt_out_limits(request, limiter, settings, tokens)
     form = await read_search_form(
         request,
         max_count=settings.search_max_selfies,
@@ -95,6 +102,7 @@ async def guest_opt_out(
             engine,
             embedded.queries,
             consent_version=consent_version,
+            client_hash=tokens.client_hash(tokens.device_id(device), client_address(request)),
         )
     )
     return OptOutResult(
@@ -112,15 +120,18 @@ def remove_face(
     session_id: uuid.UUID,
     face_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     own_db: OwnDbDep,
+    settings: SettingsDep,
     access: AdminAccess,
 ) -> RemovalResult:
     """For a guest's request that reached the studio: the face (every model's row) is deleted
-    and suppressed, so re-indexing or re-uploading the photo never brings it back."""
+    and suppressed, so re-indexing or re-uploading the photo never brings it back (a removal
+    the studio can restore for FACEPASS_REMOVAL_REVIEW_DAYS)."""
+    ticket = new_ticket(REMOVAL, access.actor, settings.removal_review_days)
     with own_db.session() as db:
-        done = suppress_faces(db, session_id, [face_id], REMOVAL)
+        done = suppress_faces(db, session_id, [face_id], ticket)
     if done.faces == 0:
         raise NotFound("No such face in this session.", code="FACE_NOT_FOUND")
-    access.audit("face_removal", faces=done.faces, photos=done.photos)
+    access.audit("face_removal", faces=done.faces, photos=done.photos, removal_id=str(ticket.id))
     return RemovalResult(
         session_id=session_id, faces_removed=done.faces, photos_affected=done.photos
     )
@@ -133,15 +144,22 @@ def remove_face(
     responses=error_responses(401, 403, 404, 422),
 )
 def remove_person(
-    session_id: uuid.UUID, person_id: uuid.UUID, own_db: OwnDbDep, access: AdminAccess
+    session_id: uuid.UUID,
+    person_id: uuid.UUID,
+    own_db: OwnDbDep,
+    settings: SettingsDep,
+    access: AdminAccess,
 ) -> RemovalResult:
     """Every face of the person (a group of `GET .../people`) is deleted and suppressed, as for
-    a face: no search, regrouping, re-indexing or re-upload brings them back."""
+    a face: no search, regrouping, re-indexing or re-upload brings them back (restorable as a
+    face's removal is)."""
+    ticket = new_ticket(REMOVAL, access.actor, settings.removal_review_days)
     with own_db.session() as db:
-        done = suppress_faces(db, session_id, person_face_ids(db, session_id, person_id), REMOVAL)
+        face_ids = person_face_ids(db, session_id, person_id)
+        done = suppress_faces(db, session_id, face_ids, ticket)
     if done.faces == 0:
         raise NotFound("No such person in this session.", code="PERSON_NOT_FOUND")
-    access.audit("person_removal", faces=done.faces, photos=done.photos)
+    access.audit("person_removal", faces=done.faces, photos=done.photos, removal_id=str(ticket.id))
     return RemovalResult(
         session_id=session_id, faces_removed=done.faces, photos_affected=done.photos
     )

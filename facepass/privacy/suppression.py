@@ -11,19 +11,39 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from facepass.observability.metrics import PRIVACY_REMOVALS
 from facepass.people.models import Person, PersonFace
 from facepass.photos.models import Face, Photo
-from facepass.privacy.models import FaceSuppression, RetentionMark
+from facepass.privacy.models import (
+    FACE_COLUMNS,
+    FaceSuppression,
+    Removal,
+    RemovedFace,
+    RetentionMark,
+)
 
 MIN_OVERLAP = 0.5
 
 Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class RemovalTicket:
+    """The removal a suppression belongs to: its row is written with the first face hidden."""
+
+    id: uuid.UUID
+    reason: str
+    actor: str
+    review_until: datetime
+    client_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +70,11 @@ def _matches(box: Box, suppressed: Iterable[Box]) -> bool:
 
 
 def suppress_faces(
-    db: Session, session_id: uuid.UUID, face_ids: Sequence[int], reason: str
+    db: Session, session_id: uuid.UUID, face_ids: Sequence[int], removal: RemovalTicket
 ) -> Suppressed:
-    """Hide these faces of the session for good (in the caller's transaction)."""
+    """Hide these faces of the session (in the caller's transaction), as part of `removal`:
+    their rows move to `removed_faces` until the removal is restored or made final."""
+    reason = removal.reason
     if not face_ids:
         return Suppressed(0, 0)
     targets = db.execute(
@@ -80,6 +102,8 @@ def suppress_faces(
             boxes.setdefault(row.photo_id, []).append(box)
     if not boxes:
         return Suppressed(0, 0)
+    faces = sum(len(b) for b in boxes.values())
+    _count_in_removal(db, session_id, removal, faces, len(boxes))
     db.execute(
         insert(FaceSuppression),
         [
@@ -91,19 +115,48 @@ def suppress_faces(
                 "box_right": box[2],
                 "box_bottom": box[3],
                 "reason": reason,
+                "removal_id": removal.id,
             }
             for photo_id, photo_boxes in boxes.items()
             for box in photo_boxes
         ],
     )
-    _delete_matching_faces(db, boxes)
-    faces = sum(len(b) for b in boxes.values())
+    _delete_matching_faces(db, boxes, removal.id)
     PRIVACY_REMOVALS.labels(reason).inc(faces)
     return Suppressed(faces, len(boxes))
 
 
-def _delete_matching_faces(db: Session, boxes: dict[uuid.UUID, list[Box]]) -> None:
-    """Delete every model's row of the suppressed faces, then recount the photos' faces."""
+def _count_in_removal(
+    db: Session, session_id: uuid.UUID, removal: RemovalTicket, faces: int, photos: int
+) -> None:
+    """Write the removal's row, or add to it (an opt-out suppresses in several passes)."""
+    statement = pg_insert(Removal).values(
+        id=removal.id,
+        session_id=session_id,
+        reason=removal.reason,
+        actor=removal.actor,
+        client_hash=removal.client_hash,
+        faces=faces,
+        photos=photos,
+        review_until=removal.review_until,
+    )
+    table = Removal.__table__
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={
+                "faces": table.c.faces + statement.excluded.faces,
+                "photos": table.c.photos + statement.excluded.photos,
+            },
+        )
+    )
+
+
+def _delete_matching_faces(
+    db: Session, boxes: dict[uuid.UUID, list[Box]], removal_id: uuid.UUID
+) -> None:
+    """Move every model's row of the suppressed faces to `removed_faces`, then recount the
+    photos' faces."""
     faces = db.execute(
         select(
             Face.id, Face.photo_id, Face.box_left, Face.box_top, Face.box_right, Face.box_bottom
@@ -122,6 +175,15 @@ def _delete_matching_faces(db: Session, boxes: dict[uuid.UUID, list[Box]]) -> No
         db.execute(
             delete(Person).where(
                 Person.id.in_(select(PersonFace.person_id).where(PersonFace.face_id.in_(doomed)))
+            )
+        )
+        db.execute(
+            insert(RemovedFace).from_select(
+                ["removal_id", *FACE_COLUMNS],
+                select(
+                    literal(removal_id, type_=RemovedFace.removal_id.type),
+                    *(getattr(Face, name) for name in FACE_COLUMNS),
+                ).where(Face.id.in_(doomed)),
             )
         )
         db.execute(delete(Face).where(Face.id.in_(doomed)))
@@ -189,3 +251,57 @@ def suppression_count(db: Session, session_id: uuid.UUID) -> int:
             select(func.count()).where(FaceSuppression.session_id == session_id)
         ).scalar_one()
     )
+
+
+def suppressed_boxes(
+    conn: Connection, session_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Box]]:
+    """The suppressed face boxes of these photos of the session, by photo id."""
+    if not photo_ids:
+        return {}
+    rows = conn.execute(
+        select(
+            Photo.id,
+            FaceSuppression.box_left,
+            FaceSuppression.box_top,
+            FaceSuppression.box_right,
+            FaceSuppression.box_bottom,
+        )
+        .select_from(FaceSuppression)
+        .join(
+            Photo,
+            (Photo.sha256 == FaceSuppression.photo_sha256)
+            & (Photo.session_id == FaceSuppression.session_id),
+        )
+        .where(FaceSuppression.session_id == session_id, Photo.id.in_(list(photo_ids)))
+    )
+    found: dict[uuid.UUID, list[Box]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append((row[1], row[2], row[3], row[4]))
+    return found
+
+
+def is_suppressed(box: Box, suppressed: Iterable[Box]) -> bool:
+    """Whether a face box is one of the suppressed ones (by overlap, as indexing decides)."""
+    return _matches(box, suppressed)
+
+
+def photos_with_removals_since(
+    conn: Connection, photo_ids: Sequence[uuid.UUID], since: datetime
+) -> set[uuid.UUID]:
+    """Photos with a face suppressed at or after `since`: a link signed before that moment
+    may have been handed out for that face, so it serves the photo no more."""
+    if not photo_ids:
+        return set()
+    rows = conn.execute(
+        select(Photo.id)
+        .select_from(FaceSuppression)
+        .join(
+            Photo,
+            (Photo.sha256 == FaceSuppression.photo_sha256)
+            & (Photo.session_id == FaceSuppression.session_id),
+        )
+        .where(Photo.id.in_(list(photo_ids)), FaceSuppression.created_at >= since)
+        .distinct()
+    )
+    return {row[0] for row in rows}

@@ -90,3 +90,19 @@ async def check_device_limit(
     device = tokens.device_id(request.headers.get(DEVICE_HEADER))
     key = f"device:{device}" if device else f"address:{client_address(request)}"
     await check_rate_limit(limiter, "search-device", key, settings.search_device_rate_limit)
+
+
+async def check_opt_out_limits(
+    request: Request, limiter: RateLimiter, settings: Settings, tokens: GuestTokens
+) -> None:
+    """Opt-outs are few: FACEPASS_OPT_OUT_RATE_LIMIT per address and
+    FACEPASS_OPT_OUT_DEVICE_RATE_LIMIT per browser (a few an hour each)."""
+    address = client_address(request)
+    await check_rate_limit(
+        limiter, "opt-out-client", address, settings.opt_out_rate_limit, what="opt-outs"
+    )
+    device = tokens.device_id(request.headers.get(DEVICE_HEADER))
+    key = f"device:{device}" if device else f"address:{address}"
+    await check_rate_limit(
+        limiter, "opt-out-device", key, settings.opt_out_device_rate_limit, what="opt-outs"
+    )

@@ -40,8 +40,9 @@ from facepass.photos.storage import ObjectNotFound, PhotoStorage, thumbnail_key
 from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.validation import validate_session
+from facepass.privacy.suppression import photos_with_removals_since
 from facepass.search.dependencies import check_download_limit
-from facepass.search.signing import MediaSize
+from facepass.search.signing import EXPIRY_STEP_S, MediaSigner, MediaSize
 
 router = APIRouter(tags=["search"])
 
@@ -68,10 +69,22 @@ class StoredPhoto:
     original_filename: str
 
 
-def _load_photos(own_db: OwnDatabase, ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredPhoto]:
+def _load_photos(
+    own_db: OwnDatabase, ids: list[uuid.UUID], signed_after: datetime | None = None
+) -> dict[uuid.UUID, StoredPhoto]:
+    """The photos; with `signed_after`, less those with a face removed since that moment (the
+    link may have been made for that face, and the removal wins over every older link)."""
     with own_db.engine.connect() as conn:
         rows = conn.execute(_PHOTOS, {"ids": ids}).all()
-    return {row.id: StoredPhoto(*row) for row in rows}
+        removed = (
+            set() if signed_after is None else photos_with_removals_since(conn, ids, signed_after)
+        )
+    return {row.id: StoredPhoto(*row) for row in rows if row.id not in removed}
+
+
+def _signed_after(signer: MediaSigner, expires_at: int) -> datetime:
+    """The earliest moment a link with this expiry can have been signed."""
+    return datetime.fromtimestamp(expires_at - signer.ttl_s - EXPIRY_STEP_S, UTC)
 
 
 def _require_facepass_on(
@@ -126,7 +139,8 @@ def media(
 ) -> StreamingResponse:
     """403 for a missing, wrong or expired signature; private caching until the expiry."""
     claim = signer.verify(photo_id, size, exp, sig)
-    photo = _load_photos(own_db, [claim.photo_id]).get(claim.photo_id)
+    signed_after = _signed_after(signer, claim.expires_at)
+    photo = _load_photos(own_db, [claim.photo_id], signed_after).get(claim.photo_id)
     if photo is None:
         raise NotFound("This photo no longer exists.", code="PHOTO_NOT_FOUND")
     _require_facepass_on(pixora, cache, photo.session_id)
@@ -245,7 +259,12 @@ async def download_zip(
     if any(photos.get(i) is None or photos[i].session_id != session_id for i in ids):
         # A token of another session (or of a deleted photo) never joins this archive.
         raise Forbidden("A photo in this download is not available.", code="INVALID_SIGNATURE")
-    ordered = [photos[i] for i in ids]
+    # Photos with a face removed since their token was signed are left out of the archive.
+    oldest = min(claim.expires_at for claim in claims)
+    kept = await run_in_threadpool(_load_photos, own_db, ids, _signed_after(signer, oldest))
+    ordered = [photos[i] for i in ids if i in kept]
+    if not ordered:
+        raise NotFound("No photo of this download is available any more.", code="PHOTO_NOT_FOUND")
     headers = {
         "Content-Disposition": zip_disposition(session_name, datetime.now(UTC).date()),
         "Cache-Control": "no-store",

@@ -28,6 +28,7 @@ from facepass.engine.types import Embedding
 from facepass.errors import ServiceUnavailable
 from facepass.people.search import expand_with_people
 from facepass.photos.service import active_model_id
+from facepass.privacy.suppression import is_suppressed, suppressed_boxes
 from facepass.search.query import QueryFace, SelfieRejected, analyze_selfie, not_frontal
 from facepass.search.ranking import FaceHit, RankingParams, rank_photos
 from facepass.search.schemas import (
@@ -314,11 +315,14 @@ def results_of_token(own_db: OwnDatabase, results: Results, signer: MediaSigner)
     with own_db.engine.connect() as conn:
         rows = conn.execute(_PHOTOS, {"s": results.session_id, "ids": ids})
         photos = {row.id: PhotoMeta(row.width, row.height, row.captured_at) for row in rows}
+        suppressed = suppressed_boxes(conn, results.session_id, ids)
     expires_at = signer.expiry()
+    # A photo whose face of this search was removed since (an opt-out, a studio's removal)
+    # is not shown again: the token is older than the removal, the removal wins.
     matches = [
         PhotoLinks(**_links(signer, p.photo_id, p.box, photos[p.photo_id], expires_at))
         for p in results.photos
-        if p.photo_id in photos
+        if p.photo_id in photos and not is_suppressed(p.box, suppressed.get(p.photo_id, ()))
     ]
     return ResultsResponse(
         session_id=results.session_id,

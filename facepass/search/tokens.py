@@ -111,6 +111,7 @@ class GuestTokens:
             raise ValueError("an empty secret protects nothing")
         self._results_key = derive_key(secret, "results-token")
         self._device_key = derive_key(secret, "device-token")
+        self._client_key = derive_key(secret, "client-hash")
         self._query_cipher = AESGCM(derive_key(secret, "query-token"))
 
     # ---- results ----
@@ -214,6 +215,12 @@ class GuestTokens:
         if int(issued) + DEVICE_TOKEN_MAX_AGE_S < (time.time() if now is None else now):
             return None
         return device
+
+    def client_hash(self, device: str | None, address: str) -> str:
+        """A keyed hash of a guest's browser and address, for the studio's review of opt-outs:
+        it tells one client's repeated opt-outs apart and identifies nobody."""
+        message = f"{device or '-'}|{address}".encode()
+        return hmac.new(self._client_key, message, hashlib.sha256).hexdigest()[:20]
 
     def _device_mac(self, body: str) -> str:
         return _b64(hmac.new(self._device_key, body.encode(), hashlib.sha256).digest()[:12])

@@ -20,6 +20,8 @@ class SessionUsageDaily(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     validations: Mapped[int] = mapped_column(BigInteger, server_default="0")
     searches: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # Opt-outs that matched no face (migration 0008): counted, never stored one by one.
+    opt_outs_unmatched: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class ConsentUsageDaily(Base):

@@ -182,9 +182,19 @@ def session_usage(
     return SessionUsage(
         session_id=session_id,
         since=datetime.now(UTC).date() - timedelta(days=days - 1),
-        days=[UsageDay(day=r.day, validations=r.validations, searches=r.searches) for r in rows],
+        days=[
+            UsageDay(
+                day=r.day,
+                validations=r.validations,
+                searches=r.searches,
+                opt_outs_unmatched=r.opt_outs_unmatched,
+            )
+            for r in rows
+        ],
         totals=UsageTotals(
-            validations=sum(r.validations for r in rows), searches=sum(r.searches for r in rows)
+            validations=sum(r.validations for r in rows),
+            searches=sum(r.searches for r in rows),
+            opt_outs_unmatched=sum(r.opt_outs_unmatched for r in rows),
         ),
         searches_by_consent=consent_usage(db, session_id, days),
     )

@@ -96,11 +96,13 @@ class UsageDay(BaseModel):
     day: date
     validations: int
     searches: int
+    opt_outs_unmatched: int = Field(0, description="Opt-outs whose selfie matched no face.")
 
 
 class UsageTotals(BaseModel):
     validations: int
     searches: int
+    opt_outs_unmatched: int = 0
 
 
 class SessionUsage(BaseModel):

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from facepass.db import OwnDatabase
 from facepass.sessions.models import ConsentUsageDaily, SessionUsageDaily
 
-UsageKind = Literal["validations", "searches"]
+UsageKind = Literal["validations", "searches", "opt_outs_unmatched"]
+USAGE_KINDS: tuple[UsageKind, ...] = ("validations", "searches", "opt_outs_unmatched")
 _Key = tuple[uuid.UUID, date, UsageKind]
 _ConsentKey = tuple[uuid.UUID, date, str]
 # A search without `consent_version`: its client (e.g. Pixora's own app) collected consent.
@@ -75,7 +76,7 @@ def _add_usage(db: Session, drained: Counter[_Key]) -> int:
     for (session_id, day, kind), count in drained.items():
         row = rows.setdefault(
             (session_id, day),
-            {"session_id": session_id, "day": day, "validations": 0, "searches": 0},
+            {"session_id": session_id, "day": day, **dict.fromkeys(USAGE_KINDS, 0)},
         )
         row[kind] = count
     statement = insert(SessionUsageDaily).values(list(rows.values()))
@@ -83,10 +84,7 @@ def _add_usage(db: Session, drained: Counter[_Key]) -> int:
     db.execute(
         statement.on_conflict_do_update(
             index_elements=[table.c.session_id, table.c.day],
-            set_={
-                "validations": table.c.validations + statement.excluded.validations,
-                "searches": table.c.searches + statement.excluded.searches,
-            },
+            set_={kind: table.c[kind] + statement.excluded[kind] for kind in USAGE_KINDS},
         )
     )
     return len(rows)

@@ -46,7 +46,12 @@ def world(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[PrivacyWorld]:
     settings = search_settings(
-        own_db_url, pixora_url, tmp_path_factory.mktemp("privacy"), search_rate_limit="1000/minute"
+        own_db_url,
+        pixora_url,
+        tmp_path_factory.mktemp("privacy"),
+        search_rate_limit="1000/minute",
+        opt_out_rate_limit="1000/hour",  # the opt-out's own limits have a test of their own
+        opt_out_device_rate_limit="1000/hour",
     )
     resources = AppContext.build(settings)
     world = PrivacyWorld(settings, resources, create_pixora_session(pixora_admin_url))

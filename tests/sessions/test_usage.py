@@ -37,8 +37,9 @@ def test_validations_and_searches_are_counted_per_day(settings: Settings, make_s
         nothing = client.get(f"/api/v1/sessions/{unknown}/usage", headers=ADMIN)
     assert usage.status_code == 200
     today = datetime.now(UTC).date().isoformat()
-    assert usage.json()["days"] == [{"day": today, "validations": 3, "searches": 2}]
-    assert usage.json()["totals"] == {"validations": 3, "searches": 2}
+    counts = {"validations": 3, "searches": 2, "opt_outs_unmatched": 0}
+    assert usage.json()["days"] == [{"day": today, **counts}]
+    assert usage.json()["totals"] == counts
     assert nothing.json()["days"] == []  # unknown sessions are never counted
 
 
