@@ -110,10 +110,11 @@ def detect_command(
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--dataset",
-    type=click.Choice(["lfw", "cfp"]),
+    type=click.Choice(["lfw", "cfp", "cfp-groups"]),
     default="lfw",
     show_default=True,
-    help="cfp: frontal and profile photos (needs --split).",
+    help="cfp: frontal and profile photos; cfp-groups: 3000x2000 group photos of 10 CFP people"
+    " each, faces 24-96 px wide, built once under --cache (both need --split).",
 )
 @click.option(
     "--split",
@@ -122,6 +123,14 @@ def detect_command(
     help="Held-out protocol: 'tune' (CFP 001-200; lfw: LFW View 1 train people).is what constants"
     " are chosen on, 'test' (CFP 201-300, LFW View 1 test people) is what is reported. Without"
     " it: the earlier LFW sessions (--sizes, --strategies), which factors were tuned on.",
+)
+@click.option(
+    "--engine",
+    "engine_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="cfp-groups only: an engine setting for this run (e.g. min_face_fraction=0.0125),"
+    " for measuring detection policies; repeatable.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 def eval_retrieval(
@@ -135,9 +144,21 @@ def eval_retrieval(
     seed: int,
     dataset: str,
     split: str | None,
+    engine_options: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Precision and recall of selfie search in sessions of real labelled photos."""
+    if dataset == "cfp-groups":
+        from facepass.lab.eval.groups_command import command as group_photos
+        from facepass.lab.eval.groups_command import engine_overrides
+
+        if split not in ("tune", "test"):
+            raise click.UsageError("--dataset cfp-groups needs --split tune|test")
+        overrides = engine_overrides(engine_options)
+        group_photos(data_dir, split, cache_dir, seed, overrides, as_json)  # type: ignore[arg-type]
+        return
+    if engine_options:
+        raise click.UsageError("--engine is for --dataset cfp-groups")
     if split is not None or dataset == "cfp":
         from facepass.lab.eval.heldout_command import command as heldout
 
