@@ -19,7 +19,7 @@ CONSENT_VERSION = "guest-page-1"
 MESSAGES: dict[Language, dict[str, str]] = {
     "ru": {
         "page_title": "Найдите свои фото",
-        "intro": "Сделайте селфи — и мы найдём все фотографии этой съёмки, на которых есть вы.",
+        "intro": "Сделайте селфи — и мы найдём все фотографии этого события, на которых есть вы.",
         "privacy": "Селфи используется только для поиска и не сохраняется.",
         "start_camera": "Сделать селфи",
         "upload": "Выбрать фото",
@@ -64,28 +64,31 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "INVALID_IMAGE": "Не удалось прочитать фото. Попробуйте другое.",
         "SELFIE_TOO_LARGE": "Фото слишком большое. Выберите другое.",
         "RATE_LIMITED": "Слишком много попыток. Попробуйте снова через {s} с.",
-        "SESSION_GONE": "Поиск для этой съёмки сейчас недоступен.",
+        "SESSION_GONE": "Поиск для этого события сейчас недоступен.",
         "UNAVAILABLE": "Сервис временно недоступен. Попробуйте через минуту.",
         "NETWORK": "Нет связи с сервером. Проверьте интернет и попробуйте снова.",
-        "error_404_title": "Съёмка не найдена",
-        "error_404": "Проверьте ссылку или QR-код — такой съёмки нет.",
+        "error_404_title": "Событие не найдено",
+        "error_404": "Проверьте ссылку или QR-код — такого события нет.",
         "error_403_title": "Поиск по лицу выключен",
-        "error_403": "Студия не включила FacePass для этой съёмки.",
+        "error_403": "Студия не включила поиск по лицу для этого события.",
         "error_503_title": "Сервис временно недоступен",
-        "error_503": "Не удалось проверить съёмку. Обновите страницу через минуту.",
+        "error_503": "Не удалось проверить событие. Обновите страницу через минуту.",
         "retry": "Обновить",
+        "error_contact": "Ссылку или QR-код вам дали организаторы или студия — спросите у них.",
+        "error_contact_studio": "Спросите у студии: {studio}.",
         "language": "Язык",
         "consent_title": "Прежде чем включить камеру",
-        "consent_use": "Селфи нужно один раз — чтобы найти ваши фото этой съёмки. Мы его не "
+        "consent_use": "Селфи нужно один раз — чтобы найти ваши фото этого события. Мы его не "
         "сохраняем: сервер забывает селфи сразу после поиска.",
-        "consent_links": "Ссылки на фото действуют {minutes} мин. Список найденных фото хранится "
-        "только в этом браузере {days} дн., чтобы вы могли вернуться к ним.",
+        "consent_links": "Фотографии остаются у студии. Список найденных фото хранится только в "
+        "этом браузере {days}, чтобы вы могли вернуться к нему.",
         "consent_operator": "Сервис FacePass предоставляет {operator}.",
         "consent_studio": "Фотографии: {studio}.",
         "consent_policy": "Политика конфиденциальности",
         "consent_agree": "Согласен(на), продолжить",
         "consent_decline": "Не сейчас",
-        "consent_declined": "Хорошо, ничего не отправлено. Вы можете вернуться в любой момент.",
+        "consent_declined": "Хорошо, ничего не отправлено и камера не включалась. Передумаете — "
+        "нажмите «Продолжить».",
         "consent_law": "Селфи — биометрические данные: нужно ваше явное согласие (GDPR ст. 9, "
         "152-ФЗ).",
         "upload_primary_hint": "Камера недоступна — выберите своё фото из галереи.",
@@ -115,23 +118,59 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "new_photos": "Новых фото: {n}.",
         "no_new_photos": "Новых фото пока нет.",
         "new_search": "Новый поиск",
-        "opt_out": "Удалить меня из поиска этой съёмки",
+        "opt_out": "Удалить меня из поиска этого события",
         "opt_out_title": "Удалить меня из поиска",
-        "opt_out_text": "Сделайте селфи ещё раз: все ваши лица на фотографиях этой съёмки будут "
+        "opt_out_text": "Сделайте селфи ещё раз: все ваши лица на фотографиях этого события будут "
         "удалены из поиска навсегда, и никто не найдёт вас здесь по селфи. Сами фотографии "
         "остаются у студии. Селфи, как и при поиске, не сохраняется.",
         "opt_out_continue": "Продолжить",
         "opt_out_send": "Удалить меня",
-        "opt_out_done": "Готово: удалено лиц — {n}. В поиске этой съёмки вас больше не найдут.",
+        "opt_out_done": "Готово: удалено лиц — {n}. В поиске этого события вас больше не найдут.",
         "counter": "{n} из {total}",
         "DOWNLOAD_FAILED": "Не удалось сохранить фото. Попробуйте ещё раз.",
         "DOWNLOAD_GONE": "Это фото больше недоступно.",
         "RESULTS_GONE": "Ссылка на ваши фото устарела. Сделайте селфи ещё раз.",
+        "value": "Одно селфи — и все ваши фото с этого события у вас в телефоне.",
+        "consent_reconsider": "Продолжить",
+        "NO_FACE_FOUND_PHOTO": "На этом фото не нашлось лица. Выберите фото, где ваше лицо "
+        "крупное и хорошо видно.",
+        "RESULTS_ENDED": "Список ваших фото хранился в этом браузере {days} и закончился. "
+        "Сделайте селфи — и мы найдём их снова.",
+        "save_all_photos": "Сохранить все в Фото",
+        "save_next": "Сохранить ещё {n} (осталось {left})",
+        "save_ready": "Фото готовы — нажмите «Сохранить»",
+        "save_progress": "Сохранено {done} из {total}.",
+        "select_all": "Выбрать все",
+        "new_badge": "Новое",
+        "order": "Порядок",
+        "order_best": "Лучшие совпадения",
+        "order_time": "По времени",
+        "photo_unavailable": "Фото сейчас не загружается.",
+        "back_online": "Связь восстановлена.",
+        "email_title": "Отправить ссылку себе",
+        "email_hint": "Откройте свои фото на другом устройстве. Адрес нужен только для этого "
+        "письма и не сохраняется.",
+        "email_label": "E-mail",
+        "email_send": "Отправить",
+        "email_sent": "Письмо со ссылкой отправлено.",
+        "EMAIL_INVALID": "Проверьте адрес e-mail.",
+        "EMAIL_FAILED": "Не удалось отправить письмо. Попробуйте позже.",
+        "EMAIL_RATE_LIMITED": "Письмо уже отправлено. Следующее можно через {s} с.",
+        "add_someone": "Добавить человека",
+        "family_hint": "Найдите фото родных и друзей: сделайте селфи ещё одного человека — "
+        "только с его согласия.",
+        "family_consent": "Этот человек рядом и согласен: его селфи нужно один раз, только для "
+        "поиска, и не сохраняется.",
+        "family_agree": "Согласен(на), сделать селфи",
+        "person_you": "Вы",
+        "person_n": "Человек {n}",
+        "who": "На фото: {names}",
+        "family_found": "Всего фото: {n}",
         "og_description": "Сделайте селфи — и получите все свои фото с этого события.",
     },
     "en": {
         "page_title": "Find your photos",
-        "intro": "Take a selfie and we will find every photo of this session that shows you.",
+        "intro": "Take a selfie and we will find every photo of this event that shows you.",
         "privacy": "Your selfie is only used for the search and is not stored.",
         "start_camera": "Take a selfie",
         "upload": "Choose a photo",
@@ -176,28 +215,31 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "INVALID_IMAGE": "That photo could not be read. Try another one.",
         "SELFIE_TOO_LARGE": "That photo is too large. Choose another one.",
         "RATE_LIMITED": "Too many tries. Try again in {s} s.",
-        "SESSION_GONE": "Search is not available for this session right now.",
+        "SESSION_GONE": "Search is not available for this event right now.",
         "UNAVAILABLE": "The service is temporarily unavailable. Try again in a minute.",
         "NETWORK": "Cannot reach the server. Check your connection and try again.",
-        "error_404_title": "Session not found",
-        "error_404": "Check the link or QR code: there is no such session.",
+        "error_404_title": "Event not found",
+        "error_404": "Check the link or QR code: there is no such event.",
         "error_403_title": "Face search is off",
-        "error_403": "The studio has not turned FacePass on for this session.",
+        "error_403": "The studio has not turned face search on for this event.",
         "error_503_title": "Temporarily unavailable",
-        "error_503": "We could not check this session. Reload the page in a minute.",
+        "error_503": "We could not check this event. Reload the page in a minute.",
         "retry": "Reload",
+        "error_contact": "The organisers or the studio gave you this link or QR code: ask them.",
+        "error_contact_studio": "Ask the studio: {studio}.",
         "language": "Language",
         "consent_title": "Before the camera opens",
         "consent_use": "Your selfie is used once, to find your photos of this event. It is not "
         "stored: the server forgets it as soon as the search is done.",
-        "consent_links": "Links to your photos work for {minutes} minutes. The list of photos "
-        "found is kept only in this browser, for {days} days, so you can come back to it.",
+        "consent_links": "The photos stay with the studio. The list of photos found is kept only "
+        "in this browser, for {days}, so you can come back to it.",
         "consent_operator": "FacePass is provided by {operator}.",
         "consent_studio": "Photos by {studio}.",
         "consent_policy": "Privacy policy",
         "consent_agree": "I agree, continue",
         "consent_decline": "Not now",
-        "consent_declined": "Fine, nothing was sent. You can come back at any time.",
+        "consent_declined": "Fine: nothing was sent and the camera stayed off. Changed your mind? "
+        "Press Continue.",
         "consent_law": "A selfie is biometric data, so we ask for your explicit consent "
         "(GDPR art. 9, Russia's 152-FZ).",
         "upload_primary_hint": "The camera is not available: choose a photo of yourself instead.",
@@ -238,9 +280,64 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "DOWNLOAD_FAILED": "The photo could not be saved. Please try again.",
         "DOWNLOAD_GONE": "This photo is no longer available.",
         "RESULTS_GONE": "The link to your photos has expired. Take a selfie again.",
+        "value": "One selfie, and every photo of you from this event is on your phone.",
+        "consent_reconsider": "Continue",
+        "NO_FACE_FOUND_PHOTO": "No face found in that photo. Choose one where your face is large "
+        "and clear.",
+        "RESULTS_ENDED": "Your list of photos was kept in this browser for {days} and has ended. "
+        "Take a selfie and we will find them again.",
+        "save_all_photos": "Save all to Photos",
+        "save_next": "Save {n} more ({left} left)",
+        "save_ready": "Photos ready: press Save",
+        "save_progress": "Saved {done} of {total}.",
+        "select_all": "Select all",
+        "new_badge": "New",
+        "order": "Order",
+        "order_best": "Best match",
+        "order_time": "Time taken",
+        "photo_unavailable": "This photo cannot be loaded right now.",
+        "back_online": "Connected again.",
+        "email_title": "Send me my photos",
+        "email_hint": "Open your photos on another device. The address is used for this one "
+        "e-mail and is not stored.",
+        "email_label": "E-mail",
+        "email_send": "Send",
+        "email_sent": "An e-mail with the link is on its way.",
+        "EMAIL_INVALID": "Check the e-mail address.",
+        "EMAIL_FAILED": "The e-mail could not be sent. Try again later.",
+        "EMAIL_RATE_LIMITED": "An e-mail was just sent. The next one in {s} s.",
+        "add_someone": "Add someone",
+        "family_hint": "Find the photos of your family and friends: take a selfie of one more "
+        "person, only with their consent.",
+        "family_consent": "This person is here and agrees: their selfie is used once, only for "
+        "the search, and is not stored.",
+        "family_agree": "They agree, take their selfie",
+        "person_you": "You",
+        "person_n": "Person {n}",
+        "who": "In this photo: {names}",
+        "family_found": "{n} photos in all",
         "og_description": "Take a selfie and get every photo of you from this event.",
     },
 }
+
+
+_DAYS: dict[Language, tuple[str, str, str]] = {
+    "ru": ("{n} день", "{n} дня", "{n} дней"),
+    "en": ("{n} day", "{n} days", "{n} days"),
+}
+
+
+def days_text(lang: Language, n: int) -> str:
+    """'1 day', '7 days'; '1 день', '3 дня', '7 дней' (Russian has three plural forms)."""
+    one, few, many = _DAYS[lang]
+    if lang == "en":
+        return (one if n == 1 else many).format(n=n)
+    last, last_two = n % 10, n % 100
+    if last == 1 and last_two != 11:
+        return one.format(n=n)
+    if 2 <= last <= 4 and not 12 <= last_two <= 14:
+        return few.format(n=n)
+    return many.format(n=n)
 
 
 def _accepted(header: str) -> list[tuple[float, str]]:

@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from facepass.web.assets import asset_url
-from facepass.web.i18n import MESSAGES, Language
+from facepass.web.i18n import MESSAGES, Language, days_text
 
 # Security headers of every page: nothing but our own origin, and no Referer leaving the page
 # (a signed photo URL must not travel to another site).
@@ -118,7 +118,8 @@ def render_guest_page(
 ) -> str:
     """The guest page of one validated session."""
     messages = MESSAGES[lang]
-    config = {**page_config, "lang": lang, "t": messages}
+    days = days_text(lang, consent.results_days)
+    config = {**page_config, "lang": lang, "t": messages, "results_days_text": days}
     date_text = format_date(event.date, lang) if event.date else None
     return (
         _environment()
@@ -135,9 +136,7 @@ def render_guest_page(
                 "cover_url": event.cover_url,
             },
             consent={
-                "links": messages["consent_links"].format(
-                    minutes=consent.link_minutes, days=consent.results_days
-                ),
+                "links": messages["consent_links"].format(days=days),
                 "operator": messages["consent_operator"].format(operator=consent.operator)
                 if consent.operator
                 else None,
@@ -177,8 +176,13 @@ def render_poster(
     )
 
 
-def render_error_page(lang: Language, status: int) -> str:
-    """A friendly page for an unknown (404) or disabled (403) session, or an outage (503)."""
+def render_error_page(
+    lang: Language, status: int, event_name: str | None = None, studio: str | None = None
+) -> str:
+    """A friendly page for an unknown (404) or disabled (403) event, or an outage (503).
+
+    A disabled event still names itself and who to ask (its studio), so the guest is not left
+    wondering whether the link is right."""
     messages = MESSAGES[lang]
     key = status if status in (403, 404) else 503
     return (
@@ -190,5 +194,9 @@ def render_error_page(lang: Language, status: int) -> str:
             status=status,
             title=messages[f"error_{key}_title"],
             message=messages[f"error_{key}"],
+            event_name=event_name,
+            contact=messages["error_contact_studio"].format(studio=studio)
+            if studio
+            else messages["error_contact"],
         )
     )

@@ -54,6 +54,9 @@ router = APIRouter(tags=["guest page"])
 
 SELFIE_MAX_SIDE_PX = 1024  # the page downscales selfies to this before upload
 LANGUAGE_COOKIE_MAX_AGE_S = 365 * 24 * 3600
+# Photos handed to the share sheet at once: iOS and Android take ten full-size photos in one
+# share reliably, longer lists fail or time out, so "Save all to Photos" goes ten per tap.
+SHARE_BATCH_FILES = 10
 
 
 def _page(request: Request, body: str, status: int, lang: Language, remember: bool) -> HTMLResponse:
@@ -131,7 +134,11 @@ async def _guest_page(
     if validation.session is None:
         return _page(request, render_error_page(lang, 404), 404, lang, remember)
     if not validation.session.facepass_enabled:
-        return _page(request, render_error_page(lang, 403), 403, lang, remember)
+        branding = await run_in_threadpool(_branding, parts.own_db, parsed)
+        name = (branding.event_name if branding else None) or validation.session.name
+        studio = branding.studio_name if branding else None
+        page = render_error_page(lang, 403, event_name=name, studio=studio)
+        return _page(request, page, 403, lang, remember)
     _warm_engine(parts.engines)
     branding = await run_in_threadpool(_branding, parts.own_db, parsed)
     body = _render(parts, lang, parsed, validation.session, branding)
@@ -170,6 +177,7 @@ def _render(
     config: dict[str, Any] = {
         "session_id": str(session_id),
         "event_name": event.name,
+        "event_date": event.date.isoformat() if event.date else None,
         "search_url": f"{base}/search",
         "results_url": f"{base}/results",
         "recheck_url": f"{base}/recheck",
@@ -181,6 +189,7 @@ def _render(
         "max_selfies": settings.search_max_selfies,
         "max_side": SELFIE_MAX_SIDE_PX,
         "page_size": settings.search_page_size,
+        "share_batch": SHARE_BATCH_FILES,
         "upload_timeout_ms": int(settings.search_upload_timeout_s * 1000),
     }
     if branding and branding.accent_color:

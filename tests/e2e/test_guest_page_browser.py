@@ -243,11 +243,13 @@ def test_expired_links_are_refreshed_and_photos_saved(  # type: ignore[no-untype
     page.locator("#gallery button").first.click()
     with page.expect_download() as single:
         page.get_by_role("button", name="Save", exact=True).click()
-    assert single.value.suggested_filename.endswith("-1.jpg")
+    # Named by the event and the photo's id: the same name on every save, in any order.
+    first_id = page.locator("#gallery img").first.get_attribute("data-photo-id")
+    assert single.value.suggested_filename.endswith(f"-{first_id[:8]}.jpg")
     page.get_by_role("button", name="Close").click()
     page.locator("#lightbox").wait_for(state="hidden")
 
-    # Select mode: two photos, saved as a ZIP named after the event and the day.
+    # Select mode: two photos, saved as a ZIP named after the event (not the day of saving).
     page.get_by_role("button", name="Select").click()
     buttons = page.locator("#gallery button")
     buttons.nth(0).click()
@@ -257,7 +259,7 @@ def test_expired_links_are_refreshed_and_photos_saved(  # type: ignore[no-untype
     with page.expect_download() as archive:
         page.get_by_role("button", name="Save selected").click()
     name = archive.value.suggested_filename
-    assert re.fullmatch(r".+-\d{4}-\d{2}-\d{2}\.zip", name), name
+    assert name == "Свадьба-Анны-и-Ивана.zip", name
 
     # A photo deleted meanwhile: the guest reads why, in their language, never raw JSON.
     page.route(
@@ -299,10 +301,20 @@ def test_check_for_new_photos_without_a_new_selfie(  # type: ignore[no-untyped-d
     page.get_by_role("button", name="Check for new photos").click()
     page.wait_for_function("() => document.querySelectorAll('#gallery img').length === 2")
     assert page.locator("#status").inner_text() == "New photos: 1."
+    # Seen, not only heard (item 1): a visible note, and the new photo first, badged "New".
+    assert page.locator("#notice").is_visible()
+    assert page.locator("#notice").inner_text() == "New photos: 1."
+    assert page.locator("#gallery .badge").count() == 1
+    assert page.locator("#gallery li").first.locator(".badge").inner_text() == "New"
     screenshot(page, "26-new-photos-found")
-    page.reload()  # the new results are the ones kept
+    page.reload()  # the new results are the ones kept, the badge with them
     page.locator("#results").wait_for()
     assert page.locator("#gallery img").count() == 2
+    assert page.locator("#gallery .badge").count() == 1
+    page.get_by_role("button", name="Check for new photos").click()
+    page.locator("#notice").wait_for()
+    assert page.locator("#notice").inner_text() == "No new photos yet."
+    assert page.locator("#gallery .badge").count() == 0
 
 
 def test_share_sheet_saves_the_selection(open_page, live_server: LiveServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -521,7 +533,7 @@ def test_russian_page(open_page, live_server: LiveServer) -> None:  # type: igno
 @pytest.mark.parametrize(
     ("which", "status", "heading"),
     [
-        ("unknown", 404, "Съёмка не найдена"),
+        ("unknown", 404, "Событие не найдено"),
         ("disabled", 403, "Поиск по лицу выключен"),
     ],
 )
@@ -532,4 +544,8 @@ def test_error_pages(
     page = open_page(f"/s/{session_id}", locale="ru-RU")
     assert page.get_by_role("heading", level=1).inner_text() == heading
     assert page.locator("#start-camera").count() == 0
+    # Not a dead end (item 8): who to ask, and a disabled event still names itself.
+    assert page.locator("#error-contact").is_visible()
+    if which == "disabled":
+        assert page.locator("#error-event").inner_text().startswith("search ")
     screenshot(page, f"24-error-{status}")

@@ -63,8 +63,8 @@ def test_accept_language_picks_english_and_the_switch_is_remembered(client: Test
 @pytest.mark.parametrize(
     ("path", "status", "title_en"),
     [
-        (f"/s/{uuid.uuid4()}", 404, "Session not found"),
-        ("/s/not-a-uuid", 404, "Session not found"),
+        (f"/s/{uuid.uuid4()}", 404, "Event not found"),
+        ("/s/not-a-uuid", 404, "Event not found"),
         (f"/api/v1/sessions/{DISABLED_SESSION_ID}/interface", 403, "Face search is off"),
     ],
 )
@@ -76,6 +76,9 @@ def test_unknown_and_disabled_sessions_get_friendly_pages(
     assert response.headers["content-type"].startswith("text/html")
     assert f"<h1>{title_en}</h1>" in response.text
     assert "start-camera" not in response.text
+    assert 'id="error-contact"' in response.text  # who to ask, not a dead end
+    if status == 403:  # a disabled event still names itself
+        assert 'id="error-event"' in response.text
 
 
 def test_pixora_down_gives_a_503_page(settings: Settings) -> None:

@@ -24,6 +24,10 @@
   var selected = {};         // photo_id -> true
   var refreshing = null;     // the promise of a links refresh in flight
   var lastRefresh = 0;
+  var fromGallery = false;   // the selfie is a chosen photo, not the camera's
+  var order = [];            // gallery position -> index in answer.matches
+  var batch = null;          // saving to the phone in share-sheet batches: {indexes, done, files}
+  var recovering = null;     // the timer that retries while the server is unreachable
 
   /* ---- small helpers ---- */
 
@@ -59,7 +63,15 @@
     $("message-retry").onclick = retry || null;
   }
 
+  /* A neutral, visible answer (a recheck's result, a declined consent), read out as well. */
+  function showNotice(text) {
+    $("notice").textContent = text || "";
+    $("notice").hidden = !text;
+    if (text) { announce(text); }
+  }
+
   function show(view) {
+    showNotice("");
     var views = document.querySelectorAll("[data-view]");
     for (var i = 0; i < views.length; i++) { views[i].hidden = views[i].id !== view; }
     document.body.setAttribute("data-state", view);
@@ -74,6 +86,40 @@
       return "found_many";
     }
     return n === 1 ? "found_one" : "found_many";
+  }
+
+  /* ---- history: the camera, review, opt-out and declined steps each get an entry, so a
+     phone's Back goes one step back instead of leaving the page (and the selfie) ---- */
+
+  var STEPS = { camera: true, review: true, "opt-out": true, declined: true };
+
+  function historyStep() { return (history.state && history.state.fp) || ""; }
+
+  function enterStep(step) {
+    if (historyStep() !== step) { history.pushState({ fp: step }, ""); }
+  }
+
+  /* Back (or Forward) landed on another entry: show that step, or the start. */
+  function onPopState() {
+    var step = historyStep();
+    if ($("lightbox").open) {
+      if (step !== "lightbox") { $("lightbox").close(); }
+      return;
+    }
+    var view = document.body.getAttribute("data-state");
+    if (step === view) return;
+    if (upload) { cancelUpload(); return; }  // Back while sending: the selfie stays for a retry
+    if (view === "camera") { stopCamera(); }
+    if (optingOut && step !== "review" && step !== "camera") { endOptOut(); }
+    if (step === "review" && selfies.length) { showReview(); return; }
+    if (step === "camera") { startCamera(pendingAngle); return; }
+    if (step === "opt-out" && answer) { startOptOut(); return; }
+    clearSelfies();
+    backToStart();
+  }
+
+  function backToStart() {
+    if (answer) { renderResults(); } else { showIntroOrConsent(); }
   }
 
   function deviceToken() {
@@ -110,6 +156,15 @@
     $("consent-title").focus();
   }
 
+  /* "Not now" is an answer, not an error: nothing was sent, and the way back is one tap. */
+  function decline() {
+    showMessage("");
+    show("declined");
+    enterStep("declined");
+    $("declined-text").focus();
+    announce(t.consent_declined);
+  }
+
   /* ---- camera ---- */
 
   function stopCamera() {
@@ -133,6 +188,7 @@
       return;
     }
     show("camera");
+    enterStep("camera");
     $("camera-guide").textContent = angle ? t["angle_" + angle + "_guide"] : t.camera_guide;
     $("capture").disabled = true;
     announce(t.camera_starting);
@@ -173,6 +229,7 @@
   }
 
   function capture() {
+    fromGallery = false;
     var video = $("video");
     var canvas = document.createElement("canvas");
     var scale = Math.min(1, config.max_side / Math.max(video.videoWidth, video.videoHeight));
@@ -183,6 +240,7 @@
     canvas.toBlob(function (blob) {
       stopCamera();
       addSelfie(blob, angle);
+      if (historyStep() === "camera") { history.replaceState({ fp: "review" }, ""); }
       showReview();
     }, "image/jpeg", 0.9);
   }
@@ -230,6 +288,7 @@
     }
     $("angles").hidden = selfies.length >= config.max_selfies || !cameraAvailable() || !!stream;
     show("review");
+    enterStep("review");
     $("search").focus();
   }
 
@@ -259,6 +318,7 @@
     if (!file) return;
     if (!consented()) { showConsent(); return; }
     showMessage("");
+    fromGallery = true;
     show("progress");
     $("progress-text").textContent = t.preparing;
     downscale(file).then(function (blob) {
@@ -350,7 +410,10 @@
     } else if (status === 422 && !before) {
       // Face codes have advice of their own; anything else means the file itself is unusable.
       clearSelfies();
-      failed(t[code] || (code.indexOf("FACE") >= 0 ? t.NO_FACE_FOUND : t.INVALID_IMAGE));
+      var face = code.indexOf("FACE") >= 0;
+      // A chosen photo cannot "look at the camera": its advice is to choose another one.
+      if (face && fromGallery) { failed(t.NO_FACE_FOUND_PHOTO); return; }
+      failed(t[code] || (face ? t.NO_FACE_FOUND : t.INVALID_IMAGE));
     } else if (status === 413) {
       clearSelfies();
       failed(t.SELFIE_TOO_LARGE);
@@ -409,7 +472,9 @@
       results_expires_at: body.results_expires_at,
       expires_at: body.expires_at,
       matches: body.matches || [],
-      index: body.index || null
+      index: body.index || null,
+      fresh: (answer && answer.fresh) || {},   // photo_id -> true: found by the last recheck
+      order: (answer && answer.order) || "best"
     };
     save(STORE, answer);
   }
@@ -463,14 +528,49 @@
     return false;
   }
 
-  /* A thumbnail or the full view failed (an expired link): refresh once, quietly. */
+  /* A thumbnail or the full view failed (an expired link): refresh once, quietly. If the
+     server cannot be reached, say so and keep trying: the banner goes when it is back. */
   function imageFailed() {
-    if (!answer || now() - lastRefresh < 10) return;
+    if (!answer || recovering || now() - lastRefresh < 10) return;
     refreshLinks().then(function () {
       updateSources();
     }, function (error) {
-      if (!resultsGone(error)) { showMessage(t.UNAVAILABLE); }
+      if (!resultsGone(error)) { unreachable(); }
     });
+  }
+
+  function unreachable() {
+    showMessage(t.UNAVAILABLE, function () { recover().catch(unreachable); });
+    if (!recovering) {
+      recovering = setInterval(function () { recover().catch(function () { /* still away */ }); }, 5000);
+    }
+  }
+
+  function recover() {
+    if (!answer) { clearInterval(recovering); recovering = null; return Promise.resolve(); }
+    return refreshLinks().then(function () {
+      clearInterval(recovering);
+      recovering = null;
+      showMessage("");
+      updateSources();
+      showNotice(t.back_online);
+    }, function (error) {
+      if (resultsGone(error)) { clearInterval(recovering); recovering = null; return; }
+      throw error;
+    });
+  }
+
+  /* The full view's own error, inside the dialog (a banner on the page is hidden behind it). */
+  function lightboxImageFailed() {
+    $("lightbox-image").hidden = true;
+    $("lightbox-error").hidden = false;
+    imageFailed();
+  }
+
+  function retryLightbox() {
+    $("lightbox-error").hidden = true;
+    $("lightbox-image").hidden = false;
+    recover().catch(function () { lightboxImageFailed(); unreachable(); });
   }
 
   function updateSources() {
@@ -479,8 +579,8 @@
       var match = answer.matches[parseInt(images[i].getAttribute("data-index"), 10)];
       if (match) { images[i].src = match.thumb_url; }
     }
-    if ($("lightbox").open && answer.matches[lightboxIndex]) {
-      $("lightbox-image").src = answer.matches[lightboxIndex].large_url;
+    if ($("lightbox").open && answer.matches[order[lightboxIndex]]) {
+      $("lightbox-image").src = answer.matches[order[lightboxIndex]].large_url;
     }
   }
 
@@ -488,14 +588,18 @@
 
   function showResults(before) {
     selected = {};
+    batch = null;
     setSelecting(false);
+    if (before) {
+      answer.fresh = {};
+      answer.matches.forEach(function (m) { if (!before[m.photo_id]) { answer.fresh[m.photo_id] = true; } });
+      save(STORE, answer);
+    }
     renderResults();
     if (before) {
-      var fresh = answer.matches.filter(function (m) { return !before[m.photo_id]; }).length;
-      var note = fresh ? format(t.new_photos, { n: fresh }) : t.no_new_photos;
+      var fresh = Object.keys(answer.fresh).length;
       showMessage("");
-      announce(note);
-      $("status").textContent = note;
+      showNotice(fresh ? format(t.new_photos, { n: fresh }) : t.no_new_photos);
     }
   }
 
@@ -517,10 +621,49 @@
     }
     var title = format(t[pluralKey(matches.length)], { n: matches.length });
     $("results-title").textContent = title;
+    order = arrange(matches, answer.order);
+    markOrder();
+    $("save-all").textContent = canShareFiles() ? t.save_all_photos : t.save_all_zip;
+    $("download-all").hidden = !canShareFiles();
     showMore();
     show("results");
     $("results-title").focus();
     announce(title);
+  }
+
+  /* Gallery positions: new photos (of a recheck) first, then best match or time taken
+     (the photo's capture time; photos without one last, by match). */
+  function arrange(matches, by) {
+    var fresh = answer.fresh || {};
+    var taken = function (m) {
+      var time = m.captured_at ? Date.parse(m.captured_at) : NaN;
+      return isFinite(time) ? time : Infinity;
+    };
+    var positions = matches.map(function (_, i) { return i; });
+    positions.sort(function (a, b) {
+      var newer = (fresh[matches[b].photo_id] ? 1 : 0) - (fresh[matches[a].photo_id] ? 1 : 0);
+      if (newer) return newer;
+      if (by === "time") {
+        var ta = taken(matches[a]), tb = taken(matches[b]);
+        if (ta !== tb) return ta < tb ? -1 : 1;
+      }
+      return a - b;
+    });
+    return positions;
+  }
+
+  function markOrder() {
+    var by = answer.order === "time" ? "time" : "best";
+    $("order-best").setAttribute("aria-pressed", by === "best" ? "true" : "false");
+    $("order-time").setAttribute("aria-pressed", by === "time" ? "true" : "false");
+  }
+
+  /* The toggle is kept with the results: a reload or a return shows the same order. */
+  function setOrder(by) {
+    if (!answer || answer.order === by) return;
+    answer.order = by;
+    save(STORE, answer);
+    renderResults();
   }
 
   /* Crop around the guest's face: the thumbnail keeps the photo's proportions. */
@@ -536,7 +679,8 @@
     var gallery = $("gallery");
     var matches = answer.matches;
     var end = Math.min(matches.length, shown + config.page_size);
-    for (var i = shown; i < end; i++) {
+    for (var position = shown; position < end; position++) {
+      var i = order[position];
       var item = document.createElement("li");
       var button = document.createElement("button");
       button.type = "button";
@@ -545,18 +689,25 @@
       img.src = matches[i].thumb_url;
       img.loading = "lazy";
       img.decoding = "async";
-      img.alt = format(t.photo_alt, { n: i + 1 });
+      img.alt = format(t.photo_alt, { n: position + 1 });
       img.style.objectPosition = facePosition(matches[i]);
       img.setAttribute("data-index", String(i));
       img.setAttribute("data-photo-id", matches[i].photo_id);
       img.addEventListener("error", imageFailed);
       button.appendChild(img);
-      button.addEventListener("click", onThumb.bind(null, i, button));
+      button.addEventListener("click", onThumb.bind(null, position, button));
       var check = document.createElement("span");
       check.className = "check";
       check.setAttribute("aria-hidden", "true");
       item.appendChild(button);
       item.appendChild(check);
+      if (answer.fresh && answer.fresh[matches[i].photo_id]) {
+        var badge = document.createElement("span");
+        badge.className = "badge";
+        badge.textContent = t.new_badge;
+        item.appendChild(badge);
+        img.alt += " · " + t.new_badge;
+      }
       gallery.appendChild(item);
     }
     shown = end;
@@ -564,9 +715,9 @@
     markSelection();
   }
 
-  function onThumb(index, button) {
-    if (!selecting) { openLightbox(index, true); return; }
-    var id = answer.matches[index].photo_id;
+  function onThumb(position, button) {
+    if (!selecting) { openLightbox(position, true); return; }
+    var id = answer.matches[order[position]].photo_id;
     if (selected[id]) { delete selected[id]; } else { selected[id] = true; }
     button.setAttribute("aria-pressed", selected[id] ? "true" : "false");
     markSelection();
@@ -586,6 +737,13 @@
     markSelection();
   }
 
+  function selectAll() {
+    answer.matches.forEach(function (m) { selected[m.photo_id] = true; });
+    var buttons = document.querySelectorAll("#gallery button");
+    for (var i = 0; i < buttons.length; i++) { buttons[i].setAttribute("aria-pressed", "true"); }
+    markSelection();
+  }
+
   function markSelection() {
     var count = Object.keys(selected).length;
     $("selection-count").textContent = format(t.selected, { n: count });
@@ -596,9 +754,12 @@
 
   function openLightbox(index, push) {
     lightboxIndex = index;
-    var match = answer.matches[index];
+    var match = answer.matches[order[index]];
     var image = $("lightbox-image");
-    image.onerror = imageFailed;
+    image.onerror = lightboxImageFailed;
+    image.onload = function () { $("lightbox-error").hidden = true; image.hidden = false; };
+    $("lightbox-error").hidden = true;
+    image.hidden = false;
     image.src = match.large_url;
     image.alt = format(t.photo_alt, { n: index + 1 });
     $("lightbox-counter").textContent = format(t.counter, { n: index + 1, total: answer.matches.length });
@@ -618,12 +779,6 @@
 
   function closeLightbox() {
     if (history.state && history.state.fp === "lightbox") { history.back(); } else { $("lightbox").close(); }
-  }
-
-  function onPopState() {
-    if ($("lightbox").open && !(history.state && history.state.fp === "lightbox")) {
-      $("lightbox").close();
-    }
   }
 
   function swipe(element) {
@@ -658,9 +813,10 @@
     });
   }
 
-  function fileName(match, index, blob) {
+  /* Stable names: the event and the photo's own id, the same on every save and order. */
+  function fileName(match, blob) {
     var ext = (blob.type.split("/")[1] || "jpg").replace("jpeg", "jpg");
-    return slug(config.event_name) + "-" + (index + 1) + "." + ext;
+    return slug(config.event_name) + "-" + String(match.photo_id).slice(0, 8) + "." + ext;
   }
 
   function slug(text) {
@@ -668,7 +824,10 @@
     return cleaned.replace(/\s+/g, "-").slice(0, 60) || "photos";
   }
 
-  function today() { return new Date().toISOString().slice(0, 10); }
+  /* The ZIP is named after the event (and its date), not the day it was saved. */
+  function zipName() {
+    return slug(config.event_name) + (config.event_date ? "-" + config.event_date : "") + ".zip";
+  }
 
   /* One original as a blob, refreshing its link once if it has expired. */
   function original(index) {
@@ -708,27 +867,83 @@
   }
 
   /* Photos (indexes) to the phone: the share sheet (Save to Photos) where it takes files,
-     else one download, else a ZIP. */
-  function saveMatches(indexes) {
+     a batch per tap; else one download, else a ZIP. */
+  function saveMatches(indexes, whole) {
     showMessage("");
     if (!indexes.length) return Promise.resolve();
+    if (canShareFiles()) {
+      batch = { indexes: indexes, done: 0, files: null, whole: !!whole };
+      return shareNext();
+    }
     return saving(ensureFresh().then(function () {
-      if (canShareFiles()) {
-        return Promise.all(indexes.map(original)).then(function (blobs) {
-          var files = blobs.map(function (blob, i) {
-            return new File([blob], fileName(answer.matches[indexes[i]], indexes[i], blob), { type: blob.type });
-          });
-          if (!navigator.canShare({ files: files })) { throw fail("SHARE_REFUSED", 0); }
-          return navigator.share({ files: files, title: config.event_name });
-        });
-      }
       if (indexes.length === 1) {
         return original(indexes[0]).then(function (blob) {
-          saveBlob(blob, fileName(answer.matches[indexes[0]], indexes[0], blob));
+          saveBlob(blob, fileName(answer.matches[indexes[0]], blob));
         });
       }
       return zip(indexes);
     }));
+  }
+
+  /* "Save all to Photos": the share sheet takes a batch at a time (phones refuse long lists),
+     each batch a tap of its own (a share needs the guest's tap). Files fetched after the tap
+     can outlive it: then they are kept ready and the next tap shares them at once. */
+  function saveAll() {
+    if (!canShareFiles()) {
+      showMessage("");
+      return saving(ensureFresh().then(function () { return zip(order.slice()); }));
+    }
+    if (batch && batch.whole && batch.done < batch.indexes.length) { return shareNext(); }
+    return saveMatches(order.slice(), true);
+  }
+
+  function shareNext() {
+    var current = batch;
+    var size = config.share_batch || 10;
+    var part = current.indexes.slice(current.done, current.done + size);
+    var ready = current.files ? Promise.resolve(current.files) : ensureFresh().then(function () {
+      return Promise.all(part.map(original)).then(function (blobs) {
+        return blobs.map(function (blob, i) {
+          return new File([blob], fileName(answer.matches[part[i]], blob), { type: blob.type });
+        });
+      });
+    });
+    announce(t.saving);
+    return ready.then(function (files) {
+      if (!navigator.canShare({ files: files })) { throw fail("SHARE_REFUSED", 0); }
+      current.files = files;
+      return navigator.share({ files: files, title: config.event_name }).then(function () {
+        current.files = null;
+        current.done += part.length;
+        shareProgress(current);
+      });
+    }).catch(function (error) {
+      if (error && error.name === "NotAllowedError" && current.files) {
+        buttonFor(current).textContent = t.save_ready;  // the tap expired while downloading
+        announce(t.save_ready);
+        return;
+      }
+      if (error && error.name === "AbortError") return;  // the guest closed the share sheet
+      var gone = error && (error.message === "PHOTO_NOT_FOUND" || error.status === 404);
+      showMessage(gone ? t.DOWNLOAD_GONE : t.DOWNLOAD_FAILED);
+      announce($("message-text").textContent);
+    });
+  }
+
+  function buttonFor(current) { return current.whole ? $("save-all") : $("save-selected"); }
+
+  function shareProgress(current) {
+    var total = current.indexes.length, left = total - current.done;
+    if (left > 0) {
+      var next = Math.min(left, config.share_batch || 10);
+      buttonFor(current).textContent = format(t.save_next, { n: next, left: left });
+      showNotice(format(t.save_progress, { done: current.done, total: total }));
+      return;
+    }
+    batch = null;
+    $("save-all").textContent = t.save_all_photos;
+    $("save-selected").textContent = t.save_selected;
+    showNotice(total > 1 ? format(t.save_progress, { done: total, total: total }) : t.saved);
   }
 
   function zip(indexes) {
@@ -743,16 +958,12 @@
     return fetchOk(config.download_url, options(), false).then(function (response) {
       return response || fetchOk(config.download_url, options(), true);
     }).then(function (response) { return response.blob(); }).then(function (blob) {
-      saveBlob(blob, slug(config.event_name) + "-" + today() + ".zip");
+      saveBlob(blob, zipName());
     });
   }
 
-  function allIndexes() { return answer.matches.map(function (_, i) { return i; }); }
-
   function selectedIndexes() {
-    var out = [];
-    answer.matches.forEach(function (m, i) { if (selected[m.photo_id]) { out.push(i); } });
-    return out;
+    return order.filter(function (i) { return selected[answer.matches[i].photo_id]; });
   }
 
   /* ---- "remove me from this event's search" ---- */
@@ -760,6 +971,7 @@
   function startOptOut() {
     showMessage("");
     show("opt-out");
+    enterStep("opt-out");
     $("opt-out-title").focus();
   }
 
@@ -803,8 +1015,11 @@
   function restore() {
     var kept = load(STORE);
     if (!kept || !kept.results_token || !(kept.results_expires_at > now())) {
-      if (kept) { forget(STORE); }
-      return false;
+      if (!kept) return false;
+      forget(STORE);  // the 7 days are over: say so, instead of a gallery gone without a word
+      showIntroOrConsent();
+      showNotice(format(t.RESULTS_ENDED, { days: config.results_days_text }));
+      return true;
     }
     answer = kept;
     if (linksFresh()) {
@@ -832,10 +1047,11 @@
   /* ---- wiring ---- */
 
   $("consent-agree").addEventListener("click", agree);
-  $("consent-decline").addEventListener("click", function () { showMessage(t.consent_declined); });
+  $("consent-decline").addEventListener("click", decline);
   $("start-camera").addEventListener("click", function () { startCamera(null); });
   $("capture").addEventListener("click", capture);
   $("cancel-camera").addEventListener("click", function () {
+    if (historyStep() === "camera") { history.back(); return; }  // onPopState takes it from there
     stopCamera();
     if (selfies.length) { showReview(); } else { showIntro(); }
   });
@@ -851,10 +1067,24 @@
   }
   $("show-more").addEventListener("click", showMore);
   $("select-mode").addEventListener("click", function () { setSelecting(!selecting); });
-  $("save-selected").addEventListener("click", function () { saveMatches(selectedIndexes()); });
+  $("save-selected").addEventListener("click", function () {
+    if (batch && !batch.whole && batch.done < batch.indexes.length) {
+      shareNext();
+    } else {
+      saveMatches(selectedIndexes());
+    }
+  });
+  $("select-all").addEventListener("click", selectAll);
+  $("save-all").addEventListener("click", saveAll);
+  $("order-best").addEventListener("click", function () { setOrder("best"); });
+  $("order-time").addEventListener("click", function () { setOrder("time"); });
+  $("consent-reconsider").addEventListener("click", function () {
+    if (historyStep() === "declined") { history.back(); } else { showConsent(); }
+  });
+  $("lightbox-retry").addEventListener("click", retryLightbox);
   $("download-all").addEventListener("click", function () {
     showMessage("");
-    saving(ensureFresh().then(function () { return zip(allIndexes()); }));
+    saving(ensureFresh().then(function () { return zip(order.slice()); }));
   });
   $("check-new").addEventListener("click", recheck);
   $("opt-out-start").addEventListener("click", startOptOut);
@@ -867,7 +1097,7 @@
   $("lightbox-prev").addEventListener("click", function () { stepLightbox(-1); });
   $("lightbox-next").addEventListener("click", function () { stepLightbox(1); });
   $("lightbox-close").addEventListener("click", closeLightbox);
-  $("lightbox-save").addEventListener("click", function () { saveMatches([lightboxIndex]); });
+  $("lightbox-save").addEventListener("click", function () { saveMatches([order[lightboxIndex]]); });
   $("lightbox").addEventListener("cancel", function (event) { event.preventDefault(); closeLightbox(); });
   $("lightbox").addEventListener("keydown", function (event) {
     if (event.key === "ArrowLeft") stepLightbox(-1);
