@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from facepass.access import audit
 from facepass.access.keys import StudioKey, find_key, looks_like_key
@@ -168,3 +169,37 @@ AdminAccess = Annotated[AdminContext, Depends(require_admin_access)]
 
 AdminAuth = Depends(require_admin_access)
 """Use as `dependencies=[AdminAuth]` on a router or route."""
+
+
+def _sees_scores(
+    request: Request,
+    settings: Settings,
+    own_db: OwnDatabase,
+    pixora: PixoraDatabase,
+    cache: ValidationCache,
+) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        _authenticate(request, token.strip(), settings, own_db, pixora, cache)
+    except (Unauthorized, Forbidden):
+        return False  # a guest's search stays a guest's search, whatever it sends
+    return True
+
+
+async def scores_visible(
+    request: Request,
+    settings: SettingsDep,
+    own_db: OwnDbDep,
+    pixora: PixoraDep,
+    cache: ValidationCacheDep,
+) -> bool:
+    """True when the request carries an admin token or a studio key of the session (allowed
+    the route's method): only then do search answers show similarities and the threshold.
+    Never refuses: without such a bearer the answer is a guest's."""
+    return await run_in_threadpool(_sees_scores, request, settings, own_db, pixora, cache)
+
+
+ScoresVisible = Annotated[bool, Depends(scores_visible)]
+"""A handler parameter of search answers: whether scores may be shown (admins only)."""

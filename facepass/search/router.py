@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from facepass.access.dependencies import ScoresVisible
 from facepass.config import Settings
 from facepass.dependencies import (
     EngineDep,
@@ -39,7 +41,7 @@ from facepass.search.dependencies import (
 from facepass.search.media import router as media_router
 from facepass.search.query import SelfieRejected
 from facepass.search.ratelimit import RateLimiter
-from facepass.search.schemas import RecheckRequest, ResultsResponse, SearchResponse
+from facepass.search.schemas import RecheckRequest, ResultsResponse, SearchResponse, guest_view
 from facepass.search.selfies import CONSENT_FIELD, SELFIE_FIELD, read_search_form
 from facepass.search.signing import MediaSigner
 from facepass.search.tokens import GuestTokens
@@ -139,8 +141,9 @@ async def search(
     tokens: TokensDep,
     signer: SignerDep,
     gate: EngineGateDep,
+    scores: ScoresVisible,
     device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
-) -> SearchResponse:
+) -> SearchResponse | JSONResponse:
     """Search the session's faces with the selfie's face; every match in one answer.
 
     422 with NO_FACE_FOUND, FACE_TOO_SMALL, FACE_BLURRY, FACE_NOT_FRONTAL or FACE_LOW_CONFIDENCE
@@ -148,7 +151,8 @@ async def search(
     memory only and never stored. All matches (up to FACEPASS_SEARCH_MAX_RESULTS) come at once
     with signed links; clients page through them locally (`page_size` is a hint). The answer's
     `results_token` and `query_token` let the browser show the gallery again (GET /results)
-    and look for new photos (POST /recheck) later without the selfie.
+    and look for new photos (POST /recheck) later without the selfie. Similarities and the
+    threshold are shown to admin bearers only; a guest's answer carries matches, not scores.
     """
     started = time.perf_counter()
     await check_search_limits(request, session_id, settings, limiter, tokens, pixora, cache)
@@ -190,10 +194,11 @@ async def search(
         started=started,
     )
     # Where the time went, for browsers' dev tools and `facepass bench search`.
-    response.headers["Server-Timing"] = (
+    timing = (
         f"embed;dur={embedded.elapsed_ms:.1f}, vector;dur={found.vector_ms:.1f}, "
         f"total;dur={answer.took_ms:.1f}"
     )
+    response.headers["Server-Timing"] = timing
     SEARCHES.labels("ok").inc()
     SEARCH_SECONDS.labels("embed").observe(embedded.elapsed_ms / 1000)
     SEARCH_SECONDS.labels("vector_search").observe(found.vector_ms / 1000)
@@ -207,7 +212,7 @@ async def search(
         vector_ms=round(found.vector_ms, 1),
         took_ms=answer.took_ms,
     )
-    return answer
+    return answer if scores else JSONResponse(guest_view(answer), headers={"Server-Timing": timing})
 
 
 @router.get(
@@ -254,8 +259,9 @@ async def recheck(
     limiter: RateLimiterDep,
     tokens: TokensDep,
     signer: SignerDep,
+    scores: ScoresVisible,
     device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
-) -> SearchResponse:
+) -> SearchResponse | JSONResponse:
     """The same search as the one that made `query_token`, over the session's photos now (for
     an event where photos keep arriving). The token holds the selfies' face embeddings,
     encrypted with a server key; nothing is stored. 409 QUERY_STALE when the session's index
@@ -290,4 +296,4 @@ async def recheck(
     )
     SEARCHES.labels("recheck").inc()
     service.log_search(session_id, recheck=True, photos_found=answer.total, took_ms=answer.took_ms)
-    return answer
+    return answer if scores else JSONResponse(guest_view(answer))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -46,11 +47,22 @@ class PhotoLinks(BaseModel):
     download_token: str = Field(description="Signed claim on the original, for the ZIP download.")
 
 
-class Match(PhotoLinks):
-    """One photo found by a search, with how close its best face is."""
+_ADMIN_ONLY = (
+    " Admin answers only (a bearer admin token or studio key): guests see matches, not scores."
+)
 
-    similarity: float = Field(description="1 - cosine distance of the best face; higher is closer.")
-    distance: float = Field(description="Cosine distance of the photo's best face to the query.")
+
+class Match(PhotoLinks):
+    """One photo found by a search; with an admin bearer, how close its best face is."""
+
+    similarity: float | None = Field(
+        default=None,
+        description="1 - cosine distance of the best face; higher is closer." + _ADMIN_ONLY,
+    )
+    distance: float | None = Field(
+        default=None,
+        description="Cosine distance of the photo's best face to the query." + _ADMIN_ONLY,
+    )
 
 
 class IndexState(BaseModel):
@@ -69,7 +81,9 @@ class SearchResponse(BaseModel):
 
     session_id: uuid.UUID
     model_id: str
-    threshold: float
+    threshold: float | None = Field(
+        default=None, description="The match threshold (cosine distance)." + _ADMIN_ONLY
+    )
     took_ms: float
     query_faces: list[QueryFaceOut]
     skipped_selfies: list[SkippedSelfie]
@@ -104,3 +118,13 @@ class RecheckRequest(BaseModel):
     """The query token of an earlier search of this session."""
 
     query_token: str = Field(min_length=1, max_length=100_000)
+
+
+# What a guest's answer leaves out: scores tell whether a face is close to a guest's, so a
+# photo of anyone, searched, would measure how likely that person attended.
+GUEST_HIDDEN = {"threshold": True, "matches": {"__all__": {"similarity", "distance"}}}
+
+
+def guest_view(answer: SearchResponse) -> dict[str, Any]:
+    """A search answer as a guest sees it: matches, no similarity, distance or threshold."""
+    return answer.model_dump(mode="json", exclude=GUEST_HIDDEN)  # type: ignore[arg-type]

@@ -202,6 +202,14 @@ class GuestTokens:
         body = f"{_b64(secrets.token_bytes(12))}.{issued}"
         return f"{body}.{self._device_mac(body)}"
 
+    def address_device_token(self, address: str, now: float | None = None) -> str:
+        """The device token of an address that has minted its share of fresh ones: the same
+        id on every reload, so a client reloading for fresh tokens meets one browser's limits."""
+        issued = int(time.time() if now is None else now)
+        digest = hmac.new(self._device_key, f"address|{address}".encode(), hashlib.sha256)
+        body = f"a{_b64(digest.digest()[:12])}.{issued}"
+        return f"{body}.{self._device_mac(body)}"
+
     def device_id(self, token: str | None, now: float | None = None) -> str | None:
         """The id of a genuine, recent device token; None for anything else."""
         if not token or len(token) > 128:

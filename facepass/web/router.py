@@ -25,6 +25,7 @@ from facepass.dependencies import (
     Engines,
     OwnDbDep,
     PixoraDep,
+    RateLimiterDep,
     SettingsDep,
     SignerDep,
     TokensDep,
@@ -35,7 +36,8 @@ from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import validate_session
-from facepass.search.dependencies import DEVICE_HEADER
+from facepass.search.dependencies import DEVICE_HEADER, client_address
+from facepass.search.ratelimit import Limit, RateLimiter
 from facepass.search.signing import MediaSigner
 from facepass.search.tokens import GuestTokens
 from facepass.web.assets import ASSET_NAMES, asset_url, load_asset
@@ -90,6 +92,7 @@ class PageParts:
     engines: Engines
     signer: MediaSigner
     tokens: GuestTokens
+    limiter: RateLimiter
 
 
 async def _page_parts(
@@ -100,8 +103,9 @@ async def _page_parts(
     engines: EngineDep,
     signer: SignerDep,
     tokens: TokensDep,
+    limiter: RateLimiterDep,
 ) -> PageParts:
-    return PageParts(settings, own_db, pixora, cache, engines, signer, tokens)
+    return PageParts(settings, own_db, pixora, cache, engines, signer, tokens, limiter)
 
 
 PagePartsDep = Annotated[PageParts, Depends(_page_parts)]
@@ -141,7 +145,8 @@ async def _guest_page(
         return _page(request, page, 403, lang, remember)
     _warm_engine(parts.engines)
     branding = await run_in_threadpool(_branding, parts.own_db, parsed)
-    body = _render(parts, lang, parsed, validation.session, branding)
+    device_token = await run_in_threadpool(_device_token, parts, client_address(request))
+    body = _render(parts, lang, parsed, validation.session, branding, device_token)
     return _page(request, body, 200, lang, remember)
 
 
@@ -154,12 +159,23 @@ def _branding(own_db: OwnDatabase, session_id: uuid.UUID) -> SessionBranding | N
         return None
 
 
+def _device_token(parts: PageParts, address: str) -> str:
+    """A fresh device token while the address has minted fewer than
+    FACEPASS_DEVICE_MINT_RATE_LIMIT, else the address's own: reloading the page for fresh
+    tokens buys no fresh limits. (A browser keeps its token; it needs no new one per load.)"""
+    limit = Limit.parse(parts.settings.device_mint_rate_limit)
+    if parts.limiter.hit("device-mint", address, limit).allowed:
+        return parts.tokens.new_device_token()
+    return parts.tokens.address_device_token(address)
+
+
 def _render(
     parts: PageParts,
     lang: Language,
     session_id: uuid.UUID,
     session: SessionInfo,
     branding: SessionBranding | None,
+    device_token: str,
 ) -> str:
     settings = parts.settings
     signer = parts.signer
@@ -184,7 +200,7 @@ def _render(
         "opt_out_url": f"{base}/opt-out",
         "download_url": f"{base}/download",
         "consent_version": CONSENT_VERSION,
-        "device_token": parts.tokens.new_device_token(),
+        "device_token": device_token,
         "device_header": DEVICE_HEADER,
         "max_selfies": settings.search_max_selfies,
         "max_side": SELFIE_MAX_SIDE_PX,

@@ -15,7 +15,10 @@ from skimage import data as skdata
 
 from facepass.app import create_app
 from facepass.demo_photos import astronaut, astronaut_selfie
+from tests.conftest import ADMIN_TOKEN
 from tests.search.conftest import SearchWorld, jpeg
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
@@ -24,9 +27,9 @@ def client(world: SearchWorld) -> Iterator[TestClient]:
         yield test_client
 
 
-def search(client: TestClient, session_id: uuid.UUID, *selfies: bytes):  # type: ignore[no-untyped-def]
+def search(client: TestClient, session_id: uuid.UUID, *selfies: bytes, headers=None):  # type: ignore[no-untyped-def]
     files = [("selfie", (f"selfie-{i}.jpg", s, "image/jpeg")) for i, s in enumerate(selfies)]
-    return client.post(f"/api/v1/sessions/{session_id}/search", files=files)
+    return client.post(f"/api/v1/sessions/{session_id}/search", files=files, headers=headers)
 
 
 def test_a_selfie_finds_exactly_the_guests_photos_of_this_session(
@@ -46,8 +49,10 @@ def test_a_selfie_finds_exactly_the_guests_photos_of_this_session(
     left, top, right, bottom = query["box"]
     assert 0 <= left < right <= 640
     assert 0 <= top < bottom <= 480
-    similarities = [m["similarity"] for m in body["matches"]]
+    admin = search(client, world.main.session_id, world.selfie, headers=ADMIN).json()
+    similarities = [m["similarity"] for m in admin["matches"]]
     assert similarities == sorted(similarities, reverse=True)
+    assert [m["photo_id"] for m in admin["matches"]] == [m["photo_id"] for m in body["matches"]]
     assert body["index"] == {"photos_indexed": len(world.photos), "photos_pending": 0}
     for match in body["matches"]:
         assert match["thumb_url"].startswith(f"/media/{match['photo_id']}/thumb?exp=")
