@@ -38,8 +38,10 @@ class EngineConfig:
     # each with optional modifiers such as ":dy=3" or ":scale=1.07" (facepass/engine/views.py).
     # A recipe other than the embedder's own gets a model id of its own.
     alignment: str | None = None
-    # Embed each face and its mirror image and average the two (more accurate, twice the cost).
-    flip_average: bool = True
+    # Embed each face and its mirror image and average the two (twice the cost): None is the
+    # embedder's own recipe (its registry entry: on for dlib's ResNet, where it is more
+    # accurate); another choice gives another model id.
+    flip_average: bool | None = None
     # Most faces embedded in one call of the embedder.
     embed_batch_size: int = 16
     # Where operator-added models and downloaded packs live (a registry.json per pack).

@@ -19,6 +19,7 @@ from facepass.engine.detectors.scrfd import Scrfd
 from facepass.engine.embedders.arcface import ArcFaceOnnx
 from facepass.engine.embedders.base import Embedder, FloatArray, UInt8Array
 from facepass.engine.embedders.dlib_resnet import DlibResNet
+from facepass.engine.embedders.intel_reid import IntelFaceReid
 from facepass.engine.errors import ModelError
 from facepass.engine.imaging import decode, open_image, oriented_size
 from facepass.engine.quality import assess
@@ -45,6 +46,8 @@ def _load_detector(spec: ModelSpec, config: EngineConfig) -> Detector:
 def _load_embedder(spec: ModelSpec, config: EngineConfig) -> Embedder:
     if spec.family == "dlib-resnet":
         return DlibResNet.load(spec, config)
+    if spec.family == "intel-reid":
+        return IntelFaceReid.load(spec, config)
     if spec.family == "arcface":
         return ArcFaceOnnx.load(spec, config)
     raise ModelError("MODEL_UNSUPPORTED", f"No embedder class for family {spec.family!r}.")

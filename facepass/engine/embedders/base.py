@@ -1,4 +1,5 @@
-"""The embedder interface shared by dlib's ResNet and ONNX (ArcFace-style) models."""
+"""The interface every embedder shares (dlib's ResNet, Intel's re-identification network,
+ArcFace-style ONNX models)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class Embedder(Protocol):
     match_threshold: float  # cosine distance at or below which two faces are the same person
     crop_size: int  # side of the aligned crop, in pixels
     min_source_face_px: float  # face size (source pixels) that gives a full-quality crop
+    flip_average: bool  # whether each face's mirror image is embedded and averaged in
 
     def align(self, image: Image.Image, detections: Detections) -> list[UInt8Array]: ...
 

@@ -60,14 +60,13 @@ class DlibResNet:
             self.views = recipe
         else:
             self.views = parse_views(alignment) if isinstance(alignment, str) else alignment
-        self._flip = config.flip_average
-        own_recipe = self.views == recipe and self._flip == bool(
-            spec.params.get("flip_average", True)
-        )
+        recipe_flip = bool(spec.params.get("flip_average", True))
+        self.flip_average = recipe_flip if config.flip_average is None else config.flip_average
+        own_recipe = self.views == recipe and self.flip_average == recipe_flip
         self.model_id = (
-            spec.id if own_recipe else f"{spec.id}.{_recipe_digest(self.views, self._flip)}"
+            spec.id if own_recipe else f"{spec.id}.{_recipe_digest(self.views, self.flip_average)}"
         )
-        default = self.match_threshold_flip if self._flip else self.match_threshold_plain
+        default = self.match_threshold_flip if self.flip_average else self.match_threshold_plain
         self.match_threshold = float(
             spec.params.get("match_threshold", default) if own_recipe else default
         )
@@ -75,7 +74,7 @@ class DlibResNet:
         self._shape_predictor = shape_predictor
         # Faces per ONNX Runtime call: all their views (and mirrors) go in the same batch.
         self._chips_per_call = (
-            max(1, config.embed_batch_size) * len(self.views) * (2 if self._flip else 1)
+            max(1, config.embed_batch_size) * len(self.views) * (2 if self.flip_average else 1)
         )
 
     @classmethod
@@ -151,12 +150,12 @@ class DlibResNet:
         stacks = [c if c.ndim == 4 else c[None] for c in crops]
         owners = np.repeat(np.arange(len(stacks)), [len(s) for s in stacks])
         chips = np.concatenate(stacks)
-        if self._flip:
+        if self.flip_average:
             chips = np.concatenate([chips, chips[:, :, ::-1]])
         vectors = self._run(chips)
         count = len(owners)
         result = _mean_direction(vectors[:count], owners, len(crops))
-        if self._flip:
+        if self.flip_average:
             mirrored = _mean_direction(vectors[count:], owners, len(crops))
             result = normalise(result + mirrored)
         return result

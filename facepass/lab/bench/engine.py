@@ -118,7 +118,7 @@ def command(
                 ),
                 "photos_per_second": result.photos_per_second,
                 "threads": config.intra_op_threads,
-                "flip_average": config.flip_average,
+                "flip_average": face_engine.embedder.flip_average,
                 "alignment": getattr(face_engine.embedder, "recipe", None),
                 "model_id": face_engine.model_id,
             }

@@ -176,6 +176,15 @@ def resolve_alignment(config: EngineConfig) -> EngineConfig:
     return config if alignment is None else replace(config, alignment=str(alignment))
 
 
+def flips(config: EngineConfig) -> bool:
+    """Whether the configured embedder averages each face with its mirror (its recipe's
+    choice unless the configuration overrides it)."""
+    if config.flip_average is not None:
+        return config.flip_average
+    spec = ModelRegistry.discover(config.models_dir or default_models_dir()).get(config.embedder)
+    return bool(spec.params.get("flip_average", True))
+
+
 def evaluate(
     data_dir: Path,
     pairs_file: Path | None = None,
@@ -233,9 +242,7 @@ def command(
                 "fold_accuracies": [round(a, 4) for a in result.fold_accuracies],
             }
         )
-    chosen = next(
-        r for r in results if r.variant == ("flip_average" if config.flip_average else "plain")
-    )
+    chosen = next(r for r in results if r.variant == ("flip_average" if flips(config) else "plain"))
     emit(
         {
             "summary": {
