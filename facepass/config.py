@@ -214,6 +214,13 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "FACEPASS_API_KEY_PEPPER must be a real secret of at least 24 characters"
             )
+        if not self.public_base_url:
+            raise ConfigError(
+                "FACEPASS_PUBLIC_BASE_URL is required when FACEPASS_ENVIRONMENT=production: "
+                "QR codes and posters print it (never the request's Host header)"
+            )
+        if not self.public_base_url.startswith(("https://", "http://")):
+            raise ConfigError("FACEPASS_PUBLIC_BASE_URL must be an http(s):// URL")
         if self.retain_selfies:
             raise ConfigError(
                 "FACEPASS_RETAIN_SELFIES keeps guests' faces on disk and is refused when "

@@ -12,7 +12,8 @@ METRICS_TOKEN = "metrics-token-0123456789abcdef"
 
 
 def _production(settings: Settings, **update: object) -> Settings:
-    return settings.model_copy(update={"environment": "production", **update})
+    values = {"environment": "production", "public_base_url": "https://photos.studio.test"}
+    return settings.model_copy(update={**values, **update})
 
 
 def test_retaining_selfies_is_refused_in_production(settings: Settings) -> None:

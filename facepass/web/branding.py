@@ -25,7 +25,7 @@ from facepass.errors import UnprocessableInput
 
 MAX_LOGO_BYTES = 256 * 1024
 _LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")  # the whole string: fullmatch, never match
 
 
 class SessionBranding(Base):
@@ -59,7 +59,7 @@ class BrandingIn(BaseModel):
     @field_validator("accent_color")
     @classmethod
     def _color(cls, value: str | None) -> str | None:
-        if value is not None and not _COLOR.match(value):
+        if value is not None and not _COLOR.fullmatch(value):
             raise ValueError("accent_color must look like #1a73e8")
         return value.lower() if value else None
 

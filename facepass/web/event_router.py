@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -20,7 +21,7 @@ from sqlalchemy import text
 from facepass.access.dependencies import AdminAuth
 from facepass.config import Settings
 from facepass.dependencies import DbSession, SettingsDep
-from facepass.errors import NotFound, UnprocessableInput, error_responses
+from facepass.errors import FacePassError, NotFound, UnprocessableInput, error_responses
 from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import require_existing_session
 from facepass.web.branding import (
@@ -35,8 +36,21 @@ from facepass.web.pages import PAGE_HEADERS, render_poster
 router = APIRouter(tags=["event"])
 
 ExistingSession = Annotated[SessionInfo, Depends(require_existing_session)]
-_SESSION_ERRORS = error_responses(404, 422, 503)
+_SESSION_ERRORS = error_responses(400, 404, 422, 503)
 _PUBLIC_CACHE = "public, max-age=3600"
+# A Host a QR code may carry (development only: production prints FACEPASS_PUBLIC_BASE_URL).
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?"
+)
+_MAX_HOST = 255
+_MAX_QR_SIDE_PX = 2400  # a poster's QR at 300 dpi is ~1,200 px; more only costs CPU
+
+
+class InvalidHost(FacePassError):
+    status_code = 400
+    code = "INVALID_HOST"
+
+
 # The poster is HTML, its errors JSON: said explicitly, or FastAPI would list them as HTML.
 _POSTER_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {
@@ -44,6 +58,7 @@ _POSTER_ERRORS: dict[int | str, dict[str, Any]] = {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
     }
     for status, description in (
+        (400, "Host header unusable for the guest URL"),
         (404, "No such session"),
         (422, "Validation error"),
         (503, "Pixora unavailable"),
@@ -52,8 +67,15 @@ _POSTER_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def guest_url(settings: Settings, request: Request, session_id: uuid.UUID) -> str:
-    """The guest page's public URL: FACEPASS_PUBLIC_BASE_URL, else the URL of this request."""
-    base = settings.public_base_url or str(request.base_url)
+    """The guest page's public URL: FACEPASS_PUBLIC_BASE_URL (always set in production, which
+    refuses to start without it), else, in development, the URL of this request, whose Host
+    must be a plain host name or address of at most 255 characters (400 INVALID_HOST)."""
+    base = settings.public_base_url
+    if not base:
+        host = request.headers.get("host", "")
+        if len(host) > _MAX_HOST or not _HOST.fullmatch(host):
+            raise InvalidHost("The Host header is not a usable host name.")
+        base = str(request.base_url)
     return f"{base.rstrip('/')}/s/{session_id}"
 
 
@@ -96,9 +118,15 @@ def qr_png(
     settings: SettingsDep,
     scale: Annotated[int, Query(ge=1, le=40, description="Pixels per module")] = 10,
 ) -> Response:
-    """The public guest URL as a PNG QR code."""
+    """The public guest URL as a PNG QR code; 422 QR_TOO_LARGE past 2,400 px a side."""
+    code = _qr(settings, request, session_id)
+    if max(code.symbol_size(scale=scale, border=4)) > _MAX_QR_SIDE_PX:
+        raise UnprocessableInput(
+            f"A QR code this large is never needed; ask for at most {_MAX_QR_SIDE_PX} px a side.",
+            code="QR_TOO_LARGE",
+        )
     buffer = io.BytesIO()
-    _qr(settings, request, session_id).save(buffer, kind="png", scale=scale, border=4)
+    code.save(buffer, kind="png", scale=scale, border=4)
     return Response(buffer.getvalue(), media_type="image/png", headers=_cache(settings))
 
 
@@ -116,7 +144,7 @@ def poster(
     settings: SettingsDep,
     size: Annotated[Literal["a4", "a5"], Query(description="Paper size")] = "a4",
 ) -> HTMLResponse:
-    """Print-ready HTML (the browser's Print gives a one-page PDF)."""
+    """Print-ready HTML (the browser's Print gives a one-page PDF); cached privately only."""
     branding = load_branding(db, session_id)
     qr = _qr(settings, request, session_id).svg_inline(scale=10, border=2, omitsize=True)
     body = render_poster(
@@ -127,7 +155,7 @@ def poster(
         qr_svg=qr,
         url=guest_url(settings, request, session_id),
     )
-    return HTMLResponse(body, headers={**PAGE_HEADERS, "Cache-Control": "no-cache"})
+    return HTMLResponse(body, headers={**PAGE_HEADERS, "Cache-Control": "private, no-cache"})
 
 
 @router.put(
