@@ -22,7 +22,7 @@ from facepass.engine.embedders.dlib_resnet import DlibResNet
 from facepass.engine.embedders.intel_reid import IntelFaceReid
 from facepass.engine.errors import ModelError
 from facepass.engine.imaging import decode, open_image, oriented_size
-from facepass.engine.quality import assess
+from facepass.engine.quality import assess, model_gates
 from facepass.engine.registry import ModelRegistry, ModelSpec, default_models_dir
 from facepass.engine.types import Box, DetectedFace, ImageAnalysis
 
@@ -76,6 +76,7 @@ class FaceEngine:
         detector: Detector,
         embedder: Embedder,
         ranking_factors: Mapping[str, float] | None = None,
+        quality_gates: Mapping[str, float] | None = None,
     ) -> None:
         self.config = config
         self.detector = detector
@@ -86,6 +87,9 @@ class FaceEngine:
         # The search's consensus and pose factors tuned for this model (its registry entry's
         # params "ranking", written by `facepass eval calibrate`); empty: the search defaults.
         self.ranking_factors: Mapping[str, float] = dict(ranking_factors or {})
+        # The configuration faces are judged by: the embedder's own quality gates (its entry's
+        # params "quality", chosen for that model) where the configuration keeps the defaults.
+        self.gates: EngineConfig = model_gates(config, quality_gates)
 
     @classmethod
     def load(cls, config: EngineConfig | None = None) -> FaceEngine:
@@ -97,13 +101,20 @@ class FaceEngine:
         embedder_spec = registry.get(config.embedder, "embedder")
         embedder = _load_embedder(embedder_spec, config)
         factors = embedder_spec.params.get("ranking") or {}
+        gates = embedder_spec.params.get("quality") or {}
         logger.info(
             "Face engine ready (%s + %s) in %.0f ms",
             config.detector,
             embedder.model_id,
             (time.perf_counter() - started) * 1000,
         )
-        return cls(config, detector, embedder, {str(k): float(v) for k, v in factors.items()})
+        return cls(
+            config,
+            detector,
+            embedder,
+            {str(k): float(v) for k, v in factors.items()},
+            {str(k): float(v) for k, v in gates.items()},
+        )
 
     def analyze(
         self,
@@ -232,7 +243,7 @@ class FaceEngine:
                     box=Box(*(float(v) for v in box)),
                     landmarks=tuple((float(x), float(y)) for x, y in points),
                     quality=assess(
-                        float(found.scores[index]), box, points, primary[index], self.config
+                        float(found.scores[index]), box, points, primary[index], self.gates
                     ),
                     embedding=None if embeddings is None else embeddings[index],
                 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +21,23 @@ UInt8Array = npt.NDArray[np.uint8]
 _NOSE_DEPTH_PER_HALF_EYE = 0.8
 _NOSE_DEPTH_PER_EYE_MOUTH = 0.4
 _FRONTAL_NOSE_HEIGHT = 0.54
+
+
+# The gates an embedder's registry entry may set for itself (`params.quality`): what a face must
+# be for that model's embedding of it to be worth searching.
+MODEL_GATES = ("min_face_px", "min_sharpness", "min_index_score", "max_yaw", "max_pitch")
+
+
+def model_gates(config: EngineConfig, own: Mapping[str, float] | None) -> EngineConfig:
+    """`config` with the embedder's own quality gates wherever `config` keeps the engine's
+    default (a gate set explicitly in the configuration wins)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(EngineConfig)}
+    chosen = {
+        name: float(value)
+        for name, value in (own or {}).items()
+        if name in MODEL_GATES and getattr(config, name) == defaults[name]
+    }
+    return dataclasses.replace(config, **chosen) if chosen else config  # type: ignore[arg-type]
 
 
 def estimate_pose(landmarks: FloatArray) -> tuple[float, float, float]:
@@ -64,21 +83,20 @@ def assess(
     size = float(min(box[2] - box[0], box[3] - box[1]))
     yaw, pitch, roll = estimate_pose(landmarks)
     sharp = sharpness(crop) if crop is not None else float("nan")
+    measured = FaceQuality(float(score), size, sharp, yaw, pitch, roll)
+    return dataclasses.replace(measured, skip_reasons=skip_reasons(measured, config))
+
+
+def skip_reasons(quality: FaceQuality, config: EngineConfig) -> tuple[SkipReason, ...]:
+    """Why a face of these measures is not indexed under `config`'s gates (a NaN sharpness,
+    no crop measured, passes the blur gate)."""
     reasons: list[SkipReason] = []
-    if size < config.min_face_px:
+    if quality.size_px < config.min_face_px:
         reasons.append(SkipReason.TOO_SMALL)
-    if crop is not None and sharp < config.min_sharpness:
+    if quality.sharpness < config.min_sharpness:
         reasons.append(SkipReason.BLURRY)
-    if abs(yaw) > config.max_yaw or abs(pitch) > config.max_pitch:
+    if abs(quality.yaw) > config.max_yaw or abs(quality.pitch) > config.max_pitch:
         reasons.append(SkipReason.EXTREME_POSE)
-    if score < config.min_index_score:
+    if quality.detection_score < config.min_index_score:
         reasons.append(SkipReason.LOW_CONFIDENCE)
-    return FaceQuality(
-        detection_score=float(score),
-        size_px=size,
-        sharpness=sharp,
-        yaw=yaw,
-        pitch=pitch,
-        roll=roll,
-        skip_reasons=tuple(reasons),
-    )
+    return tuple(reasons)

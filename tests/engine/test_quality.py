@@ -10,7 +10,7 @@ from PIL import Image, ImageFilter
 
 from facepass.engine import EngineConfig, FaceEngine, SkipReason
 from facepass.engine.alignment import DLIB_CHIP_TEMPLATE_150
-from facepass.engine.quality import assess, estimate_pose
+from facepass.engine.quality import assess, estimate_pose, model_gates, skip_reasons
 from tests.engine.conftest import encode
 
 FRONTAL = DLIB_CHIP_TEMPLATE_150.copy()
@@ -74,3 +74,20 @@ def test_blurred_and_tiny_faces_are_found_but_not_indexable(
     small = strict.analyze(encode(astronaut, "PNG")).faces[0]
     assert SkipReason.TOO_SMALL in small.quality.skip_reasons
     assert small.embedding is not None  # callers decide what to store
+
+
+def test_a_models_own_gates_apply_unless_the_configuration_sets_them(
+    engine: FaceEngine, astronaut: Image.Image
+) -> None:
+    own = {"min_face_px": 200.0, "min_sharpness": 1.0, "not_a_gate": 5.0}
+    gates = model_gates(EngineConfig(), own)
+    assert (gates.min_face_px, gates.min_sharpness) == (200.0, 1.0)
+    explicit = model_gates(EngineConfig(min_face_px=10.0), own)
+    assert (explicit.min_face_px, explicit.min_sharpness) == (10.0, 1.0)
+
+    strict = FaceEngine(engine.config, engine.detector, engine.embedder, quality_gates=own)
+    face = strict.analyze(encode(astronaut, "PNG")).faces[0]
+    assert face.quality.skip_reasons == (SkipReason.TOO_SMALL,)
+    # The same measures judged again by other gates give the same reasons assess gives.
+    assert skip_reasons(face.quality, engine.config) == ()
+    assert skip_reasons(face.quality, strict.gates) == (SkipReason.TOO_SMALL,)

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from facepass.config import get_settings
+from facepass.engine.quality import MODEL_GATES
 from facepass.lab.eval import groups, heldout
 from facepass.lab.eval.retrieval import AnalysisCache, warm_cache
 from facepass.search.ranking import RankingParams, rank_photos
@@ -65,7 +66,13 @@ def command(
         raise click.ClickException(f"no cfp/ under {data_dir} (../shared/data)")
     logging.getLogger("facepass").setLevel(logging.WARNING)
     settings = get_settings()
-    engine = get_engine(dataclasses.replace(engine_config(settings), **overrides))
+    # Quality gates judge cached analyses afresh (no new analysis); other settings change the
+    # engine's work, so their analyses are cached apart.
+    gates = {k: v for k, v in overrides.items() if k in MODEL_GATES}
+    work = {k: v for k, v in overrides.items() if k not in MODEL_GATES}
+    engine = get_engine(dataclasses.replace(engine_config(settings), **work))
+    if gates:
+        engine.gates = dataclasses.replace(engine.gates, **gates)
     cache = AnalysisCache(cache_dir, engine)
     built = groups.build(data_dir, split, cache_dir, engine, seed, _progress("built", as_json))
     paths = [p.path for p in built.photos] + list(built.selfies.values())
@@ -88,6 +95,7 @@ def command(
         "seed": seed,
         "model_id": engine.model_id,
         "engine_overrides": overrides,
+        "gates": {name: getattr(engine.gates, name) for name in MODEL_GATES},
         "photos": len(built.photos),
         "faces": sum(len(p.faces) for p in built.photos),
         "threshold": engine.match_threshold,

@@ -16,15 +16,23 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, text
 
-from facepass.engine import Box, DetectedFace, FaceEngine, FaceQuality, ImageAnalysis, ImageError
-from facepass.engine.types import SkipReason
+from facepass.engine import (
+    Box,
+    DetectedFace,
+    EngineConfig,
+    FaceEngine,
+    FaceQuality,
+    ImageAnalysis,
+    ImageError,
+)
+from facepass.engine.quality import skip_reasons
 from facepass.search.query import QueryFace, SelfieRejected, pick_query_face
 from facepass.search.ranking import Combine, FaceHit, RankingParams, rank_photos
 from facepass.search.vector_search import PgVectorFaceIndex, vector_literal
@@ -81,7 +89,7 @@ class AnalysisCache:
     def analysis(self, image: Path) -> ImageAnalysis:
         cached = self._path(image)
         if cached.exists():
-            return _load(cached, self.engine.model_id)
+            return _load(cached, self.engine.model_id, self.engine.gates)
         try:
             analysis = self.engine.analyze(image.read_bytes())
         except ImageError:
@@ -111,17 +119,19 @@ def _save(path: Path, analysis: ImageAnalysis) -> None:
     )
 
 
-def _load(path: Path, model_id: str) -> ImageAnalysis:
+def _load(path: Path, model_id: str, gates: EngineConfig) -> ImageAnalysis:
+    """A cached analysis; its skip reasons judged again by the engine's gates (every face
+    found is embedded and its measures kept, so a gate can change without the engine)."""
     with np.load(path) as data:
         faces = []
         for index in range(len(data["boxes"])):
             score, size_px, sharpness, yaw, pitch, roll = (float(v) for v in data["quality"][index])
-            skips = tuple(SkipReason(s) for s in str(data["skips"][index]).split(",") if s)
+            measured = FaceQuality(score, size_px, sharpness, yaw, pitch, roll)
             faces.append(
                 DetectedFace(
                     box=Box(*(float(v) for v in data["boxes"][index])),
                     landmarks=(),
-                    quality=FaceQuality(score, size_px, sharpness, yaw, pitch, roll, skips),
+                    quality=replace(measured, skip_reasons=skip_reasons(measured, gates)),
                     embedding=data["embeddings"][index] if data["embeddings"].shape[1] else None,
                 )
             )
