@@ -34,6 +34,14 @@ def try_lock(db: Connection | Session, lock: AdvisoryLock) -> bool:
     return bool(taken.scalar_one())
 
 
+def wait_for_lock_for(db: Connection | Session, lock: AdvisoryLock, name: str) -> None:
+    """Like `wait_for_lock`, for one thing of the lock's kind (`name`, hashed)."""
+    db.execute(
+        text("SELECT pg_advisory_xact_lock(:key, hashtext(:name))"),
+        {"key": int(lock), "name": name},
+    )
+
+
 def try_lock_for(db: Connection | Session, lock: AdvisoryLock, name: str) -> bool:
     """Like `try_lock`, for one thing of the lock's kind (`name`, hashed): the two-key form."""
     taken = db.execute(

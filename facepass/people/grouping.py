@@ -15,7 +15,11 @@ returns a label per face. The steps, each bounded for 100k-face sessions:
 3. **Edge faces** (`edge_factor`): a small group the average linkage left apart (typically a
    turned face) joins the larger group of its nearest neighbour if within `edge` and sharing no
    photo: profile faces join their person through the three-quarter views next to them.
-4. **Core**: a face with `core_support` neighbours within `core` in its own group, and not
+4. **Studio decisions** (`pins`): a face the studio placed (merge, split, name) carries its
+   person's pin. Faces of one pin start as one group (must-link) and groups of two different
+   pins never merge, in the linkage or as edges (cannot-link), so a regrouping keeps every
+   decision; unpinned faces still join a pinned group as they would any other.
+5. **Core**: a face with `core_support` neighbours within `core` in its own group, and not
    attached as an edge, is a core face. Search trusts a group's core; its edge faces come in
    only when they also resemble the selfie (facepass.people.search).
 
@@ -176,10 +180,11 @@ def knn_graph(
 class _Groups:
     """Groups being merged: members' embedding sums (average linkage), photos, neighbours."""
 
-    def __init__(self, vectors: FloatArray, photos: IntArray) -> None:
+    def __init__(self, vectors: FloatArray, photos: IntArray, pins: IntArray) -> None:
         n = len(vectors)
         self.sums = vectors.astype(np.float64)  # a copy: rows are summed into in place
         self.sizes = np.ones(n, np.int64)
+        self.pins = pins.copy()  # the group's studio pin, -1 when none
         self.photos: list[set[int]] = [{int(p)} for p in photos]
         self.neighbours: list[set[int]] = [set() for _ in range(n)]
         self.version = [0] * n
@@ -195,6 +200,10 @@ class _Groups:
         distances: npt.NDArray[np.float64] = 1.0 - sims
         return distances
 
+    def pinned_apart(self, a: int, b: int) -> bool:
+        """Two groups the studio told apart: each pinned, to different people."""
+        return bool(self.pins[a] >= 0 and self.pins[b] >= 0 and self.pins[a] != self.pins[b])
+
     def share_photo(self, a: int, b: int) -> bool:
         small, large = sorted((self.photos[a], self.photos[b]), key=len)
         return any(p in large for p in small)
@@ -205,6 +214,7 @@ class _Groups:
             a, b = b, a
         self.sizes[a] += self.sizes[b]
         self.sums[a] += self.sums[b]
+        self.pins[a] = max(self.pins[a], self.pins[b])
         self.photos[a] |= self.photos[b]
         self.photos[b] = set()
         for other in self.neighbours[b]:
@@ -220,29 +230,42 @@ class _Groups:
 
 
 def _average_linkage(groups: _Groups, pairs: IntArray, cut: float) -> list[int]:
-    """Merge graph-adjacent groups, closest average linkage first, while within `cut` and
-    sharing no photo; returns each face's group (its surviving group's index)."""
+    """Merge graph-adjacent groups, closest average linkage first, while within `cut`,
+    sharing no photo and not pinned apart; returns each face's group (its survivor's index).
+    Faces pinned to one person start merged, whatever their distance (must-link)."""
     n = len(groups.sizes)
     for i, j in pairs.tolist():
         groups.neighbours[i].add(j)
         groups.neighbours[j].add(i)
+    parent = list(range(n))
+    first_of_pin: dict[int, int] = {}
+    for face in np.flatnonzero(groups.pins >= 0).tolist():
+        pin = int(groups.pins[face])
+        if pin not in first_of_pin:
+            first_of_pin[pin] = face
+            continue
+        survivor = groups.merge(first_of_pin[pin], face)
+        loser = face if survivor == first_of_pin[pin] else first_of_pin[pin]
+        parent[loser] = survivor
+        first_of_pin[pin] = survivor
     heap: list[tuple[float, int, int, int, int]] = []
     for i in range(n):
+        if not groups.alive[i]:
+            continue
         others = [j for j in groups.neighbours[i] if j > i]
         if others:
             for j, d in zip(others, groups.linkage(i, others).tolist(), strict=True):
                 if d <= cut:
-                    heap.append((d, i, j, 0, 0))
+                    heap.append((d, i, j, groups.version[i], groups.version[j]))
     heapq.heapify(heap)
-    parent = list(range(n))
     while heap:
         _, a, b, version_a, version_b = heapq.heappop(heap)
         if not (groups.alive[a] and groups.alive[b]):
             continue
         if groups.version[a] != version_a or groups.version[b] != version_b:
             continue  # a stale distance: the pair was pushed again when either changed
-        if groups.share_photo(a, b):
-            continue  # cannot-link: one photo, two people
+        if groups.share_photo(a, b) or groups.pinned_apart(a, b):
+            continue  # cannot-link: one photo, two people; or the studio told them apart
         survivor = groups.merge(a, b)
         parent[b if survivor == a else a] = survivor
         others = sorted(groups.neighbours[survivor])
@@ -271,10 +294,13 @@ def _attach_edges(
     photos: IntArray,
     cut: float,
     small: int,
+    pins: IntArray,
 ) -> npt.NDArray[np.bool_]:
     """Small groups (turned faces the average linkage left apart) join the larger group of
-    their nearest graph neighbour, if within `cut` and sharing no photo; returns who moved."""
+    their nearest graph neighbour, if within `cut` and sharing no photo; returns who moved.
+    A group holding a studio-pinned face stays where the studio put it."""
     sizes = np.bincount(labels)
+    sizes[np.unique(labels[pins >= 0])] = np.iinfo(np.int64).max  # never "small"
     photos_of: dict[int, set[int]] = {}
     for face, label in enumerate(labels.tolist()):
         photos_of.setdefault(label, set()).add(int(photos[face]))
@@ -304,9 +330,17 @@ def _attach_edges(
 
 
 def group_faces(
-    vectors: FloatArray, photos: IntArray, threshold: float, params: GroupingParams | None = None
+    vectors: FloatArray,
+    photos: IntArray,
+    threshold: float,
+    params: GroupingParams | None = None,
+    pins: IntArray | None = None,
 ) -> Grouping:
-    """Group unit embeddings into people; two faces of one photo never share a group."""
+    """Group unit embeddings into people; two faces of one photo never share a group.
+
+    `pins` (optional): per face, the code of the person the studio placed it in, or -1.
+    Faces of one pin end in one group; faces of two pins never do.
+    """
     params = params or GroupingParams()
     n = len(vectors)
     if n == 0:
@@ -315,18 +349,25 @@ def group_faces(
     limits = params.scaled(threshold)
     vectors = np.ascontiguousarray(vectors, np.float32)
     photos = np.asarray(photos, np.int64)
+    pins = np.full(n, -1, np.int64) if pins is None else np.asarray(pins, np.int64)
     neighbours, distances = knn_graph(
         vectors, photos, params.neighbours, limits.link, block_rows=params.block_rows
     )
     rows, cols = np.nonzero(neighbours >= 0)
     pairs = np.stack([rows, neighbours[rows, cols]], axis=1)
-    roots = _average_linkage(_Groups(vectors, photos), pairs, limits.average)
+    roots = _average_linkage(_Groups(vectors, photos, pins), pairs, limits.average)
     _, inverse = np.unique(np.asarray(roots, np.int64), return_inverse=True)
     labels = inverse.astype(np.int64)
     edge = np.zeros(n, np.bool_)
     if params.edge_factor > 0:
         edge = _attach_edges(
-            labels, neighbours, distances, photos, threshold * params.edge_factor, params.edge_group
+            labels,
+            neighbours,
+            distances,
+            photos,
+            threshold * params.edge_factor,
+            params.edge_group,
+            pins,
         )
         _, inverse = np.unique(labels, return_inverse=True)
         labels = inverse.astype(np.int64)

@@ -13,6 +13,13 @@
 - `people_groupings`: per session, when a regrouping was asked for and when it last ran (the
   debounce of the incremental task, and what `facepass people regroup` reports).
 
+- `people.name` and `person_pins` (migration 0008): a studio's decisions. A pin says "the face
+  at this box of this photo belongs to this person"; merging, splitting and naming pin the
+  faces involved (`people/decisions.py`). The grouping keeps pinned faces of one person
+  together and those of two people apart, and a group with pinned faces takes its pin's id, so
+  a name and a decision survive any regrouping; keyed by photo and box, they survive a
+  re-index too (the new face at the same place, IoU >= 0.5, inherits the pin).
+
 Deleting a `people` row deletes its `person_faces` rows; the next regrouping would group those
 faces again, so a feature that hides a person for good (opt-out) must also keep its faces out
 of the grouping (a suppression list read by `people/store.py:load_faces`).
@@ -29,11 +36,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     SmallInteger,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
 )
@@ -55,8 +65,37 @@ class Person(Base):
         BigInteger, ForeignKey("faces.id", ondelete="SET NULL")
     )
     centroid: Mapped[Any] = mapped_column(Vector(), nullable=True)
+    name: Mapped[str | None] = mapped_column(Text)  # set by the studio
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PersonPin(Base):
+    """A studio's decision: the face at this box of this photo is this person."""
+
+    __tablename__ = "person_pins"
+    __table_args__ = (
+        UniqueConstraint(
+            "photo_id",
+            "box_left",
+            "box_top",
+            "box_right",
+            "box_bottom",
+            name="uq_person_pins_photo_box",
+        ),
+        Index("ix_person_pins_session_id", "session_id"),
+        Index("ix_person_pins_person_id", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    photo_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("photos.id", ondelete="CASCADE"))
+    box_left: Mapped[float] = mapped_column(Float(precision=24))
+    box_top: Mapped[float] = mapped_column(Float(precision=24))
+    box_right: Mapped[float] = mapped_column(Float(precision=24))
+    box_bottom: Mapped[float] = mapped_column(Float(precision=24))
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    pinned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class PersonFace(Base):

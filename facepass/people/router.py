@@ -7,17 +7,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from facepass.access.dependencies import AdminAuth
+from facepass.access.dependencies import AdminAccess, AdminAuth
 from facepass.dependencies import OwnDbDep, SignerDep
 from facepass.errors import error_responses
-from facepass.people import service
-from facepass.people.schemas import PeoplePage, PersonPhotos
+from facepass.people import decisions, service
+from facepass.people.schemas import (
+    MergeIn,
+    NameIn,
+    PeoplePage,
+    PersonFaces,
+    PersonPhotos,
+    PersonSummary,
+    SplitIn,
+)
 
 router = APIRouter(
     prefix="/api/v1/sessions/{session_id}/people",
     tags=["people"],
     dependencies=[AdminAuth],
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422),
 )
 
 LIST_DESCRIPTION = """
@@ -59,3 +67,89 @@ def person_photos(
 ) -> PersonPhotos:
     with own_db.engine.connect() as conn:
         return service.person_photos(conn, session_id, person_id, limit=limit, offset=offset)
+
+
+@router.get(
+    "/{person_id}/faces",
+    summary="The faces of one person",
+    description="Each face with a signed thumbnail link of its photo and its box (original "
+    "pixels), most typical first; `pinned` marks faces a studio decision placed.",
+    responses=error_responses(404),
+)
+def person_faces(
+    session_id: uuid.UUID,
+    person_id: uuid.UUID,
+    own_db: OwnDbDep,
+    signer: SignerDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> PersonFaces:
+    with own_db.engine.connect() as conn:
+        return service.person_faces(conn, signer, session_id, person_id, limit=limit, offset=offset)
+
+
+DECISION_NOTE = (
+    " The decision is kept for good: regroupings and re-indexing keep it (the faces are pinned,"
+    " see docs/people.md)."
+)
+
+
+@router.post(
+    "/{person_id}/merge",
+    summary="Merge a person into another",
+    description="Every face of this person joins `into`; this person is gone (its name moves "
+    "to `into` if that has none)." + DECISION_NOTE,
+    responses=error_responses(404),
+)
+def merge_person(
+    session_id: uuid.UUID,
+    person_id: uuid.UUID,
+    body: MergeIn,
+    own_db: OwnDbDep,
+    access: AdminAccess,
+) -> PersonSummary:
+    with own_db.engine.begin() as conn:
+        merged = decisions.merge(conn, session_id, person_id, body.into)
+    access.audit("merge_people", person_id=str(person_id), into=str(body.into))
+    return merged
+
+
+@router.post(
+    "/{person_id}/split",
+    summary="Split faces out of a person into a new person",
+    description="The listed faces (some, not all, of this person's) become a new person, "
+    "answered with its id." + DECISION_NOTE,
+    status_code=201,
+    responses=error_responses(404),
+)
+def split_person(
+    session_id: uuid.UUID,
+    person_id: uuid.UUID,
+    body: SplitIn,
+    own_db: OwnDbDep,
+    access: AdminAccess,
+) -> PersonSummary:
+    with own_db.engine.begin() as conn:
+        created = decisions.split(conn, session_id, person_id, body.face_ids)
+    access.audit(
+        "split_person",
+        person_id=str(person_id),
+        new_person_id=str(created.id),
+        faces=created.face_count,
+    )
+    return created
+
+
+@router.patch(
+    "/{person_id}",
+    summary="Name a person",
+    description="Sets (or, with null, clears) the person's name." + DECISION_NOTE,
+    responses=error_responses(404),
+)
+def name_person(
+    session_id: uuid.UUID, person_id: uuid.UUID, body: NameIn, own_db: OwnDbDep, access: AdminAccess
+) -> PersonSummary:
+    with own_db.engine.begin() as conn:
+        named = decisions.rename(conn, session_id, person_id, body.name)
+    access.audit("name_person", person_id=str(person_id))
+    return named

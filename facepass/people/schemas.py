@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class CoverFace(BaseModel):
@@ -25,6 +25,7 @@ class CoverFace(BaseModel):
 
 class PersonOut(BaseModel):
     id: uuid.UUID = Field(description="Stable across regroupings while the person's faces stay.")
+    name: str | None = Field(None, description="Set by the studio (`PATCH`); kept by regroupings.")
     face_count: int
     photo_count: int
     cover: CoverFace | None
@@ -48,3 +49,61 @@ class PersonPhotos(BaseModel):
     limit: int
     offset: int
     photo_ids: list[uuid.UUID] = Field(description="Capture time order, then upload order.")
+
+
+class PersonSummary(BaseModel):
+    """A person after a studio's decision."""
+
+    id: uuid.UUID
+    name: str | None
+    face_count: int
+    photo_count: int
+
+
+class MergeIn(BaseModel):
+    into: uuid.UUID = Field(description="The person that stays; this one's faces join it.")
+
+
+class SplitIn(BaseModel):
+    face_ids: list[int] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Faces of this person that become a new person (not all of them).",
+    )
+
+
+class NameIn(BaseModel):
+    name: str | None = Field(max_length=120, description="The person's name; null clears it.")
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.isprintable():
+            raise ValueError("must be printable text")
+        return value.strip() or None
+
+
+class PersonFace(BaseModel):
+    """One face of a person: its photo's thumbnail and where the face is."""
+
+    face_id: int
+    photo_id: uuid.UUID
+    thumb_url: str
+    box: list[float] = Field(min_length=4, max_length=4, description="left, top, right, bottom")
+    photo_width: int | None
+    photo_height: int | None
+    core: bool = Field(description="Vouched for by its neighbours in the person.")
+    pinned: bool = Field(description="Placed by a studio decision.")
+
+
+class PersonFaces(BaseModel):
+    session_id: uuid.UUID
+    person_id: uuid.UUID
+    name: str | None
+    total: int
+    limit: int
+    offset: int
+    expires_at: int
+    faces: list[PersonFace]

@@ -7,7 +7,15 @@ import uuid
 from sqlalchemy import Connection, text
 
 from facepass.errors import NotFound
-from facepass.people.schemas import CoverFace, PeoplePage, PersonOut, PersonPhotos
+from facepass.people.schemas import (
+    CoverFace,
+    PeoplePage,
+    PersonFace,
+    PersonFaces,
+    PersonOut,
+    PersonPhotos,
+)
+from facepass.people.store import PIN_OF_FACE
 from facepass.search.signing import MediaSigner
 
 _PEOPLE = text(
@@ -16,7 +24,7 @@ _PEOPLE = text(
         SELECT person_id, count(*) AS faces, count(DISTINCT photo_id) AS photos
         FROM person_faces WHERE session_id = :s GROUP BY person_id
     )
-    SELECT p.id, c.faces, c.photos, count(*) OVER () AS total,
+    SELECT p.id, p.name, c.faces, c.photos, count(*) OVER () AS total,
            f.id AS face_id, f.photo_id, f.box_left, f.box_top, f.box_right, f.box_bottom,
            ph.width, ph.height
     FROM counts c
@@ -92,7 +100,13 @@ def list_people(
                 photo_height=row.height,
             )
         people.append(
-            PersonOut(id=row.id, face_count=row.faces, photo_count=row.photos, cover=cover)
+            PersonOut(
+                id=row.id,
+                name=row.name,
+                face_count=row.faces,
+                photo_count=row.photos,
+                cover=cover,
+            )
         )
     return PeoplePage(
         session_id=session_id,
@@ -123,4 +137,65 @@ def person_photos(
         limit=limit,
         offset=offset,
         photo_ids=[row.photo_id for row in rows],
+    )
+
+
+_FACES = text(
+    f"""
+    SELECT f.id, f.photo_id, f.box_left, f.box_top, f.box_right, f.box_bottom,
+           ph.width, ph.height, pf.core, pin.person_id IS NOT NULL AS pinned,
+           count(*) OVER () AS total
+    FROM person_faces pf JOIN faces f ON f.id = pf.face_id JOIN photos ph ON ph.id = f.photo_id
+    LEFT JOIN LATERAL ({PIN_OF_FACE}) pin ON true
+    WHERE pf.person_id = :p
+    ORDER BY pf.core DESC, pf.support DESC, f.id
+    LIMIT :limit OFFSET :offset
+    """  # noqa: S608 - a constant is interpolated
+)
+
+
+def person_faces(
+    conn: Connection,
+    signer: MediaSigner,
+    session_id: uuid.UUID,
+    person_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+) -> PersonFaces:
+    """A page of one person's faces (most typical first), each on a signed thumbnail link."""
+    person = conn.execute(
+        text("SELECT name FROM people WHERE id = :p AND session_id = :s"),
+        {"p": person_id, "s": session_id},
+    ).one_or_none()
+    if person is None:
+        raise NotFound("No such person in this session.", code="PERSON_NOT_FOUND")
+    rows = conn.execute(_FACES, {"p": person_id, "limit": limit, "offset": offset}).all()
+    total = (
+        rows[0].total if rows else int(conn.execute(_PHOTO_COUNT, {"p": person_id}).scalar_one())
+    )
+    expires_at = signer.expiry()
+    return PersonFaces(
+        session_id=session_id,
+        person_id=person_id,
+        name=person.name,
+        total=total,
+        limit=limit,
+        offset=offset,
+        expires_at=expires_at,
+        faces=[
+            PersonFace(
+                face_id=row.id,
+                photo_id=row.photo_id,
+                thumb_url=signer.media_path(row.photo_id, "thumb", expires_at),
+                box=[
+                    round(v, 1) for v in (row.box_left, row.box_top, row.box_right, row.box_bottom)
+                ],
+                photo_width=row.width,
+                photo_height=row.height,
+                core=row.core,
+                pinned=row.pinned,
+            )
+            for row in rows
+        ],
     )

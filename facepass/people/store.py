@@ -8,6 +8,7 @@ counterpart get new ids, and old people with no successor are deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -31,6 +32,11 @@ class SessionFaces:
     photo_ids: list[uuid.UUID]
     photo_codes: npt.NDArray[np.int64]  # a small int per photo (cannot-link key)
     vectors: npt.NDArray[np.float32]  # unit rows
+    # The person the studio pinned each face to (None: not pinned), and as small ints (-1).
+    pinned_to: list[uuid.UUID | None] = dataclasses.field(default_factory=list)
+    pin_codes: npt.NDArray[np.int64] = dataclasses.field(
+        default_factory=lambda: np.zeros(0, np.int64)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +51,33 @@ def try_lock_session(conn: Connection, session_id: uuid.UUID) -> bool:
     return try_lock_for(conn, AdvisoryLock.PEOPLE, str(session_id))
 
 
+# The pin of face `f`: the pin on its photo whose box overlaps the face's most (IoU >= 0.5).
+# A re-indexed face lands within a pixel or two of the old one; another face of the photo
+# never overlaps it that much (two faces of one photo are two people).
+PIN_OF_FACE = """
+    SELECT pp.person_id FROM person_pins pp
+    CROSS JOIN LATERAL (
+        SELECT greatest(0, least(pp.box_right, f.box_right) - greatest(pp.box_left, f.box_left))
+             * greatest(0, least(pp.box_bottom, f.box_bottom) - greatest(pp.box_top, f.box_top))
+             AS inter
+    ) i
+    WHERE pp.photo_id = f.photo_id
+      AND i.inter >= 0.5 * ((pp.box_right - pp.box_left) * (pp.box_bottom - pp.box_top)
+                            + (f.box_right - f.box_left) * (f.box_bottom - f.box_top) - i.inter)
+    ORDER BY i.inter DESC LIMIT 1
+"""
+
+
 def load_faces(conn: Connection, session_id: uuid.UUID, model_id: str, dim: int) -> SessionFaces:
     """Every searchable face of the session for the model (what search reads too)."""
     query = text(
         f"""
-        SELECT id, photo_id, embedding::vector({int(dim)}) AS vector FROM faces
-        WHERE session_id = :s AND model_id = :m AND indexable AND embedding IS NOT NULL
-        ORDER BY id
-        """  # noqa: S608 - only an int is interpolated
+        SELECT f.id, f.photo_id, f.embedding::vector({int(dim)}) AS vector, pin.person_id AS pin
+        FROM faces f
+        LEFT JOIN LATERAL ({PIN_OF_FACE}) pin ON true
+        WHERE f.session_id = :s AND f.model_id = :m AND f.indexable AND f.embedding IS NOT NULL
+        ORDER BY f.id
+        """  # noqa: S608 - only an int and a constant are interpolated
     ).columns(vector=Vector(dim))
     rows = conn.execute(query, {"s": session_id, "m": model_id}).all()
     face_ids = np.array([row.id for row in rows], np.int64)
@@ -62,7 +87,12 @@ def load_faces(conn: Connection, session_id: uuid.UUID, model_id: str, dim: int)
     raw = np.array([row.vector for row in rows], np.float32).reshape(len(rows), dim)
     norms = np.linalg.norm(raw, axis=1, keepdims=True)
     vectors = (raw / np.where(norms > 0, norms, 1.0)).astype(np.float32)
-    return SessionFaces(face_ids, photo_ids, photo_codes, vectors)
+    pinned_to = [row.pin for row in rows]
+    pins: dict[uuid.UUID, int] = {}
+    pin_codes = np.array(
+        [-1 if p is None else pins.setdefault(p, len(pins)) for p in pinned_to], np.int64
+    )
+    return SessionFaces(face_ids, photo_ids, photo_codes, vectors, pinned_to, pin_codes)
 
 
 _OLD_ASSIGNMENTS = text(
@@ -73,18 +103,37 @@ _OLD_ASSIGNMENTS = text(
 )
 
 
-def match_person_ids(
-    face_ids: npt.NDArray[np.int64], labels: npt.NDArray[np.int64], old: dict[int, uuid.UUID]
+def pinned_person_ids(
+    pinned_to: list[uuid.UUID | None], labels: npt.NDArray[np.int64]
 ) -> list[uuid.UUID | None]:
-    """For each new group, the old person id it takes over (largest overlaps first), or None."""
+    """For each group, the person its studio-pinned faces name (the most pinned), or None."""
     n_groups = int(labels.max()) + 1 if len(labels) else 0
+    votes: Counter[tuple[int, uuid.UUID]] = Counter(
+        (label, pin) for label, pin in zip(labels.tolist(), pinned_to, strict=True) if pin
+    )
+    chosen: list[uuid.UUID | None] = [None] * n_groups
+    for (label, pin), _ in sorted(votes.items(), key=lambda item: (-item[1], str(item[0]))):
+        if chosen[label] is None and pin not in chosen:
+            chosen[label] = pin
+    return chosen
+
+
+def match_person_ids(
+    face_ids: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.int64],
+    old: dict[int, uuid.UUID],
+    pinned: list[uuid.UUID | None] | None = None,
+) -> list[uuid.UUID | None]:
+    """For each new group, the old person id it takes over (largest overlaps first), or None.
+    A group with pinned faces keeps its pin's id (`pinned`), which no other group takes."""
+    n_groups = int(labels.max()) + 1 if len(labels) else 0
+    chosen: list[uuid.UUID | None] = list(pinned) if pinned else [None] * n_groups
+    taken: set[uuid.UUID] = {p for p in chosen if p is not None}
     overlaps: Counter[tuple[int, uuid.UUID]] = Counter()
     for face_id, label in zip(face_ids.tolist(), labels.tolist(), strict=True):
         person = old.get(face_id)
         if person is not None:
             overlaps[(label, person)] += 1
-    chosen: list[uuid.UUID | None] = [None] * n_groups
-    taken: set[uuid.UUID] = set()
     for (label, person), _ in sorted(overlaps.items(), key=lambda item: (-item[1], str(item[0]))):
         if chosen[label] is None and person not in taken:
             chosen[label] = person
@@ -100,12 +149,14 @@ _UPSERT_PEOPLE = text(
     """
     INSERT INTO people (id, session_id, model_id, centroid)
     SELECT u.id, :s, :m, CAST(u.centroid AS vector) FROM unnest(:ids, :centroids) AS u(id, centroid)
-    ON CONFLICT (id) DO UPDATE SET centroid = excluded.centroid, updated_at = now()
+    ON CONFLICT (id) DO UPDATE
+        SET centroid = excluded.centroid, model_id = excluded.model_id, updated_at = now()
     """
 ).bindparams(bindparam("ids", type_=ARRAY(Uuid())), bindparam("centroids", type_=ARRAY(Text())))
-_DELETE_OTHERS = text(
-    "DELETE FROM people WHERE session_id = :s AND (model_id <> :m OR id <> ALL(:ids))"
-).bindparams(bindparam("ids", type_=ARRAY(Uuid())))
+# A person kept by the new grouping keeps its row (and its name), even across a model change.
+_DELETE_OTHERS = text("DELETE FROM people WHERE session_id = :s AND id <> ALL(:ids)").bindparams(
+    bindparam("ids", type_=ARRAY(Uuid()))
+)
 # Faces deleted since they were read are skipped (the join), never an FK error.
 _INSERT_FACES = text(
     """
@@ -154,11 +205,12 @@ def save_grouping(
         int(row.face_id): row.person_id
         for row in conn.execute(_OLD_ASSIGNMENTS, {"s": session_id, "m": model_id})
     }
-    matched = match_person_ids(faces.face_ids, grouping.labels, old)
+    pinned = pinned_person_ids(faces.pinned_to, grouping.labels) if faces.pinned_to else None
+    matched = match_person_ids(faces.face_ids, grouping.labels, old, pinned)
     ids = [person or uuid.uuid4() for person in matched]
     centroids, covers = centroids_and_covers(faces, grouping)
     conn.execute(text("DELETE FROM person_faces WHERE session_id = :s"), {"s": session_id})
-    conn.execute(_DELETE_OTHERS, {"s": session_id, "m": model_id, "ids": ids})
+    conn.execute(_DELETE_OTHERS, {"s": session_id, "ids": ids})
     if ids:
         conn.execute(
             _UPSERT_PEOPLE,

@@ -96,7 +96,9 @@ def regroup_session(
         model_id = _active_model(conn, session_id, work.engines.get().model_id)
         engine = _engine_for(work, model_id)
         faces = load_faces(conn, session_id, model_id, engine.embedding_dim)
-        grouping = group_faces(faces.vectors, faces.photo_codes, engine.match_threshold, params)
+        grouping = group_faces(
+            faces.vectors, faces.photo_codes, engine.match_threshold, params, faces.pin_codes
+        )
         saved = save_grouping(conn, session_id, model_id, faces, grouping)
         took_ms = round((time.perf_counter() - started) * 1000)
         conn.execute(
