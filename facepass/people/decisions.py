@@ -34,9 +34,11 @@ _PIN = text(
     """
     INSERT INTO person_pins AS pp
         (session_id, photo_id, box_left, box_top, box_right, box_bottom, person_id)
-    SELECT f.session_id, f.photo_id, f.box_left, f.box_top, f.box_right, f.box_bottom, CAST(:person AS uuid)
+    SELECT f.session_id, f.photo_id, f.box_left, f.box_top, f.box_right, f.box_bottom,
+           CAST(:person AS uuid)
     FROM person_faces pf JOIN faces f ON f.id = pf.face_id
-    WHERE pf.person_id = ANY(:people) AND (NOT CAST(:only_faces AS boolean) OR pf.face_id = ANY(:faces))
+    WHERE pf.person_id = ANY(:people)
+      AND (NOT CAST(:only_faces AS boolean) OR pf.face_id = ANY(:faces))
     ON CONFLICT (photo_id, box_left, box_top, box_right, box_bottom)
     DO UPDATE SET person_id = excluded.person_id, pinned_at = now()
     """
