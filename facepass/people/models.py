@@ -13,7 +13,7 @@
 - `people_groupings`: per session, when a regrouping was asked for and when it last ran (the
   debounce of the incremental task, and what `facepass people regroup` reports).
 
-- `people.name` and `person_pins` (migration 0008): a studio's decisions. A pin says "the face
+- `people.name` and `person_pins` (migration 0009): a studio's decisions. A pin says "the face
   at this box of this photo belongs to this person"; merging, splitting and naming pin the
   faces involved (`people/decisions.py`). The grouping keeps pinned faces of one person
   together and those of two people apart, and a group with pinned faces takes its pin's id, so

@@ -1,4 +1,4 @@
-"""A studio's merge, split and name survive a regrouping and a re-index (pins, migration 0008)."""
+"""A studio's merge, split and name survive a regrouping and a re-index (pins, migration 0009)."""
 
 from __future__ import annotations
 

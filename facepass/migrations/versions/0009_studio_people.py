@@ -1,7 +1,7 @@
 """Studio decisions on people: a person's name, and the faces a studio placed (pins).
 
-Revision ID: 0008_studio_people
-Revises: 0007_retention_marks
+Revision ID: 0009_studio_people
+Revises: 0008_removal_review
 Create Date: 2026-12-03
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_studio_people"
-down_revision = "0007_retention_marks"
+revision = "0009_studio_people"
+down_revision = "0008_removal_review"
 branch_labels = None
 depends_on = None
 
