@@ -6,6 +6,7 @@ also still have FacePass on (a studio that turns it off closes every link at onc
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import uuid
@@ -36,19 +37,20 @@ from facepass.dependencies import (
 )
 from facepass.errors import FacePassError, Forbidden, NotFound, UnprocessableInput, error_responses
 from facepass.http.bodies import MalformedBody, parse_json, read_body
+from facepass.photos.face_crops import CROP_SHAPES, cached_crop
 from facepass.photos.storage import ObjectNotFound, PhotoStorage, thumbnail_key
 from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.validation import validate_session
 from facepass.privacy.suppression import photos_with_removals_since
 from facepass.search.dependencies import check_download_limit
-from facepass.search.signing import EXPIRY_STEP_S, MediaSigner, MediaSize
+from facepass.search.signing import EXPIRY_STEP_S, MediaSigner, MediaSize, SignedCrop
 
 router = APIRouter(tags=["search"])
 
 _CHUNK = 256 * 1024
 _PHOTOS = text(
-    "SELECT id, session_id, storage_key, content_type, original_filename "
+    "SELECT id, session_id, storage_key, content_type, original_filename, width "
     "FROM photos WHERE id = ANY(:ids)"
 ).bindparams(bindparam("ids", type_=ARRAY(Uuid())))
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -67,6 +69,7 @@ class StoredPhoto:
     storage_key: str
     content_type: str
     original_filename: str
+    width: int | None
 
 
 def _load_photos(
@@ -132,20 +135,34 @@ def media(
     pixora: PixoraDep,
     cache: ValidationCacheDep,
     photo_id: Annotated[str, Path()],
-    size: Annotated[str, Path(description="thumb, large or original")],
+    size: Annotated[
+        str, Path(description="thumb, large, original; or face / cover: a crop around `box`")
+    ],
     exp: Annotated[str, Query(description="Expiry (Unix time), as signed")] = "",
     sig: Annotated[str, Query(description="HMAC-SHA256 signature")] = "",
     download: Annotated[bool, Query(description="Ask the browser to save the file")] = False,
+    box: Annotated[
+        str, Query(description="face / cover only: the face box, as signed (left,top,right,bottom)")
+    ] = "",
 ) -> StreamingResponse:
     """403 for a missing, wrong or expired signature; private caching until the expiry."""
-    claim = signer.verify(photo_id, size, exp, sig)
-    signed_after = _signed_after(signer, claim.expires_at)
-    photo = _load_photos(own_db, [claim.photo_id], signed_after).get(claim.photo_id)
+    crop: SignedCrop | None = None
+    if size in CROP_SHAPES:
+        crop = signer.verify_crop(photo_id, size, box, exp, sig)
+        claim_id, expires_at = crop.photo_id, crop.expires_at
+    else:
+        claim = signer.verify(photo_id, size, exp, sig)
+        claim_id, expires_at = claim.photo_id, claim.expires_at
+    signed_after = _signed_after(signer, expires_at)
+    photo = _load_photos(own_db, [claim_id], signed_after).get(claim_id)
     if photo is None:
         raise NotFound("This photo no longer exists.", code="PHOTO_NOT_FOUND")
     _require_facepass_on(pixora, cache, photo.session_id)
-    stream, content_type = _open(storage, photo, claim.size)
-    max_age = max(0, min(claim.expires_at - int(time.time()), signer.ttl_s + 600))
+    if crop is not None:
+        stream, content_type = _open_crop(storage, photo, crop), "image/jpeg"
+    else:
+        stream, content_type = _open(storage, photo, size)  # type: ignore[arg-type]
+    max_age = max(0, min(expires_at - int(time.time()), signer.ttl_s + 600))
     headers = {
         "Cache-Control": f"private, max-age={max_age}",
         "X-Content-Type-Options": "nosniff",
@@ -155,6 +172,15 @@ def media(
         name = _download_name(photo, 1)
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return StreamingResponse(_chunks(stream), media_type=content_type, headers=headers)
+
+
+def _open_crop(storage: PhotoStorage, photo: StoredPhoto, crop: SignedCrop) -> IO[bytes]:
+    """A face crop, made from the 'large' size on its first request and kept (face_crops)."""
+    try:
+        data = cached_crop(storage, photo.session_id, photo.id, photo.width, crop.shape, crop.box)
+    except ObjectNotFound:
+        raise NotFound("This photo is not available yet.", code="PHOTO_NOT_FOUND") from None
+    return io.BytesIO(data)
 
 
 def _open(storage: PhotoStorage, photo: StoredPhoto, size: MediaSize) -> tuple[IO[bytes], str]:

@@ -42,6 +42,10 @@ class PhotoLinks(BaseModel):
     height: int | None
     captured_at: datetime | None
     thumb_url: str = Field(description="Signed, expiring link to a ~320 px JPEG.")
+    face_url: str = Field(
+        description="Signed, expiring link to a 320 px square JPEG centred on this face "
+        "(`box`), the face filling 2/5 of it: the gallery's thumbnail."
+    )
     large_url: str = Field(description="Signed, expiring link to a ~1600 px JPEG.")
     original_url: str = Field(description="Signed, expiring link to the original upload.")
     download_token: str = Field(description="Signed claim on the original, for the ZIP download.")

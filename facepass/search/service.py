@@ -219,6 +219,7 @@ def _links(
         "height": meta.height,
         "captured_at": meta.captured_at,
         "thumb_url": signer.media_path(photo_id, "thumb", expires),
+        "face_url": signer.crop_path(photo_id, "face", box, expires),
         "large_url": signer.media_path(photo_id, "large", expires),
         "original_url": signer.media_path(photo_id, "original", expires),
         "download_token": signer.token(photo_id, expires),

@@ -11,18 +11,40 @@ import base64
 import hashlib
 import hmac
 import math
+import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
 from facepass.errors import Forbidden
+from facepass.photos.face_crops import CROP_SHAPES, Box, CropShape
 
 MediaSize = Literal["thumb", "large", "original"]
 MEDIA_SIZES: tuple[str, ...] = get_args(MediaSize)
 # Expiries are rounded up to this step so that two searches a minute apart hand out the same
 # URLs and the browser's cache serves the second gallery.
 EXPIRY_STEP_S = 300
+
+
+_PIXEL = r"(0|[1-9][0-9]{0,4})"
+_BOX_PATTERN = re.compile(rf"^{_PIXEL},{_PIXEL},{_PIXEL},{_PIXEL}$")  # canonical: one link
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCrop:
+    """A verified claim on a crop of a photo around one face box (original pixels)."""
+
+    photo_id: uuid.UUID
+    shape: CropShape
+    box: Box
+    expires_at: int
+
+
+def box_text(box: Sequence[float]) -> str:
+    """A face box as the link carries it: four whole pixels, clamped to 0..65535."""
+    return ",".join(str(max(0, min(65535, round(v)))) for v in box)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +80,28 @@ class MediaSigner:
         sig = self.signature(photo_id, size, expires_at)
         return f"/media/{photo_id}/{size}?exp={expires_at}&sig={sig}"
 
+    def crop_path(
+        self, photo_id: uuid.UUID, shape: CropShape, box: Sequence[float], expires_at: int
+    ) -> str:
+        """The relative URL of a crop around one face (`box` in original pixels), signed."""
+        where = box_text(box)
+        sig = self.signature(photo_id, f"{shape}:{where}", expires_at)
+        return f"/media/{photo_id}/{shape}?box={where}&exp={expires_at}&sig={sig}"
+
+    def verify_crop(
+        self, photo_id: str, shape: str, box: str, expires_at: str, sig: str
+    ) -> SignedCrop:
+        """The claim of a `crop_path` link; Forbidden when forged, altered or expired."""
+        match = _BOX_PATTERN.match(box)
+        if shape not in CROP_SHAPES or match is None:
+            raise _refused()
+        values = tuple(int(v) for v in match.groups())
+        left, top, right, bottom = values
+        if right <= left or bottom <= top or max(values) > 65535:
+            raise _refused()
+        parsed_id, expiry = self._checked(photo_id, f"{shape}:{box}", expires_at, sig, None)
+        return SignedCrop(parsed_id, shape, (left, top, right, bottom), expiry)  # type: ignore[arg-type]
+
     def token(self, photo_id: uuid.UUID, expires_at: int) -> str:
         """A compact claim on a photo's original, for the ZIP download: id.exp.sig."""
         return f"{photo_id}.{expires_at}.{self.signature(photo_id, 'original', expires_at)}"
@@ -66,6 +110,15 @@ class MediaSigner:
         self, photo_id: str, size: str, expires_at: str | int, sig: str, now: float | None = None
     ) -> SignedMedia:
         """The claim if the signature is right and not expired; Forbidden otherwise."""
+        if size not in MEDIA_SIZES:
+            raise _refused()
+        parsed_id, expiry = self._checked(photo_id, size, expires_at, sig, now)
+        return SignedMedia(parsed_id, size, expiry)  # type: ignore[arg-type]
+
+    def _checked(
+        self, photo_id: str, signed: str, expires_at: str | int, sig: str, now: float | None
+    ) -> tuple[uuid.UUID, int]:
+        """The photo id and expiry of a link whose signature over `signed` is right."""
         try:
             parsed_id = uuid.UUID(photo_id)
             expiry = int(expires_at)
@@ -74,15 +127,13 @@ class MediaSigner:
         # Only the forms `media_path` and `token` write: one link, one cache key, one meaning.
         if photo_id != str(parsed_id) or str(expires_at) != str(expiry) or expiry < 0:
             raise _refused()
-        if size not in MEDIA_SIZES:
-            raise _refused()
-        expected = self.signature(parsed_id, size, expiry)
+        expected = self.signature(parsed_id, signed, expiry)
         # Compare in constant time, and only then look at the clock: a forger learns nothing.
         if not hmac.compare_digest(expected.encode(), sig.encode()):
             raise _refused()
         if expiry < (time.time() if now is None else now):
             raise Forbidden("This link has expired; search again.", code="LINK_EXPIRED")
-        return SignedMedia(parsed_id, size, expiry)  # type: ignore[arg-type]
+        return parsed_id, expiry
 
     def verify_token(self, token: str, now: float | None = None) -> SignedMedia:
         """Verify a token made by `token()`."""

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Date, DateTime, LargeBinary, Text, Uuid, func, select
+from sqlalchemy import Date, DateTime, LargeBinary, Text, Uuid, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -138,6 +138,27 @@ def save_branding(db: Session, session_id: uuid.UUID, values: BrandingIn) -> Ses
         .execution_options(populate_existing=True)
     ).scalar_one()
     return saved
+
+
+_COVER_FACES = text(
+    "SELECT p.width, p.height, min(f.box_left) AS fl, min(f.box_top) AS ft, "
+    "max(f.box_right) AS fr, max(f.box_bottom) AS fb "
+    "FROM photos p LEFT JOIN faces f ON f.photo_id = p.id AND f.indexable "
+    "WHERE p.id = :p AND p.session_id = :s GROUP BY p.width, p.height"
+)
+
+
+def cover_face_box(
+    db: Session, session_id: uuid.UUID, photo_id: uuid.UUID
+) -> tuple[float, float, float, float] | None:
+    """What the cover's crop centres on: the box around every face of the cover photo, or its
+    upper middle when it shows nobody; None if the photo is not (or no longer) there."""
+    row = db.execute(_COVER_FACES, {"p": photo_id, "s": session_id}).first()
+    if row is None or not row.width or not row.height:
+        return None
+    if row.fl is None:  # no faces: people's heads are usually in the upper half
+        return (row.width * 0.4, row.height * 0.25, row.width * 0.6, row.height * 0.45)
+    return (row.fl, row.ft, row.fr, row.fb)
 
 
 def branding_out(session_id: uuid.UUID, row: SessionBranding | None) -> BrandingOut:

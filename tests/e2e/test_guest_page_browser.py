@@ -140,15 +140,16 @@ def test_consent_camera_two_angles_and_a_gallery_that_lasts(  # type: ignore[no-
     ).json()
     assert usage["searches_by_consent"].get("guest-page-1", 0) >= 1
 
-    # Face-centred thumbnails: each crop is centred on the box of her face.
+    # Face-cropped thumbnails (item 7): the server's square crop around her face in each photo,
+    # zoomed in (the face fills 2/5 of it), not the whole photo panned.
+    sizes = page.eval_on_selector_all(
+        "#gallery img", "els => els.map(e => [e.naturalWidth, e.naturalHeight, e.src])"
+    )
+    for width, height, src in sizes:
+        assert (width, height) == (320, 320)
+        assert "/face?box=" in src
     for match in answer["matches"]:
-        left, top, right, bottom = match["box"]
-        x = round((left + right) / 2 / match["width"] * 1000) / 10
-        y = round((top + bottom) / 2 / match["height"] * 1000) / 10
-        position = page.eval_on_selector(
-            f"img[data-photo-id='{match['photo_id']}']", "e => e.style.objectPosition"
-        )
-        assert position == f"{x:g}% {y:g}%"
+        assert match["face_url"].startswith(f"/media/{match['photo_id']}/face?box=")
 
     # Lightbox: counter, swipe to the next photo, Back closes it and keeps the gallery.
     page.locator("#gallery button").first.click()
@@ -364,8 +365,10 @@ def test_a_stalled_upload_times_out_can_be_cancelled_and_retried(  # type: ignor
     assert page.locator("#selfies img").count() == 1
     screenshot(page, "16b-upload-timed-out")
     # Or the guest gives up first.
-    page.get_by_role("button", name="Try again").click()
+    with page.expect_request(re.compile(r"/search$")):
+        page.locator("#message-retry").click()
     page.locator("#progress").wait_for()
+    page.wait_for_function("() => true")  # one round trip: the route handler has run
     assert len(stalled) == 2
     page.locator("#cancel-upload").click()
     page.locator("#review").wait_for()
@@ -506,6 +509,16 @@ def test_the_studios_branding_on_the_page(  # type: ignore[no-untyped-def]
             "getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()"
         )
         assert accent == "#1b5e20"
+        # The cover (item 4): a 640 x 320 crop around the photo's faces, not the 1600 px size.
+        cover_src = page.locator("#cover").get_attribute("src") or ""
+        assert f"/media/{cover}/cover?box=" in cover_src
+        natural = page.eval_on_selector("#cover", "e => [e.naturalWidth, e.naturalHeight]")
+        assert natural == [640, 320]
+        weight = page.evaluate(
+            "performance.getEntriesByType('resource')"
+            ".filter(e => e.name.includes('/cover?')).map(e => e.encodedBodySize)"
+        )
+        assert 0 < weight[0] <= 40_000
         assert page.locator(".event-meta").inner_text().split("\n") == [
             "28 November 2026",
             "Студия «Свет»",

@@ -577,7 +577,7 @@
     var images = document.querySelectorAll("#gallery img");
     for (var i = 0; i < images.length; i++) {
       var match = answer.matches[parseInt(images[i].getAttribute("data-index"), 10)];
-      if (match) { images[i].src = match.thumb_url; }
+      if (match) { images[i].src = thumbSource(match); }
     }
     if ($("lightbox").open && answer.matches[order[lightboxIndex]]) {
       $("lightbox-image").src = answer.matches[order[lightboxIndex]].large_url;
@@ -666,6 +666,10 @@
     renderResults();
   }
 
+  /* The server's square crop around the guest's face (zoomed in on a group photo); results
+     kept from before it existed pan the plain thumbnail to the face instead. */
+  function thumbSource(match) { return match.face_url || match.thumb_url; }
+
   /* Crop around the guest's face: the thumbnail keeps the photo's proportions. */
   function facePosition(match) {
     if (!match.width || !match.height || !match.box || match.box.length !== 4) return "50% 50%";
@@ -686,11 +690,11 @@
       button.type = "button";
       button.setAttribute("data-index", String(i));
       var img = document.createElement("img");
-      img.src = matches[i].thumb_url;
+      img.src = thumbSource(matches[i]);
       img.loading = "lazy";
       img.decoding = "async";
       img.alt = format(t.photo_alt, { n: position + 1 });
-      img.style.objectPosition = facePosition(matches[i]);
+      if (!matches[i].face_url) { img.style.objectPosition = facePosition(matches[i]); }
       img.setAttribute("data-index", String(i));
       img.setAttribute("data-photo-id", matches[i].photo_id);
       img.addEventListener("error", imageFailed);
