@@ -52,10 +52,10 @@ def create_app(
 
         await asyncio.to_thread(sweep_stale_spool, settings.data_dir / "tmp")
         if run_migrations:
-            from facepass.migrations import upgrade
+            from facepass.migrations import migrate
 
             assert settings.database_url is not None
-            await asyncio.to_thread(upgrade, settings.database_url)
+            await asyncio.to_thread(migrate, settings.database_url, settings.migration_database_url)
         if start_background:
             await asyncio.to_thread(owned.start_background)
         try:

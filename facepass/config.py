@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # FacePass's own database: every write goes here.
     database_url: str | None = None
     database_pool_size: int = 10
+    # The schema owner's URL, for migrations only: the service then connects with
+    # FACEPASS_DATABASE_URL's role, which may only INSERT and SELECT the audit log. Unset: one
+    # role does both (the embedded default), and the audit chain is tamper-evident, not -proof.
+    migration_database_url: str | None = None
 
     # Optional Redis: validation cache, rate limits, and the task queue's broker.
     redis_url: str | None = None

@@ -1,4 +1,4 @@
-"""`facepass keys create|list|revoke`, `facepass audit`, `facepass purge [--dry-run]`.
+"""`facepass keys create|list|revoke`, `facepass audit [verify]`, `facepass purge [--dry-run]`.
 
 Each works against the configured database (FACEPASS_DATABASE_URL, MAIN_APP_DATABASE_URL),
 or with `--data-dir DIR` against the embedded demo's data directory (running or not).
@@ -31,7 +31,7 @@ DATA_DIR_OPTION = click.option(
 @contextmanager
 def context_for(data_dir: Path | None) -> Iterator[WorkerContext]:
     """Parts on the configured databases, or on the embedded server under `data_dir`."""
-    from facepass.migrations import upgrade
+    from facepass.migrations import migrate
 
     settings = get_settings()
     with ExitStack() as cleanup:
@@ -48,7 +48,7 @@ def context_for(data_dir: Path | None) -> Iterator[WorkerContext]:
             settings.require_production_ready()
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
-        upgrade(settings.database_url)
+        migrate(settings.database_url, settings.migration_database_url)
         work = WorkerContext.build(settings)
         cleanup.callback(work.close)
         yield work
@@ -124,17 +124,36 @@ def revoke(key_id: uuid.UUID, data_dir: Path | None) -> None:
     _emit(asdict(info))
 
 
-@main.command("audit")
+@main.group("audit", invoke_without_command=True)
 @click.option("--session", "session_id", type=click.UUID, default=None, help="Only this session.")
 @click.option("--limit", type=int, default=100, show_default=True)
 @DATA_DIR_OPTION
-def audit_command(session_id: uuid.UUID | None, limit: int, data_dir: Path | None) -> None:
-    """The audit log, newest first, one JSON line per action."""
+@click.pass_context
+def audit_command(
+    ctx: click.Context, session_id: uuid.UUID | None, limit: int, data_dir: Path | None
+) -> None:
+    """The audit log, newest first, one JSON line per action; `audit verify` checks its chain."""
+    if ctx.invoked_subcommand is not None:
+        return
     from facepass.access import audit
 
     with context_for(data_dir) as work, work.own_db.session() as db:
         for entry in audit.entries(db, session_id=session_id, limit=limit):
             _emit(entry)
+
+
+@audit_command.command("verify")
+@DATA_DIR_OPTION
+def audit_verify(data_dir: Path | None) -> None:
+    """Recompute the audit log's hash chain: one JSON object; exit 1 when a row was changed,
+    deleted or truncated (each listed), 0 when the chain is whole."""
+    from facepass.access.audit_chain import verify_chain
+
+    with context_for(data_dir) as work, work.own_db.engine.connect() as conn:
+        report = verify_chain(conn)
+    _emit(report.as_json())
+    if not report.ok:
+        raise SystemExit(1)
 
 
 @main.command("purge")

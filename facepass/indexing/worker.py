@@ -83,7 +83,7 @@ def run_worker_process(
     metrics_port: int | None = None,
 ) -> None:
     """Run one worker process until SIGTERM/SIGINT, then finish in-flight photos and exit."""
-    from facepass.migrations import upgrade
+    from facepass.migrations import migrate
 
     check_worker_settings(settings)
     stop = _stop_on_signals()
@@ -92,7 +92,7 @@ def run_worker_process(
 
         start_http_server(metrics_port, addr=settings.host, registry=REGISTRY)
     assert settings.database_url is not None
-    upgrade(settings.database_url)
+    migrate(settings.database_url, settings.migration_database_url)
     work = WorkerContext.build(settings)
     queue = build_index_queue(work)
     work.on_close(queue.close)

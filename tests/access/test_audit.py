@@ -92,7 +92,9 @@ def test_every_admin_action_leaves_one_audit_row(
         ("operator", "delete_session_photos"),
     ]
     assert rows[0]["counts"] == {"accepted": 2, "duplicates": 0, "rejected": 0}
-    assert rows[3]["counts"] == {"faces": 1, "photos": 1}
+    removal = rows[3]["counts"]
+    assert removal == {"faces": 1, "photos": 1, "removal_id": removal["removal_id"]}
+    uuid.UUID(removal["removal_id"])  # the removal the studio can review and restore
     assert rows[4]["counts"]["photos"] == 2
 
 
