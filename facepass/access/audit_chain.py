@@ -1,4 +1,4 @@
-"""Verifying the audit log's hash chain (migration 0009_audit_chain).
+"""Verifying the audit log's hash chain (migration 0010_audit_chain).
 
 Each row's `row_hash` is SHA-256 over the previous row's hash and the row's own fields; the
 head row (`audit_chain_head`) holds the count and the last hash. The check recomputes every
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 GENESIS = "0" * 64
 
-# The same fields, order and separator as the trigger's `audit_row_hash` (migration 0009).
+# The same fields, order and separator as the trigger's `audit_row_hash` (migration 0010).
 _ROWS = text(
     r"""
     SELECT seq, id, prev_hash, row_hash,

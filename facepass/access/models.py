@@ -46,7 +46,7 @@ class AuditEntry(Base):
     session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     request_id: Mapped[str | None] = mapped_column(Text)
-    # The chain (migration 0009), written by the database's trigger, never by the application.
+    # The chain (migration 0010), written by the database's trigger, never by the application.
     seq: Mapped[int | None] = mapped_column(BigInteger)
     prev_hash: Mapped[str | None] = mapped_column(Text)
     row_hash: Mapped[str | None] = mapped_column(Text)

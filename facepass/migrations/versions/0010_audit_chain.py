@@ -6,8 +6,8 @@ its successor's link, a truncated table or tail the head. The chain is written b
 that runs as the table's owner (SECURITY DEFINER), so a service role that may only INSERT and
 SELECT `audit_log` (FACEPASS_MIGRATION_DATABASE_URL) needs no right on the head.
 
-Revision ID: 0009_audit_chain
-Revises: 0008_removal_review
+Revision ID: 0010_audit_chain
+Revises: 0009_studio_people
 Create Date: 2026-12-03
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_audit_chain"
-down_revision = "0008_removal_review"
+revision = "0010_audit_chain"
+down_revision = "0009_studio_people"
 branch_labels = None
 depends_on = None
 
