@@ -126,6 +126,12 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "opt_out_continue": "Продолжить",
         "opt_out_send": "Удалить меня",
         "opt_out_done": "Готово: удалено лиц — {n}. В поиске этого события вас больше не найдут.",
+        "opt_out_confirm_title": "Удалить вас из поиска?",
+        "opt_out_confirm_text": "Это удалит вас из поиска этого события: по селфи вас здесь "
+        "больше никто не найдёт. Если это ошибка, студия может вернуть всё в течение {days} дн.",
+        "opt_out_confirm_final": "Это удалит вас из поиска этого события: по селфи вас здесь "
+        "больше никто не найдёт. Отменить это нельзя.",
+        "opt_out_confirm": "Да, удалить меня",
         "counter": "{n} из {total}",
         "DOWNLOAD_FAILED": "Не удалось сохранить фото. Попробуйте ещё раз.",
         "DOWNLOAD_GONE": "Это фото больше недоступно.",
@@ -276,6 +282,12 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "opt_out_continue": "Continue",
         "opt_out_send": "Remove me",
         "opt_out_done": "Done: {n} faces removed. This event's search will not find you again.",
+        "opt_out_confirm_title": "Remove you from the search?",
+        "opt_out_confirm_text": "This removes you from this event's search: nobody will find you "
+        "here with a selfie. If it is a mistake, the studio can undo it for {days} days.",
+        "opt_out_confirm_final": "This removes you from this event's search: nobody will find "
+        "you here with a selfie. It cannot be undone.",
+        "opt_out_confirm": "Yes, remove me",
         "counter": "{n} of {total}",
         "DOWNLOAD_FAILED": "The photo could not be saved. Please try again.",
         "DOWNLOAD_GONE": "This photo is no longer available.",

@@ -222,6 +222,7 @@ def _render(
         "results_url": f"{base}/results",
         "recheck_url": f"{base}/recheck",
         "opt_out_url": f"{base}/opt-out",
+        "removal_review_days": settings.removal_review_days,
         "download_url": f"{base}/download",
         "consent_version": CONSENT_VERSION,
         "device_token": device_token,

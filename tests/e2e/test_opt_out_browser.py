@@ -1,6 +1,7 @@
-"""'Remove me from this event's search' in a real browser: under the results, a second selfie,
-and the guest is gone from the session's search (a session of its own: the shared one keeps
-its astronaut for the other browser tests)."""
+"""'Remove me from this event's search' in a real browser: from the results or the consent
+screen, a second selfie, a confirmation step, and the guest is gone from the session's search;
+the studio then restores the removal (sessions of their own: the shared one keeps its
+astronaut for the other browser tests)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from facepass.demo_photos import astronaut_selfie, demo_photo_set
+from tests.conftest import ADMIN_TOKEN
 from tests.e2e.conftest import LiveServer, _upload_and_wait, agree, screenshot
 from tests.e2e.test_guest_page_browser import gallery_photo_ids, upload_selfie
 from tests.search.conftest import create_pixora_session, jpeg
@@ -44,6 +46,13 @@ def test_a_guest_removes_themselves_from_the_events_search(  # type: ignore[no-u
     page.locator("#opt-out-continue").click()
     page.locator("#intro").wait_for()
     page.set_input_files("#file-input", str(selfie))
+    # Nothing is sent before the guest confirms: "this removes you from this event's search".
+    page.locator("#opt-out-confirm").wait_for()
+    confirm_text = page.locator("#opt-out-confirm-text").inner_text()
+    assert "This removes you from this event's search" in confirm_text
+    assert "14 days" in confirm_text
+    screenshot(page, "31-opt-out-confirm")
+    page.locator("#opt-out-confirm-yes").click()
     message = page.locator("#message-text")
     page.wait_for_function(
         "() => document.getElementById('message-text').textContent.startsWith('Done:')"
@@ -52,7 +61,7 @@ def test_a_guest_removes_themselves_from_the_events_search(  # type: ignore[no-u
         "Done: 2 faces removed. This event's search will not find you again."
     )
     assert page.locator("#intro").is_visible()
-    screenshot(page, "31-opted-out")
+    screenshot(page, "32-opted-out")
 
     # The browser forgot its results, and the session's search no longer finds her.
     page.reload()
@@ -64,3 +73,61 @@ def test_a_guest_removes_themselves_from_the_events_search(  # type: ignore[no-u
         )
     assert answer.status_code == 200, answer.text
     assert {uuid.UUID(m["photo_id"]) for m in answer.json()["matches"]}.isdisjoint(astronaut_ids)
+
+    # The studio reviews the removal and restores it: she is found again.
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=live_server.base_url, headers=admin, timeout=60) as studio:
+        removals = studio.get(f"/api/v1/sessions/{session_id}/removals").json()["removals"]
+        assert [r["reason"] for r in removals] == ["opt_out"]
+        assert {uuid.UUID(f["photo_id"]) for f in removals[0]["faces"]} == astronaut_ids
+        restored = studio.post(
+            f"/api/v1/sessions/{session_id}/removals/{removals[0]['id']}/restore"
+        )
+        assert restored.status_code == 200, restored.text
+    if page.locator("#consent").is_visible():
+        agree(page)
+    upload_selfie(page, selfie)
+    assert gallery_photo_ids(page) == astronaut_ids
+    screenshot(page, "33-restored")
+
+
+def test_an_opt_out_starts_from_the_consent_screen_and_can_be_cancelled(  # type: ignore[no-untyped-def]
+    open_page, live_server: LiveServer, pixora_admin_url: str, tmp_path: Path
+) -> None:
+    photos = demo_photo_set()
+    astronaut = [p for p in photos if p.shows_astronaut][:1]
+    session_id = create_pixora_session(pixora_admin_url, name="Opt-out from consent")
+    ids = _upload_and_wait(live_server.base_url, session_id, astronaut)
+    selfie = tmp_path / "selfie.jpg"
+    selfie.write_bytes(jpeg(astronaut_selfie()))
+
+    def found() -> set[uuid.UUID]:
+        with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
+            answer = client.post(
+                f"/api/v1/sessions/{session_id}/search",
+                files=[("selfie", ("s.jpg", selfie.read_bytes(), "image/jpeg"))],
+            )
+        assert answer.status_code == 200, answer.text
+        return {uuid.UUID(m["photo_id"]) for m in answer.json()["matches"]}
+
+    page = open_page(f"/s/{session_id}")
+    page.locator("#consent").wait_for()
+    page.locator("#consent-opt-out").click()  # without agreeing to a search first
+    page.locator("#opt-out").wait_for()
+    page.locator("#opt-out-continue").click()
+    page.locator("#intro").wait_for()
+    page.set_input_files("#file-input", str(selfie))
+    page.locator("#opt-out-confirm").wait_for()
+    page.locator("#opt-out-confirm-no").click()  # changed her mind: nothing was sent
+    page.locator("#opt-out-confirm").wait_for(state="hidden")
+    assert found() == set(ids.values())
+
+    page.reload()
+    page.locator("#consent-opt-out").click()
+    page.locator("#opt-out-continue").click()
+    page.set_input_files("#file-input", str(selfie))
+    page.locator("#opt-out-confirm-yes").click()
+    page.wait_for_function(
+        "() => document.getElementById('message-text').textContent.startsWith('Done:')"
+    )
+    assert found() == set()

@@ -13,6 +13,7 @@
   var DEVICE_MAX_AGE_S = 7 * 24 * 3600;
   var selfies = [];          // {blob, url, angle}
   var optingOut = false;     // the next selfie goes to the opt-out, not to a search
+  var optOutConfirmed = false;  // the guest said "Yes, remove me" on the confirmation step
   var answer = null;         // {results_token, query_token, results_expires_at, expires_at, matches}
   var shown = 0;
   var lightboxIndex = -1;
@@ -180,7 +181,7 @@
   }
 
   function startCamera(angle) {
-    if (!consented()) { showConsent(); return; }
+    if (!consented() && !optingOut) { showConsent(); return; }
     showMessage("");
     pendingAngle = angle || null;
     if (!cameraAvailable()) {
@@ -316,7 +317,7 @@
     var file = $("file-input").files[0];
     $("file-input").value = "";
     if (!file) return;
-    if (!consented()) { showConsent(); return; }
+    if (!consented() && !optingOut) { showConsent(); return; }
     showMessage("");
     fromGallery = true;
     show("progress");
@@ -344,6 +345,7 @@
 
   function search() {
     if (!selfies.length) return;
+    if (optingOut && !optOutConfirmed) { confirmOptOut(); return; }
     var url = optingOut ? config.opt_out_url : config.search_url;
     showMessage("");
     show("progress");
@@ -982,11 +984,21 @@
   function continueOptOut() {
     optingOut = true;
     $("search").textContent = t.opt_out_send;
-    showIntroOrConsent();
+    showIntro();  // reached from the consent screen too: this selfie only removes
+  }
+
+  /* "This removes you from this event's search": nothing is sent before the guest says yes. */
+  function confirmOptOut() {
+    var days = config.removal_review_days;
+    $("opt-out-confirm-text").textContent = days > 0
+      ? format(t.opt_out_confirm_text, { days: days }) : t.opt_out_confirm_final;
+    show("opt-out-confirm");
+    $("opt-out-confirm-title").focus();
   }
 
   function endOptOut() {
     optingOut = false;
+    optOutConfirmed = false;
     $("search").textContent = t.search;
   }
 
@@ -1092,6 +1104,13 @@
   });
   $("check-new").addEventListener("click", recheck);
   $("opt-out-start").addEventListener("click", startOptOut);
+  $("consent-opt-out").addEventListener("click", startOptOut);
+  $("opt-out-confirm-yes").addEventListener("click", function () { optOutConfirmed = true; search(); });
+  $("opt-out-confirm-no").addEventListener("click", function () {
+    endOptOut();
+    clearSelfies();
+    backToStart();
+  });
   $("opt-out-continue").addEventListener("click", continueOptOut);
   $("opt-out-cancel").addEventListener("click", function () {
     endOptOut();
