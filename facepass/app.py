@@ -10,12 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from facepass import __version__
+from facepass.api.dependencies import install, set_context
+from facepass.composition.context import AppContext
 from facepass.config import Settings, get_settings
-from facepass.dependencies import AppContext, install, set_context
 from facepass.errors import install_error_handlers
-from facepass.http.openapi import install_openapi
 from facepass.observability.allocator import return_large_buffers_to_the_os
 from facepass.observability.middleware import RequestContextMiddleware
+from facepass.openapi import install_openapi
 
 logger = logging.getLogger(__name__)
 
@@ -85,21 +86,26 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
 
-    from facepass.access.router import router as access_router
-    from facepass.ops.router import router as ops_router
-    from facepass.people.router import router as people_router
-    from facepass.photos.router import router as photos_router
-    from facepass.privacy.router import router as privacy_router
-    from facepass.search.router import router as search_router
-    from facepass.sessions.router import router as sessions_router
-    from facepass.web.event_router import router as event_router
-    from facepass.web.router import router as web_router
+    from facepass.api.access import router as access_router
+    from facepass.api.event_page import router as event_router
+    from facepass.api.guest_page import router as web_router
+    from facepass.api.media import router as media_router
+    from facepass.api.ops import router as ops_router
+    from facepass.api.people import router as people_router
+    from facepass.api.photos import router as photos_router
+    from facepass.api.privacy import router as privacy_router
+    from facepass.api.removals import router as removals_router
+    from facepass.api.search import router as search_router
+    from facepass.api.sessions import router as sessions_router
 
     app.include_router(ops_router)
     app.include_router(sessions_router)
     app.include_router(photos_router)
     app.include_router(people_router)
+    # Each router's place in this list is its routes' place in the app (and /openapi.json).
+    app.include_router(media_router)
     app.include_router(search_router)
+    app.include_router(removals_router)
     app.include_router(privacy_router)
     app.include_router(access_router)
     app.include_router(event_router)

@@ -130,7 +130,7 @@ def schedule_demo_photos(app: FastAPI) -> None:
 
 
 def _add_demo_photos(app: FastAPI) -> None:
-    from facepass.dependencies import app_context
+    from facepass.api.dependencies import app_context
     from facepass.pixora.demo import DEMO_SESSION_ID
 
     try:

@@ -15,9 +15,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from facepass.http.openapi import allowed_methods, misrouted_methods
 from facepass.observability.context import current_request_id, reset_request_id, set_request_id
 from facepass.observability.middleware import REQUEST_ID_SCOPE_KEY
+from facepass.openapi import allowed_methods, misrouted_methods
 
 logger = logging.getLogger(__name__)
 

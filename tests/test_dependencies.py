@@ -1,6 +1,7 @@
-"""The application's parts are explicit: built once in facepass.dependencies, read nowhere else.
+"""The application's parts are explicit: built once in facepass.composition.context, read
+through facepass.api.dependencies only.
 
-Handlers name the parts they use (`OwnDbDep`, `SettingsDep`, ...); only facepass/dependencies.py
+Handlers name the parts they use (`OwnDbDep`, `SettingsDep`, ...); only facepass/api/dependencies.py
 reads `app.state`, and only its `context` (and the settings served before the lifespan).
 """
 
@@ -12,12 +13,13 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from facepass.api.dependencies import get_settings_dep
 from facepass.app import create_app
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext, get_settings_dep
 
 PACKAGE = Path(__file__).resolve().parents[1] / "facepass"
-DEPENDENCIES = PACKAGE / "dependencies.py"
+DEPENDENCIES = PACKAGE / "api" / "dependencies.py"
 ALLOWED_IN_DEPENDENCIES = {"context", "settings"}
 _STATE_FUNCTIONS = {"getattr", "setattr", "hasattr", "delattr"}
 
@@ -60,12 +62,12 @@ def test_only_the_dependencies_module_reads_app_state() -> None:
 def test_the_check_sees_what_it_forbids() -> None:
     source = (
         "def f(request, app):\n"
-        "    request.app.state.resources.own_db\n"
+        "    request.app.state.app_context.own_db\n"
         "    setattr(app.state, 'signer', 1)\n"
         "    request.state.request_id\n"  # per-request state is not the application's
     )
     assert sorted(name for _, name in _state_uses(source)) == [
-        "resources",
+        "app_context",
         "setattr(app.state, ...)",
     ]
 

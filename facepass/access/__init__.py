@@ -1,1 +1,4 @@
-"""Who may do what: studio-scoped API keys, the admin dependency, and the audit log."""
+"""Who may do what: studio-scoped API keys and the audit log.
+
+The admin dependency that checks them is facepass.api.admin.
+"""

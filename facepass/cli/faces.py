@@ -13,20 +13,12 @@ import click
 from facepass.cli.groups import faces_group
 from facepass.engine import (
     DetectedFace,
-    EngineConfig,
     FaceEngine,
     ImageAnalysis,
     ImageError,
     cosine_distance,
 )
-
-
-def engine_config_from_settings() -> EngineConfig:
-    """The engine configuration the service would use (FACEPASS_* settings)."""
-    from facepass.config import get_settings
-    from facepass.engine_config import engine_config
-
-    return engine_config(get_settings())
+from facepass.engine_config import engine_config_from_settings
 
 
 def emit(record: dict[str, Any]) -> None:

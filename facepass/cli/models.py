@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from facepass.cli.faces import emit, engine_config_from_settings
+from facepass.cli.faces import emit
 from facepass.cli.groups import models_group
 from facepass.config import get_settings
 from facepass.engine.errors import ModelError
 from facepass.engine.packs import add_local_model, download_pack, load_catalog
 from facepass.engine.registry import ModelRegistry, default_models_dir
+from facepass.engine_config import engine_config_from_settings
 
 _MODELS_DIR = click.option(
     "--models-dir",

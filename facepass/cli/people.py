@@ -21,7 +21,7 @@ def people_group() -> None:
 @click.argument("session_id", type=click.UUID, required=False)
 def regroup(session_id: uuid.UUID | None) -> None:
     """Regroup one session's people now (default: every session with faces); JSON report."""
-    from facepass.people.command import regroup_sessions
+    from facepass.cli.regroup_command import regroup_sessions
 
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)

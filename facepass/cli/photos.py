@@ -112,7 +112,7 @@ def import_photos(
 )
 def worker(processes: int, threads: int, metrics_port: int | None) -> None:
     """Index photos from the Redis/RabbitMQ queue (start more, anywhere, to go faster)."""
-    from facepass.indexing.worker import run_workers
+    from facepass.composition.worker import run_workers
 
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
@@ -132,7 +132,7 @@ def worker(processes: int, threads: int, metrics_port: int | None) -> None:
 )
 def reindex(session_id: uuid.UUID | None, every_photo: bool) -> None:
     """Rebuild faces with the configured model, session by session (searches keep working)."""
-    from facepass.indexing.reindex_command import reindex_sessions
+    from facepass.cli.reindex_command import reindex_sessions
 
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)

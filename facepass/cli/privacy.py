@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from facepass.cli import main
+from facepass.composition.context import WorkerContext
 from facepass.config import ConfigError, get_settings
-from facepass.dependencies import WorkerContext
 
 DATA_DIR_OPTION = click.option(
     "--data-dir",

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,19 +21,32 @@ from sqlalchemy.orm import Session
 
 from facepass.engine import FaceEngine, ImageAnalysis, ImageError
 from facepass.observability.metrics import FACES_INDEXED, INDEXING_SECONDS, PHOTOS_INDEXED
+from facepass.people.tasks import PeopleWork
 from facepass.photos.models import FAILED, INDEXED, INDEXING, PENDING, Face, Photo, SessionIndex
-from facepass.photos.storage import ObjectNotFound, StorageError, thumbnail_key, thumbnail_prefix
+from facepass.photos.storage import (
+    ObjectNotFound,
+    PhotoStorage,
+    StorageError,
+    thumbnail_key,
+    thumbnail_prefix,
+)
 from facepass.photos.thumbnails import captured_at, make_thumbnails
 from facepass.privacy.suppression import faces_to_write
 
 if TYPE_CHECKING:
-    from facepass.dependencies import WorkerContext
     from facepass.people.tasks import PeopleTasks
 
 logger = logging.getLogger(__name__)
 
 Timings = MutableMapping[str, float]
 Outcome = Literal["indexed", "failed", "skipped", "superseded"]
+
+
+class IndexingWork(PeopleWork, Protocol):
+    """The process's parts indexing uses (a IndexingWork of facepass.composition has them)."""
+
+    @property
+    def storage(self) -> PhotoStorage: ...
 
 
 class TransientIndexingError(Exception):
@@ -44,7 +57,7 @@ class TransientIndexingError(Exception):
 class IndexingContext:
     """What indexing needs in one process: its parts, its engine, and who it is."""
 
-    work: WorkerContext
+    work: IndexingWork
     worker_id: str
     engine: FaceEngine
     # Per-stage milliseconds are summed here when a WorkerObserver measures (the lab's index

@@ -19,7 +19,7 @@ from dramatiq.brokers.stub import StubBroker
 from facepass.config import Settings
 
 if TYPE_CHECKING:
-    from facepass.dependencies import WorkerContext
+    from facepass.indexing.pipeline import IndexingWork
     from facepass.indexing.tasks import ContextHolder
     from facepass.people.tasks import PeopleTasks
 
@@ -125,7 +125,7 @@ class IndexQueue:
         self.broker.close()
 
 
-def build_index_queue(work: WorkerContext) -> IndexQueue:
+def build_index_queue(work: IndexingWork) -> IndexQueue:
     """The process's indexing queue, its actor bound to an IndexingContext of `work`."""
     from facepass.indexing.tasks import ContextHolder, new_worker_id, run_batch
 

@@ -24,7 +24,7 @@ from facepass.indexing.reindex import complete_if_built
 from facepass.photos.models import Photo, SessionIndex
 
 if TYPE_CHECKING:
-    from facepass.dependencies import WorkerContext
+    from facepass.indexing.pipeline import IndexingWork
     from facepass.people.tasks import PeopleTasks
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def new_worker_id() -> str:
 class ContextHolder:
     """Builds the IndexingContext on first use, in the process (and thread) that needs it."""
 
-    def __init__(self, work: WorkerContext, worker_id: str) -> None:
+    def __init__(self, work: IndexingWork, worker_id: str) -> None:
         self.work = work
         self.worker_id = worker_id
         self.people: PeopleTasks | None = None

@@ -21,7 +21,7 @@ returns a label per face. The steps, each bounded for 100k-face sessions:
    decision; unpinned faces still join a pinned group as they would any other.
 5. **Core**: a face with `core_support` neighbours within `core` in its own group, and not
    attached as an edge, is a core face. Search trusts a group's core; its edge faces come in
-   only when they also resemble the selfie (facepass.people.search).
+   only when they also resemble the selfie (facepass.search.people).
 
 Distances are cosine distances (1 - dot product); thresholds are fractions of the model's
 match threshold (`GroupingParams.scaled`), so they follow each model's scale. What the shipped

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import Connection, text
 
 from facepass.errors import NotFound
+from facepass.guest.signing import MediaSigner
 from facepass.people.schemas import (
     CoverFace,
     PeoplePage,
@@ -16,7 +17,6 @@ from facepass.people.schemas import (
     PersonPhotos,
 )
 from facepass.people.store import PIN_OF_FACE
-from facepass.search.signing import MediaSigner
 
 _PEOPLE = text(
     """

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import dramatiq
 from sqlalchemy import Connection, bindparam, text
@@ -31,9 +31,23 @@ from facepass.people.grouping import GroupingParams, group_faces
 from facepass.people.store import load_faces, save_grouping, try_lock_session
 
 if TYPE_CHECKING:
-    from facepass.dependencies import WorkerContext
+    from facepass.config import Settings
+    from facepass.db import OwnDatabase
+    from facepass.engine_config import Engines
 
 logger = logging.getLogger(__name__)
+
+
+class PeopleWork(Protocol):
+    """The process's parts grouping uses (a PeopleWork of facepass.composition has them)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def own_db(self) -> OwnDatabase: ...
+    @property
+    def engines(self) -> Engines: ...
+
 
 ACTOR_NAME = "regroup_people"
 ACTOR_OPTIONS: dict[str, Any] = {
@@ -54,7 +68,7 @@ class RegroupResult:
     took_ms: int
 
 
-def _engine_for(work: WorkerContext, model_id: str) -> FaceEngine:
+def _engine_for(work: PeopleWork, model_id: str) -> FaceEngine:
     engine = work.engines.get()
     if engine.model_id == model_id:
         return engine
@@ -82,7 +96,7 @@ _RECORD_DONE = text(
 
 
 def regroup_session(
-    work: WorkerContext, session_id: uuid.UUID, params: GroupingParams | None = None
+    work: PeopleWork, session_id: uuid.UUID, params: GroupingParams | None = None
 ) -> RegroupResult | None:
     """Group the session's faces of its active model now; None if another process is at it."""
     started = time.perf_counter()
@@ -146,7 +160,7 @@ _SESSIONS_OF = text(
 class PeopleTasks:
     """The `regroup_people` actor on the indexing queue's broker, and how to nudge it."""
 
-    def __init__(self, work: WorkerContext, broker: dramatiq.Broker, queue_name: str) -> None:
+    def __init__(self, work: PeopleWork, broker: dramatiq.Broker, queue_name: str) -> None:
         self.work = work
         self.actor: dramatiq.Actor[[str], None] = dramatiq.Actor(
             self._run,

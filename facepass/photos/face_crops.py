@@ -14,16 +14,12 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 from PIL import Image
 
 from facepass.engine.imaging import open_image
+from facepass.guest.signing import Box, CropShape
 from facepass.photos.storage import ObjectNotFound, PhotoStorage, thumbnail_key, thumbnail_prefix
-
-CropShape = Literal["face", "cover"]
-CROP_SHAPES: tuple[str, ...] = get_args(CropShape)
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True, slots=True)

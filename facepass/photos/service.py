@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -47,10 +47,15 @@ from facepass.photos.storage import (
 )
 from facepass.photos.upload import ReceivedFile, sniff_image_type
 
-if TYPE_CHECKING:
-    from facepass.indexing.queue import IndexQueue
-
 logger = logging.getLogger(__name__)
+
+
+class IndexQueue(Protocol):
+    """Where new photos go to be indexed (facepass.indexing.queue.IndexQueue); photos sit below
+    indexing, so they name only what they call."""
+
+    def enqueue(self, photo_ids: Iterable[uuid.UUID | str]) -> int: ...
+
 
 THROUGHPUT_WINDOW = timedelta(minutes=5)
 _FILE_ERRORS = {

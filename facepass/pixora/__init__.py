@@ -1,7 +1,7 @@
 """Read-only access to Pixora's database: PhotoSession, validation and cache.
 
 Its request dependency, `get_pixora_db` (`PixoraDb`), lives with the others in
-facepass.dependencies.
+facepass.composition.context.
 """
 
 from facepass.pixora.database import PixoraDatabase

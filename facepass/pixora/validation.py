@@ -1,8 +1,8 @@
-"""Session validation: the one function every domain uses, and its FastAPI dependencies.
+"""Session validation: the one function every domain uses.
 
 `validate_session` answers "is this session real, and is FacePass on for it?" from the cache or
-from Pixora (one indexed read). Routes of other domains depend on `require_active_session`
-(guest-facing: 404 / 403 / 503) or `require_existing_session` (admin: 404 / 503).
+from Pixora (one indexed read). Routes depend on `ActiveSession` (guest-facing: 404 / 403 / 503)
+or `ExistingSession` (admin: 404 / 503), the FastAPI dependencies in facepass.api.dependencies.
 """
 
 from __future__ import annotations
@@ -11,15 +11,13 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import Depends
 from sqlalchemy import Text, any_, bindparam, cast, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import Uuid
 
-from facepass.dependencies import PixoraDep, ValidationCacheDep
 from facepass.errors import error_responses
 from facepass.pixora.errors import (
     FACEPASS_DISABLED,
@@ -30,7 +28,7 @@ from facepass.pixora.errors import (
 )
 from facepass.pixora.models import PhotoSession
 from facepass.pixora.schemas import SessionInfo
-from facepass.sessions.usage import record_usage
+from facepass.usage.recorder import record_usage
 
 if TYPE_CHECKING:
     from facepass.pixora.cache import ValidationCache
@@ -188,21 +186,3 @@ def active_session(
     if not session.facepass_enabled:
         raise FacePassDisabled()
     return session
-
-
-def require_existing_session(
-    session_id: uuid.UUID, pixora: PixoraDep, cache: ValidationCacheDep
-) -> SessionInfo:
-    """Dependency: the session, or 404 SESSION_NOT_FOUND (503 when Pixora is down)."""
-    return existing_session(pixora, cache, session_id)
-
-
-def require_active_session(
-    session_id: uuid.UUID, pixora: PixoraDep, cache: ValidationCacheDep
-) -> SessionInfo:
-    """Dependency: a session with FacePass on, or 404 SESSION_NOT_FOUND / 403 FACEPASS_DISABLED."""
-    return active_session(pixora, cache, session_id)
-
-
-ActiveSession = Annotated[SessionInfo, Depends(require_active_session)]
-ExistingSession = Annotated[SessionInfo, Depends(require_existing_session)]

@@ -1,1 +1,1 @@
-"""Selfie search: ranking within one session, signed media URLs, rate limits."""
+"""Selfie search: ranking within one session, people expansion, the guest's opt-out."""

@@ -26,9 +26,12 @@ from facepass.db import OwnDatabase
 from facepass.engine import FaceEngine, ModelError, get_engine
 from facepass.engine.types import Embedding
 from facepass.errors import ServiceUnavailable
-from facepass.people.search import expand_with_people
+from facepass.guest.selfies import Selfie
+from facepass.guest.signing import MediaSigner
+from facepass.guest.tokens import FoundPhoto, GuestTokens, QueryVector, Results
 from facepass.photos.service import active_model_id
 from facepass.privacy.suppression import is_suppressed, suppressed_boxes
+from facepass.search.people import expand_with_people
 from facepass.search.query import QueryFace, SelfieRejected, analyze_selfie, not_frontal
 from facepass.search.ranking import FaceHit, RankingParams, rank_photos
 from facepass.search.schemas import (
@@ -40,13 +43,10 @@ from facepass.search.schemas import (
     SearchResponse,
     SkippedSelfie,
 )
-from facepass.search.selfies import Selfie
-from facepass.search.signing import MediaSigner
-from facepass.search.tokens import FoundPhoto, GuestTokens, QueryVector, Results
 from facepass.search.vector_search import PgVectorFaceIndex
 
 if TYPE_CHECKING:
-    from facepass.dependencies import Engines
+    from facepass.engine_config import Engines
 
 logger = logging.getLogger(__name__)
 

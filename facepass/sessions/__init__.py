@@ -1,1 +1,1 @@
-"""The brief's session endpoints: validate, details, FacePass status, guest page, batch."""
+"""The schemas of the brief's session endpoints (their router: facepass.api.sessions)."""

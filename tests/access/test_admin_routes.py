@@ -3,7 +3,7 @@ studio and scope checks, audit row): a route added later without it fails here."
 
 from __future__ import annotations
 
-from facepass.access.dependencies import ADMIN_SCHEME
+from facepass.api.admin import ADMIN_SCHEME
 from facepass.app import create_app
 from facepass.config import Settings
 
@@ -33,7 +33,7 @@ def test_admin_routes_use_the_one_admin_dependency() -> None:
             elif should:
                 missing.append(f"{method} {path}")
     assert missing == [], (
-        "admin routes must depend on facepass.access.dependencies.require_admin_access "
+        "admin routes must depend on facepass.api.admin.require_admin_access "
         "(dependencies=[AdminAuth] or a parameter `access: AdminAccess`)"
     )
     # The routes this test knows of are all there (so it is not looking at an empty document).

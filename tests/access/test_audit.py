@@ -13,9 +13,9 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.exc import DBAPIError
 
 from facepass.cli import main
+from facepass.composition.context import AppContext
 from facepass.config import Settings, get_settings
 from facepass.db import sqlalchemy_url
-from facepass.dependencies import AppContext
 from tests.access.conftest import audit_rows, bearer
 from tests.conftest import ADMIN_TOKEN
 from tests.photos.images import face_jpeg, faceless_jpeg
@@ -61,11 +61,11 @@ def test_every_admin_action_leaves_one_audit_row(
         == 200
     )
     assert client.delete(f"{base}/photos/{first['photo_id']}", headers=OPERATOR).status_code == 204
-    resources = AppContext.build(settings)
+    app_context = AppContext.build(settings)
     try:
-        add_indexed_photo(resources, session, face_jpeg(side=400), "face.jpg")
+        add_indexed_photo(app_context, session, face_jpeg(side=400), "face.jpg")
     finally:
-        resources.close()
+        app_context.close()
     faces = client.get(f"{base}/photos", headers=OPERATOR).json()
     assert faces["total"] >= 1
     with create_engine(

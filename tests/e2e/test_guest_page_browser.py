@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from facepass.demo_photos import astronaut_selfie
-from facepass.search.signing import MediaSigner
+from facepass.guest.signing import MediaSigner
 from tests.e2e.conftest import FakeCamera, LiveServer, agree, screenshot, turned_selfie
 from tests.search.conftest import jpeg
 

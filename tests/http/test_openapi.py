@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from facepass.app import create_app
 from facepass.config import Settings
-from facepass.http.openapi import unbounded_integer_parameters
+from facepass.openapi import unbounded_integer_parameters
 from tests.conftest import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -15,9 +15,9 @@ import pytest
 from redis import Redis
 from sqlalchemy import Engine, create_engine, text
 
+from facepass.composition.context import AppContext
 from facepass.config import Settings
 from facepass.db import sqlalchemy_url
-from facepass.dependencies import AppContext
 from tests.pixora.fixtures import make_session, pixora_admin_engine
 
 __all__ = ["make_session", "pixora_admin_engine"]

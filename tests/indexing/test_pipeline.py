@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
 from facepass.engine import get_engine
 from facepass.indexing.pipeline import (
     IndexingContext,
@@ -26,14 +26,14 @@ from tests.pixora.fixtures import closed_port
 
 
 @pytest.fixture
-def resources(settings: Settings) -> Iterator[AppContext]:
+def app_context(settings: Settings) -> Iterator[AppContext]:
     built = AppContext.build(settings)
     yield built
     built.close()
 
 
-def context(resources: AppContext, worker_id: str = "test-worker") -> IndexingContext:
-    return IndexingContext(resources.work, worker_id, get_engine())
+def context(app_context: AppContext, worker_id: str = "test-worker") -> IndexingContext:
+    return IndexingContext(app_context.work, worker_id, get_engine())
 
 
 def faces_of(own_db: Engine, photo_id: uuid.UUID) -> list[tuple[str, bool]]:
@@ -53,9 +53,9 @@ def status_of(own_db: Engine, photo_id: uuid.UUID) -> tuple[str, str | None, int
     return row.status, row.failure_code, row.attempts
 
 
-def test_indexing_again_replaces_faces_instead_of_adding(resources, own_db) -> None:
-    ctx = context(resources)
-    photo_id = add_photo(resources, uuid.uuid4(), face_jpeg())
+def test_indexing_again_replaces_faces_instead_of_adding(app_context, own_db) -> None:
+    ctx = context(app_context)
+    photo_id = add_photo(app_context, uuid.uuid4(), face_jpeg())
     assert index_photo(ctx, photo_id) == "indexed"
     assert index_photo(ctx, photo_id) == "skipped"  # a duplicate message changes nothing
     with own_db.begin() as conn:
@@ -65,9 +65,9 @@ def test_indexing_again_replaces_faces_instead_of_adding(resources, own_db) -> N
     assert status_of(own_db, photo_id) == ("indexed", None, 2)
 
 
-def test_only_the_latest_claim_may_finish_a_photo(resources, own_db) -> None:
-    photo_id = add_photo(resources, uuid.uuid4(), face_jpeg())
-    slow, fast = context(resources, "slow-worker"), context(resources, "fast-worker")
+def test_only_the_latest_claim_may_finish_a_photo(app_context, own_db) -> None:
+    photo_id = add_photo(app_context, uuid.uuid4(), face_jpeg())
+    slow, fast = context(app_context, "slow-worker"), context(app_context, "fast-worker")
     stale = claim(slow, photo_id)
     assert stale is not None
     assert claim(fast, photo_id) is None  # held by a live claim
@@ -79,18 +79,18 @@ def test_only_the_latest_claim_may_finish_a_photo(resources, own_db) -> None:
     assert len(faces_of(own_db, photo_id)) == 1
 
 
-def test_a_corrupt_photo_fails_with_its_reason_and_is_not_retried(resources, own_db) -> None:
-    ctx = context(resources)
-    photo_id = add_photo(resources, uuid.uuid4(), corrupt_jpeg())
+def test_a_corrupt_photo_fails_with_its_reason_and_is_not_retried(app_context, own_db) -> None:
+    ctx = context(app_context)
+    photo_id = add_photo(app_context, uuid.uuid4(), corrupt_jpeg())
     assert index_photo(ctx, photo_id) == "failed"
     assert status_of(own_db, photo_id) == ("failed", "CORRUPT_IMAGE", 1)
     assert index_photo(ctx, photo_id) == "skipped"
 
 
-def test_a_photo_that_keeps_failing_gives_up_after_max_attempts(resources, own_db) -> None:
-    ctx = context(resources)
-    photo_id = add_photo(resources, uuid.uuid4(), face_jpeg())
-    limit = resources.settings.index_max_attempts
+def test_a_photo_that_keeps_failing_gives_up_after_max_attempts(app_context, own_db) -> None:
+    ctx = context(app_context)
+    photo_id = add_photo(app_context, uuid.uuid4(), face_jpeg())
+    limit = app_context.settings.index_max_attempts
     with own_db.begin() as conn:
         conn.execute(
             text("UPDATE photos SET attempts = :n WHERE id = :p"), {"n": limit, "p": photo_id}
@@ -99,15 +99,15 @@ def test_a_photo_that_keeps_failing_gives_up_after_max_attempts(resources, own_d
     assert status_of(own_db, photo_id) == ("failed", "INDEXING_FAILED", limit + 1)
 
 
-def test_storage_outage_releases_the_photo_for_a_retry(resources, own_db, monkeypatch) -> None:
+def test_storage_outage_releases_the_photo_for_a_retry(app_context, own_db, monkeypatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
-    photo_id = add_photo(resources, uuid.uuid4(), face_jpeg())
+    photo_id = add_photo(app_context, uuid.uuid4(), face_jpeg())
     # Real network failure: an S3 endpoint where nothing listens.
     unreachable = S3Storage(
         "photos", endpoint_url=f"http://127.0.0.1:{closed_port()}", region="us-east-1"
     )
-    work = dataclasses.replace(resources.work, storage=unreachable)
+    work = dataclasses.replace(app_context.work, storage=unreachable)
     with pytest.raises(TransientIndexingError):
         index_photo(IndexingContext(work, "test-worker", get_engine()), photo_id)
     assert status_of(own_db, photo_id) == ("pending", None, 1)

@@ -7,8 +7,8 @@ import uuid
 import dramatiq
 import pika  # type: ignore[import-untyped]
 
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
 from tests.indexing.conftest import add_photo, photo_states, wait_for
 from tests.photos.images import face_jpeg
 
@@ -24,12 +24,12 @@ def test_photos_are_indexed_through_rabbitmq(settings: Settings, own_db) -> None
             "index_queue_name": queue_name,
         }
     )
-    resources = AppContext.build(rabbit)
+    app_context = AppContext.build(rabbit)
     worker = None
     try:
         session_id = uuid.uuid4()
-        photo_id = add_photo(resources, session_id, face_jpeg())
-        queue = resources.index_queue
+        photo_id = add_photo(app_context, session_id, face_jpeg())
+        queue = app_context.index_queue
         queue.enqueue([photo_id])
         worker = dramatiq.Worker(queue.broker, worker_threads=1, worker_timeout=250)
         worker.start()
@@ -40,7 +40,7 @@ def test_photos_are_indexed_through_rabbitmq(settings: Settings, own_db) -> None
     finally:
         if worker is not None:
             worker.stop()
-        resources.close()
+        app_context.close()
         connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
         channel = connection.channel()
         for name in (queue_name, f"{queue_name}.DQ", f"{queue_name}.XQ"):

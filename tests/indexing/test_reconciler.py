@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import Engine, text
 
-from facepass.dependencies import AppContext
+from facepass.composition.context import AppContext
 from facepass.indexing.heartbeat import beat
 from facepass.indexing.reconciler import reconcile_once
 from tests.indexing.conftest import add_photo
@@ -24,14 +24,14 @@ def set_photo(own_db: Engine, photo_id: uuid.UUID, **values: object) -> None:
 def test_claims_of_dead_workers_and_lost_messages_are_requeued(settings, own_db) -> None:
     # The queue depth below counts photo messages only: people regroupings that other tests left
     # overdue in the shared database would otherwise be re-sent onto the same queue.
-    resources = AppContext.build(settings.model_copy(update={"people_grouping": False}))
-    queue = resources.index_queue
+    app_context = AppContext.build(settings.model_copy(update={"people_grouping": False}))
+    queue = app_context.index_queue
     try:
         session_id = uuid.uuid4()
         alive, dead, lost, fresh = (
-            add_photo(resources, session_id, faceless_jpeg()) for _ in range(4)
+            add_photo(app_context, session_id, faceless_jpeg()) for _ in range(4)
         )
-        beat(resources.own_db, "alive-worker", None)
+        beat(app_context.own_db, "alive-worker", None)
         set_photo(own_db, alive, status="indexing", worker_id="alive-worker")
         set_photo(own_db, dead, status="indexing", worker_id="gone-worker")
         with own_db.begin() as conn:
@@ -41,7 +41,7 @@ def test_claims_of_dead_workers_and_lost_messages_are_requeued(settings, own_db)
             )
 
         queue.enqueue([uuid.uuid4()])  # something is waiting: pending photos may be queued
-        report = reconcile_once(resources.own_db, resources.settings, queue)
+        report = reconcile_once(app_context.own_db, app_context.settings, queue)
         assert report.ran
         assert dead in report.recovered
         assert alive not in report.recovered
@@ -50,11 +50,13 @@ def test_claims_of_dead_workers_and_lost_messages_are_requeued(settings, own_db)
         queue.broker.flush_all()  # type: ignore[attr-defined]
         # A grace longer than the test run: photos other tests left pending (the database is
         # shared by the whole run) are not this test's; `lost` (an hour old) still qualifies.
-        report = reconcile_once(resources.own_db, resources.settings, queue, pending_grace_s=1800)
+        report = reconcile_once(
+            app_context.own_db, app_context.settings, queue, pending_grace_s=1800
+        )
         assert (
             lost in report.requeued
         )  # queue empty and the photo long pending: its message is lost
         assert fresh not in report.requeued  # just uploaded: its message may be on its way
         assert queue.depth() == 1  # one message (batch size 2) carries what was re-queued
     finally:
-        resources.close()
+        app_context.close()

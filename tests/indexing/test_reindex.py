@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import Engine, text
 
-from facepass.dependencies import AppContext
+from facepass.composition.context import AppContext
 from facepass.engine import FaceEngine, get_engine
 from facepass.indexing.pipeline import IndexingContext, index_photo
 from facepass.indexing.reindex import sessions_needing_model, start_reindex
@@ -39,14 +39,14 @@ def faces_by_model(own_db: Engine, session_id: uuid.UUID) -> dict[str, int]:
 def test_a_session_switches_model_only_when_its_new_index_is_complete(
     settings, own_db: Engine
 ) -> None:
-    resources = AppContext.build(settings)
+    app_context = AppContext.build(settings)
     try:
         session_id = uuid.uuid4()
-        old = IndexingContext(resources.work, "old-worker", get_engine())
-        photos = [add_photo(resources, session_id, face_jpeg()) for _ in range(2)]
-        photos.append(add_photo(resources, session_id, faceless_jpeg()))
+        old = IndexingContext(app_context.work, "old-worker", get_engine())
+        photos = [add_photo(app_context, session_id, face_jpeg()) for _ in range(2)]
+        photos.append(add_photo(app_context, session_id, faceless_jpeg()))
         run_batch(old, [str(p) for p in photos])
-        with resources.own_db.session() as db:
+        with app_context.own_db.session() as db:
             assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
             assert session_id in sessions_needing_model(db, OTHER_MODEL)
             ensure_vector_index(db.connection(), OTHER_MODEL, 128)
@@ -55,20 +55,20 @@ def test_a_session_switches_model_only_when_its_new_index_is_complete(
 
         # A worker still on the old model leaves the session's photos to the new one.
         assert index_photo(old, photos[0]) == "skipped"
-        new = IndexingContext(resources.work, "new-worker", other_model_engine())
+        new = IndexingContext(app_context.work, "new-worker", other_model_engine())
         assert index_photo(new, photos[0]) == "indexed"
         # Half-way: searches still use the complete old index.
-        with resources.own_db.session() as db:
+        with app_context.own_db.session() as db:
             assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
         assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2, OTHER_MODEL: 1}
 
         run_batch(new, [str(p) for p in photos[1:]])
-        with resources.own_db.session() as db:
+        with app_context.own_db.session() as db:
             assert active_model_id(db, session_id, "none") == OTHER_MODEL
             assert session_id not in sessions_needing_model(db, OTHER_MODEL)
         assert faces_by_model(own_db, session_id) == {OTHER_MODEL: 2}
     finally:
-        resources.close()
+        app_context.close()
 
 
 def test_facepass_reindex_rebuilds_sessions_of_an_older_model(
@@ -76,24 +76,24 @@ def test_facepass_reindex_rebuilds_sessions_of_an_older_model(
 ) -> None:
     import dramatiq
 
-    from facepass.indexing.reindex_command import reindex_sessions
+    from facepass.cli.reindex_command import reindex_sessions
     from tests.indexing.conftest import photo_states, wait_for
 
-    resources = AppContext.build(redis_settings)
+    app_context = AppContext.build(redis_settings)
     worker = None
     try:
         session_id = uuid.uuid4()
-        older = IndexingContext(resources.work, "old-worker", other_model_engine())
-        with resources.own_db.session() as db:
+        older = IndexingContext(app_context.work, "old-worker", other_model_engine())
+        with app_context.own_db.session() as db:
             ensure_vector_index(db.connection(), OTHER_MODEL, 128)
-        photos = [add_photo(resources, session_id, face_jpeg()) for _ in range(2)]
+        photos = [add_photo(app_context, session_id, face_jpeg()) for _ in range(2)]
         run_batch(older, [str(p) for p in photos])
         assert faces_by_model(own_db, session_id) == {OTHER_MODEL: 2}
 
         report = reindex_sessions(redis_settings, session_id)
         assert report["model_id"] == "dlib-resnet-v1"
         assert (report["sessions"], report["photos"]) == ([str(session_id)], 2)
-        worker = dramatiq.Worker(resources.index_queue.broker, worker_threads=1)
+        worker = dramatiq.Worker(app_context.index_queue.broker, worker_threads=1)
         worker.start()
         wait_for(
             lambda: (
@@ -102,24 +102,24 @@ def test_facepass_reindex_rebuilds_sessions_of_an_older_model(
             ),
             timeout_s=60,
         )
-        with resources.own_db.session() as db:
+        with app_context.own_db.session() as db:
             assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
     finally:
         if worker is not None:
             worker.stop()
-        resources.close()
+        app_context.close()
 
 
 def test_every_photo_rebuilds_a_sessions_faces_with_the_same_model(
     settings, own_db: Engine
 ) -> None:
-    resources = AppContext.build(settings)
+    app_context = AppContext.build(settings)
     try:
         session_id = uuid.uuid4()
-        context = IndexingContext(resources.work, "worker", get_engine())
-        photos = [add_photo(resources, session_id, face_jpeg()) for _ in range(2)]
+        context = IndexingContext(app_context.work, "worker", get_engine())
+        photos = [add_photo(app_context, session_id, face_jpeg()) for _ in range(2)]
         run_batch(context, [str(p) for p in photos])
-        with resources.own_db.session() as db:
+        with app_context.own_db.session() as db:
             assert start_reindex(db, session_id, "dlib-resnet-v1") == []  # nothing to switch
             assert sorted(start_reindex(db, session_id, "dlib-resnet-v1", every_photo=True)) == (
                 sorted(photos)
@@ -128,7 +128,7 @@ def test_every_photo_rebuilds_a_sessions_faces_with_the_same_model(
         assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2}
         run_batch(context, [str(p) for p in photos])
         assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2}
-        with resources.own_db.session() as db:
+        with app_context.own_db.session() as db:
             assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
     finally:
-        resources.close()
+        app_context.close()

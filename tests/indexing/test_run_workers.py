@@ -9,9 +9,9 @@ import uuid
 
 from sqlalchemy import Engine
 
+from facepass.composition.context import AppContext
+from facepass.composition.worker import run_workers
 from facepass.config import Settings
-from facepass.dependencies import AppContext
-from facepass.indexing.worker import run_workers
 from tests.indexing.conftest import add_photo, photo_states, wait_for
 from tests.photos.images import face_jpeg
 
@@ -22,14 +22,14 @@ def test_children_index_with_the_supervisor_s_settings_not_the_environment(
     # This deployment's queue (a random name) and database exist only in `redis_settings`: a
     # child that read its settings from the environment would never see the photo.
     session_id: uuid.UUID = make_session()
-    resources = AppContext.build(redis_settings)
+    app_context = AppContext.build(redis_settings)
     supervisor = multiprocessing.get_context("spawn").Process(
         target=run_workers, args=(redis_settings, 2, 1)
     )
     try:
-        photo_id = add_photo(resources, session_id, face_jpeg())
+        photo_id = add_photo(app_context, session_id, face_jpeg())
         supervisor.start()
-        resources.index_queue.enqueue([photo_id])
+        app_context.index_queue.enqueue([photo_id])
         wait_for(
             lambda: photo_states(own_db, session_id)[str(photo_id)][0] == "indexed",
             timeout_s=180,
@@ -39,5 +39,5 @@ def test_children_index_with_the_supervisor_s_settings_not_the_environment(
         if supervisor.pid is not None and supervisor.is_alive():
             os.kill(supervisor.pid, signal.SIGTERM)  # children finish, then the supervisor
             supervisor.join(120)
-        resources.close()
+        app_context.close()
     assert supervisor.exitcode == 0

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from facepass.app import create_app
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
 from facepass.indexing.reconciler import reconcile_once
 from tests.indexing.conftest import photo_states, wait_for, worker_env
 from tests.photos.conftest import upload
@@ -49,14 +49,14 @@ def test_a_killed_worker_s_photos_are_finished_once_by_another(
     orphaned = {p for p, (s, _) in photo_states(own_db, session_id).items() if s == "indexing"}
     assert orphaned, "the worker was killed while it held a photo"
 
-    resources = AppContext.build(redis_settings)
+    app_context = AppContext.build(redis_settings)
     try:
         # The dead worker stops beating; after three missed beats its photos are handed out.
         wait_for(
             lambda: (
                 set(
                     reconcile_once(
-                        resources.own_db, resources.settings, resources.index_queue
+                        app_context.own_db, app_context.settings, app_context.index_queue
                     ).recovered
                 )
                 >= {uuid.UUID(p) for p in orphaned}
@@ -65,7 +65,7 @@ def test_a_killed_worker_s_photos_are_finished_once_by_another(
             interval_s=0.5,
         )
     finally:
-        resources.close()
+        app_context.close()
     assert all(
         photo_states(own_db, session_id)[p][0] in ("pending", "indexing", "indexed")
         for p in orphaned

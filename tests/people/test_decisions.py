@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from facepass.app import create_app
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
 from facepass.people.tasks import regroup_session
 from facepass.search.vector_search import vector_literal
 from tests.conftest import ADMIN_TOKEN

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from facepass.app import create_app
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
+from facepass.guest.signing import MediaSigner
 from facepass.people.tasks import regroup_session
-from facepass.search.signing import MediaSigner
 from tests.conftest import ADMIN_TOKEN
 from tests.people.conftest import add_photo, person_faces
 from tests.search.conftest import search_settings
@@ -58,12 +58,12 @@ def world(settings: Settings, own_engine: Engine) -> Iterator[PeopleWorld]:
             boris_photos.add(photo.photo_id)
     add_photo(own_engine, session, carl)
     add_photo(own_engine, other, anna[:2])
-    resources = AppContext.build(settings)
+    app_context = AppContext.build(settings)
     try:
-        regroup_session(resources.work, session)
-        regroup_session(resources.work, other)
+        regroup_session(app_context.work, session)
+        regroup_session(app_context.work, other)
     finally:
-        resources.close()
+        app_context.close()
     return PeopleWorld(session, anna_photos, boris_photos, other)
 
 

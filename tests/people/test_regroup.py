@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, text
 
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
 from facepass.people.tasks import regroup_session
 from tests.people.conftest import add_photo, person_faces
 
 
 @pytest.fixture
-def resources(settings: Settings) -> Iterator[AppContext]:
+def app_context(settings: Settings) -> Iterator[AppContext]:
     owned = AppContext.build(settings.model_copy(update={"people_regroup_delay_s": 0.0}))
     yield owned
     owned.close()
@@ -40,7 +40,7 @@ def _people(engine: Engine, session_id: uuid.UUID) -> dict[uuid.UUID, set[int]]:
 
 
 def test_each_session_is_grouped_alone_and_one_photo_never_holds_one_person_twice(
-    resources: AppContext, own_engine: Engine
+    app_context: AppContext, own_engine: Engine
 ) -> None:
     rng = np.random.default_rng(10)
     anna, boris = person_faces(rng, 6), person_faces(rng, 6)
@@ -54,7 +54,7 @@ def test_each_session_is_grouped_alone_and_one_photo_never_holds_one_person_twic
     faces_of[first].update(mirror.face_ids)
 
     for session in (first, second):
-        result = regroup_session(resources.work, session)
+        result = regroup_session(app_context.work, session)
         assert result is not None
         assert result.faces == len(faces_of[session])
 
@@ -67,18 +67,18 @@ def test_each_session_is_grouped_alone_and_one_photo_never_holds_one_person_twic
 
 
 def test_a_regrouping_keeps_the_ids_of_people_who_are_still_there(
-    resources: AppContext, own_engine: Engine
+    app_context: AppContext, own_engine: Engine
 ) -> None:
     rng = np.random.default_rng(11)
     anna, boris = person_faces(rng, 8), person_faces(rng, 8)
     session = uuid.uuid4()
     for a, b in zip(anna[:5], boris[:5], strict=True):
         add_photo(own_engine, session, [a, b])
-    regroup_session(resources.work, session)
+    regroup_session(app_context.work, session)
     before = _people(own_engine, session)
     for a in anna[5:]:
         add_photo(own_engine, session, [a])
-    result = regroup_session(resources.work, session)
+    result = regroup_session(app_context.work, session)
     assert result is not None
     assert result.kept_ids == 2
     after = _people(own_engine, session)
@@ -92,22 +92,22 @@ def test_a_regrouping_keeps_the_ids_of_people_who_are_still_there(
 def test_indexing_asks_once_and_the_debounced_task_regroups_the_session(
     settings: Settings, own_engine: Engine, backend: str
 ) -> None:
-    resources = AppContext.build(
+    app_context = AppContext.build(
         settings.model_copy(update={"people_regroup_delay_s": 0.2, "queue_backend": backend})
     )
     try:
-        _burst_then_regroup(resources, own_engine)
+        _burst_then_regroup(app_context, own_engine)
     finally:
-        resources.close()
+        app_context.close()
 
 
-def _burst_then_regroup(resources: AppContext, own_engine: Engine) -> None:
+def _burst_then_regroup(app_context: AppContext, own_engine: Engine) -> None:
     rng = np.random.default_rng(12)
     session = uuid.uuid4()
     photos = [add_photo(own_engine, session, [face]) for face in person_faces(rng, 4)]
-    people = resources.index_queue.people
+    people = app_context.index_queue.people
     assert people is not None
-    queue = resources.index_queue
+    queue = app_context.index_queue
     # Four indexed photos in a burst: one message.
     sent = sum(people.request_for_photos([photo.photo_id]) for photo in photos)
     assert sent == 1
@@ -132,7 +132,7 @@ def _burst_then_regroup(resources: AppContext, own_engine: Engine) -> None:
 
 
 def test_the_regroup_command_reports_each_session(settings: Settings, own_engine: Engine) -> None:
-    from facepass.people.command import regroup_sessions
+    from facepass.cli.regroup_command import regroup_sessions
 
     rng = np.random.default_rng(13)
     session = uuid.uuid4()
@@ -156,7 +156,7 @@ def test_the_regroup_command_reports_each_session(settings: Settings, own_engine
 def test_the_reconciler_resends_a_lost_regrouping(settings: Settings, own_engine: Engine) -> None:
     from facepass.indexing.reconciler import reconcile_once
 
-    resources = AppContext.build(settings.model_copy(update={"people_regroup_max_wait_s": 0.0}))
+    app_context = AppContext.build(settings.model_copy(update={"people_regroup_max_wait_s": 0.0}))
     try:
         session = uuid.uuid4()
         with own_engine.begin() as conn:
@@ -169,9 +169,9 @@ def test_the_reconciler_resends_a_lost_regrouping(settings: Settings, own_engine
                 ),
                 {"s": session},
             )
-        report = reconcile_once(resources.own_db, resources.settings, resources.index_queue)
+        report = reconcile_once(app_context.own_db, app_context.settings, app_context.index_queue)
         assert session in report.regroups_resent
-        again = reconcile_once(resources.own_db, resources.settings, resources.index_queue)
+        again = reconcile_once(app_context.own_db, app_context.settings, app_context.index_queue)
         assert session not in again.regroups_resent  # scheduled now: not lost
     finally:
-        resources.close()
+        app_context.close()

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from facepass.app import create_app
+from facepass.composition.context import AppContext
 from facepass.config import Settings
 from facepass.demo_photos import astronaut_selfie
-from facepass.dependencies import AppContext
 from facepass.engine import get_engine
-from facepass.people.search import ExpansionParams, MemberFace, vouched
 from facepass.people.tasks import regroup_session
+from facepass.search.people import ExpansionParams, MemberFace, vouched
 from facepass.search.query import analyze_selfie
 from facepass.search.ranking import FaceHit
 from tests.people.conftest import add_photo
@@ -80,11 +80,11 @@ def turned(
         add_photo(own_engine, session_id, [_unit(other + rng.standard_normal(128) * 0.01)]).photo_id
         for _ in range(5)
     }
-    resources = AppContext.build(settings)
+    app_context = AppContext.build(settings)
     try:
-        regroup_session(resources.work, session_id)
+        regroup_session(app_context.work, session_id)
     finally:
-        resources.close()
+        app_context.close()
     return Turned(settings, session_id, selfie, near, far, strangers)
 
 

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
+from facepass.api.dependencies import PixoraDb
 from facepass.config import Settings
-from facepass.dependencies import PixoraDb
 from facepass.observability.metrics import REGISTRY
 from facepass.pixora import PhotoSession, PixoraDatabase
 from facepass.pixora.demo import DEMO_SESSION_ID, DISABLED_SESSION_ID

@@ -11,14 +11,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from facepass.api.dependencies import ActiveSession, ExistingSession
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
 from facepass.pixora.demo import DEMO_SESSION_ID, DISABLED_SESSION_ID
 from facepass.pixora.validation import (
     ACTIVE_SESSION_ERRORS,
     EXISTING_SESSION_ERRORS,
-    ActiveSession,
-    ExistingSession,
     validate_session,
     validate_sessions,
 )
@@ -29,33 +28,35 @@ DISABLED = uuid.UUID(DISABLED_SESSION_ID)
 
 
 @pytest.fixture
-def resources(settings: Settings) -> Iterator[AppContext]:
+def app_context(settings: Settings) -> Iterator[AppContext]:
     owned = AppContext.build(settings)
     yield owned
     owned.close()
 
 
-def _count_statements(resources: AppContext) -> list[str]:
+def _count_statements(app_context: AppContext) -> list[str]:
     statements: list[str] = []
 
-    @event.listens_for(resources.pixora.engine, "before_cursor_execute")
+    @event.listens_for(app_context.pixora.engine, "before_cursor_execute")
     def _record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         statements.append(statement)
 
     return statements
 
 
-def test_many_ids_take_one_query_keep_order_and_drop_repeats(resources: AppContext) -> None:
-    statements = _count_statements(resources)
+def test_many_ids_take_one_query_keep_order_and_drop_repeats(app_context: AppContext) -> None:
+    statements = _count_statements(app_context)
     unknown = uuid.uuid4()
     answers = validate_sessions(
-        resources.pixora, resources.validation_cache, [DISABLED, unknown, DEMO, unknown, DISABLED]
+        app_context.pixora,
+        app_context.validation_cache,
+        [DISABLED, unknown, DEMO, unknown, DISABLED],
     )
     assert list(answers) == [DISABLED, unknown, DEMO]
     assert [a.result for a in answers.values()] == ["disabled", "not_found", "valid"]
     assert len([s for s in statements if "photo_sessions" in s]) == 1
     again = validate_sessions(
-        resources.pixora, resources.validation_cache, [DEMO, unknown, DISABLED]
+        app_context.pixora, app_context.validation_cache, [DEMO, unknown, DISABLED]
     )
     assert all(a.cache_hit for a in again.values())
     assert len([s for s in statements if "photo_sessions" in s]) == 1
@@ -137,10 +138,10 @@ def test_dependencies_answer_503_while_pixora_is_down_and_errors_are_not_cached(
     assert back.status_code == 200
 
 
-def test_each_validation_is_logged_with_result_and_cache_hit(resources, caplog) -> None:
+def test_each_validation_is_logged_with_result_and_cache_hit(app_context, caplog) -> None:
     caplog.set_level(logging.INFO, logger="facepass.pixora.validation")
-    validate_session(resources.pixora, resources.validation_cache, DISABLED)
-    validate_session(resources.pixora, resources.validation_cache, DISABLED)
+    validate_session(app_context.pixora, app_context.validation_cache, DISABLED)
+    validate_session(app_context.pixora, app_context.validation_cache, DISABLED)
     records = [r for r in caplog.records if r.getMessage() == "session validated"]
     assert [(r.session_id, r.result, r.cache_hit) for r in records] == [  # type: ignore[attr-defined]
         (str(DISABLED), "disabled", False),

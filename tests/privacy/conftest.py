@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from facepass.app import create_app
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
 from tests.conftest import shared_data
 from tests.search.conftest import add_indexed_photo, create_pixora_session, search_settings
 
@@ -29,7 +29,7 @@ def lfw_photo(person: str, number: int) -> bytes:
 @dataclass
 class PrivacyWorld:
     settings: Settings
-    resources: AppContext
+    app_context: AppContext
     session_id: uuid.UUID
     photos: dict[str, set[uuid.UUID]] = field(default_factory=dict)
     data: dict[uuid.UUID, bytes] = field(default_factory=dict)
@@ -53,19 +53,19 @@ def world(
         opt_out_rate_limit="1000/hour",  # the opt-out's own limits have a test of their own
         opt_out_device_rate_limit="1000/hour",
     )
-    resources = AppContext.build(settings)
-    world = PrivacyWorld(settings, resources, create_pixora_session(pixora_admin_url))
+    app_context = AppContext.build(settings)
+    world = PrivacyWorld(settings, app_context, create_pixora_session(pixora_admin_url))
     for person in (GUEST_A, GUEST_B):
         world.photos[person] = set()
         for number in range(1, PHOTOS_EACH + 1):
             data = lfw_photo(person, number)
             photo_id = add_indexed_photo(
-                resources, world.session_id, data, f"{person}-{number}.jpg"
+                app_context, world.session_id, data, f"{person}-{number}.jpg"
             )
             world.photos[person].add(photo_id)
             world.data[photo_id] = data
     yield world
-    resources.close()
+    app_context.close()
 
 
 @pytest.fixture

@@ -15,9 +15,11 @@ from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, search
 
 
 def _reindex(world: PrivacyWorld, photo_id: uuid.UUID) -> None:
-    with world.resources.own_db.session() as db:
+    with world.app_context.own_db.session() as db:
         db.execute(text("UPDATE photos SET status = 'pending' WHERE id = :p"), {"p": photo_id})
-    context = IndexingContext(world.resources.work, "privacy-tests", world.resources.engines.get())
+    context = IndexingContext(
+        world.app_context.work, "privacy-tests", world.app_context.engines.get()
+    )
     assert index_photo(context, photo_id) == "indexed"
 
 
@@ -45,7 +47,7 @@ def test_after_an_opt_out_the_guest_is_never_found_and_others_are_unchanged(
     assert search(client, session, world.selfie(GUEST_A)).isdisjoint(before_a)
     assert search(client, session, world.selfie(GUEST_B)) == before_b
     # The embeddings are gone, not merely hidden; the photos themselves stay the studio's.
-    with world.resources.own_db.session() as db:
+    with world.app_context.own_db.session() as db:
         left = db.execute(
             text("SELECT count(*) FROM photos WHERE id = ANY(:ids)"), {"ids": list(before_a)}
         ).scalar_one()
@@ -59,15 +61,17 @@ def test_after_an_opt_out_the_guest_is_never_found_and_others_are_unchanged(
     # Re-indexing a photo, or deleting and uploading it again, never brings the face back.
     reindexed, reuploaded = sorted(before_a)[:2]
     _reindex(world, reindexed)
-    delete_photo(world.resources.own_db, world.resources.storage, session, reuploaded)
+    delete_photo(world.app_context.own_db, world.app_context.storage, session, reuploaded)
     new_id = add_photo(
-        world.resources.own_db,
-        world.resources.storage,
+        world.app_context.own_db,
+        world.app_context.storage,
         session,
         world.data[reuploaded],
         "again.jpg",
     )
-    context = IndexingContext(world.resources.work, "privacy-tests", world.resources.engines.get())
+    context = IndexingContext(
+        world.app_context.work, "privacy-tests", world.app_context.engines.get()
+    )
     assert index_photo(context, new_id) == "indexed"
     found = search(client, session, world.selfie(GUEST_A))
     assert found.isdisjoint(before_a | {new_id})

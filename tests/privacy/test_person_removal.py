@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from facepass.app import create_app
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
 from facepass.people.tasks import regroup_session
 from tests.access.conftest import audit_rows
 from tests.conftest import ADMIN_TOKEN
@@ -49,9 +49,9 @@ def test_removing_a_person_deletes_and_suppresses_every_face_of_theirs(
     session = uuid.uuid4()
     for index, face in enumerate(anna):
         add_photo(own_engine, session, [face] + ([boris[index]] if index < len(boris) else []))
-    resources = AppContext.build(settings)
+    app_context = AppContext.build(settings)
     try:
-        regroup_session(resources.work, session)
+        regroup_session(app_context.work, session)
         people = _people(client, session)
         assert sorted(people.values()) == [3, 5]
         anna_id = next(pid for pid, faces in people.items() if faces == 5)
@@ -62,10 +62,10 @@ def test_removing_a_person_deletes_and_suppresses_every_face_of_theirs(
         assert removed.json()["photos_affected"] == 5
 
         assert sorted(_people(client, session).values()) == [3]
-        regroup_session(resources.work, session)  # regrouping finds nothing of her to group again
+        regroup_session(app_context.work, session)  # regrouping finds nothing of her to group again
         assert sorted(_people(client, session).values()) == [3]
     finally:
-        resources.close()
+        app_context.close()
     with own_engine.connect() as conn:
         faces = conn.execute(
             text("SELECT count(*) FROM faces WHERE session_id = :s"), {"s": session}

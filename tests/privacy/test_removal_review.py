@@ -154,7 +154,7 @@ def test_an_opt_out_matching_nothing_is_counted_not_stored(
     usage = http.get(f"/api/v1/sessions/{session}/usage", headers=ADMIN)
     assert usage.status_code == 200
     assert usage.json()["totals"]["opt_outs_unmatched"] >= 1
-    with world.resources.own_db.session() as db:
+    with world.app_context.own_db.session() as db:
         rows = db.execute(
             text(
                 "SELECT count(*) FROM audit_log WHERE session_id = :s AND action = 'opt_out' "
@@ -174,7 +174,7 @@ def test_after_the_review_window_a_removal_is_final_and_its_faces_purged(
     removal = _removals(http, world)[0]
     assert removal["status"] == "in_review"
     removal_id = uuid.UUID(removal["id"])
-    with world.resources.own_db.session() as db:
+    with world.app_context.own_db.session() as db:
         db.execute(
             text("UPDATE removals SET review_until = now() - interval '1 second' WHERE id = :r"),
             {"r": removal_id},
@@ -182,7 +182,7 @@ def test_after_the_review_window_a_removal_is_final_and_its_faces_purged(
     refused = http.post(f"/api/v1/sessions/{session}/removals/{removal_id}/restore", headers=ADMIN)
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "REMOVAL_FINAL"
-    with world.resources.own_db.session() as db:
+    with world.app_context.own_db.session() as db:
         assert finalize_due(db, datetime.now(UTC)) >= 1
         held = db.execute(
             text("SELECT count(*) FROM removed_faces WHERE removal_id = :r"), {"r": removal_id}
@@ -208,8 +208,8 @@ def test_opt_outs_are_limited_per_browser_and_per_address(world: PrivacyWorld) -
         live_server(settings, run_migrations=False, start_background=False) as base,
         httpx.Client(base_url=base, timeout=120) as http,
     ):
-        one = {"X-FacePass-Device": world.resources.tokens.new_device_token()}
-        two = {"X-FacePass-Device": world.resources.tokens.new_device_token()}
+        one = {"X-FacePass-Device": world.app_context.tokens.new_device_token()}
+        two = {"X-FacePass-Device": world.app_context.tokens.new_device_token()}
         statuses = [http.post(url, files=stranger, headers=one).status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
         assert http.post(url, files=stranger, headers=two).status_code == 200

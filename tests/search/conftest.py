@@ -17,10 +17,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import create_engine, pool, text
 
+from facepass.composition.context import AppContext
 from facepass.config import Settings
 from facepass.db import sqlalchemy_url
 from facepass.demo_photos import DemoPhoto, astronaut_selfie, demo_photo_set
-from facepass.dependencies import AppContext
 from tests.conftest import ADMIN_TOKEN, REDIS_SERVER, RUN_ID
 
 
@@ -118,18 +118,18 @@ def world(
         search_rate_limit="1000/minute",  # the limits have tests of their own
         search_device_rate_limit="1000/minute",
     )
-    resources = AppContext.build(settings)
+    app_context = AppContext.build(settings)
     photos = demo_photo_set()
     main = SeededSession(create_pixora_session(pixora_admin_url))
     other = SeededSession(create_pixora_session(pixora_admin_url))
     for photo in photos:
-        photo_id = add_indexed_photo(resources, main.session_id, photo.data, photo.filename)
+        photo_id = add_indexed_photo(app_context, main.session_id, photo.data, photo.filename)
         (main.astronaut_photos if photo.shows_astronaut else main.other_photos).add(photo_id)
     # The same person in another session: never to be returned by a search of `main`.
     for photo in photos[:2]:
         other.astronaut_photos.add(
-            add_indexed_photo(resources, other.session_id, photo.data, photo.filename)
+            add_indexed_photo(app_context, other.session_id, photo.data, photo.filename)
         )
     disabled = create_pixora_session(pixora_admin_url, enabled=False)
     yield SearchWorld(settings, main, other, disabled, jpeg(astronaut_selfie()), photos)
-    resources.close()
+    app_context.close()

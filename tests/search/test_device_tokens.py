@@ -10,8 +10,8 @@ import uuid
 
 import httpx
 
+from facepass.guest.tokens import GuestTokens
 from facepass.lab.liveserver import live_server
-from facepass.search.tokens import GuestTokens
 from tests.search.conftest import SearchWorld
 
 _CONFIG = re.compile(r'<script type="application/json" id="config">(.*?)</script>', re.S)

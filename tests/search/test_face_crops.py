@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from facepass.app import create_app
+from facepass.guest.signing import MediaSigner
 from facepass.photos.face_crops import SHAPES, crop_key, crop_region, make_crop
 from facepass.photos.storage import build_storage
-from facepass.search.signing import MediaSigner
 from tests.search.conftest import SearchWorld
 
 

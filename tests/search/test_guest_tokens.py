@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from facepass.errors import Forbidden
-from facepass.search.tokens import FoundPhoto, GuestTokens, QueryVector
+from facepass.guest.tokens import FoundPhoto, GuestTokens, QueryVector
 
 TOKENS = GuestTokens("test-secret-0123456789")
 SESSION = uuid.uuid4()

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from facepass.config import Settings
-from facepass.search.ratelimit import Limit, MovingWindowLimiter, build_rate_limiter
+from facepass.guest.ratelimit import Limit, MovingWindowLimiter, build_rate_limiter
 
 LIMIT = Limit(3, 2.0)
 

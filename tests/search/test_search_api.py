@@ -179,7 +179,7 @@ def test_tampered_or_expired_links_are_refused(client: TestClient, world: Search
     ):
         assert client.get(bad).status_code == 403, bad
     expired = url.split("?")[0]
-    from facepass.search.signing import MediaSigner
+    from facepass.guest.signing import MediaSigner
 
     signer = MediaSigner(world.settings.media_signing_key or "", 60)
     response = client.get(

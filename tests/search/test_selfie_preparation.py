@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from facepass.errors import UnprocessableInput
+from facepass.guest.selfies import WORKING_SIDE, Selfie, prepare_selfies
 from facepass.observability.allocator import return_large_buffers_to_the_os
-from facepass.search.selfies import WORKING_SIDE, Selfie, prepare_selfies
 
 
 def _encoded(image: Image.Image, fmt: str, orientation: int | None = None) -> bytes:

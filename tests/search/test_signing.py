@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from facepass.errors import Forbidden
-from facepass.search.signing import EXPIRY_STEP_S, MediaSigner
+from facepass.guest.signing import EXPIRY_STEP_S, MediaSigner
 
 NOW = 1_800_000_000.0
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from facepass.api.dependencies import app_context
 from facepass.config import Settings
-from facepass.dependencies import app_context
 from facepass.pixora.validation import validate_session
-from facepass.sessions.usage import record_usage
+from facepass.usage.recorder import record_usage
 from tests.conftest import ADMIN_TOKEN
 from tests.pixora.fixtures import app_client
 

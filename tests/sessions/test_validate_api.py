@@ -7,8 +7,8 @@ import uuid
 
 from sqlalchemy import event
 
+from facepass.api.dependencies import app_context
 from facepass.config import Settings
-from facepass.dependencies import app_context
 from facepass.pixora.demo import DEMO_SESSION_ID, DISABLED_SESSION_ID
 from tests.pixora.fixtures import (
     FAKE_PASSWORD,

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from facepass.composition.background_sync import BackgroundSync
+from facepass.composition.context import AppContext
 from facepass.config import Settings
-from facepass.dependencies import AppContext
 from facepass.pixora.errors import PixoraUnavailable
 from facepass.pixora.validation import validate_session
 from facepass.sync.service import SyncReport, sync_sessions
-from facepass.sync.worker import BackgroundSync
 from facepass.webhooks.signing import verify
 from tests.pixora.fixtures import closed_port, set_facepass, url_with_password_at
 from tests.webhooks.receiver import Receiver
@@ -24,7 +24,7 @@ SECRET = "whsec-test-0123456789abcdef"
 
 
 @pytest.fixture
-def resources(settings: Settings, receiver: Receiver) -> Iterator[AppContext]:
+def app_context(settings: Settings, receiver: Receiver) -> Iterator[AppContext]:
     """A context whose webhooks go to the test receiver; this module's tables start empty."""
     hooked = settings.model_copy(
         update={"webhook_urls": receiver.url, "webhook_secret": SECRET, "cache_ttl_s": 300.0}
@@ -50,25 +50,25 @@ def _delete(engine: Engine, session_id: uuid.UUID) -> None:
         conn.execute(text("DELETE FROM photo_sessions WHERE id = :id"), {"id": session_id})
 
 
-def test_first_pass_is_a_silent_baseline(resources: AppContext, make_session) -> None:
+def test_first_pass_is_a_silent_baseline(app_context: AppContext, make_session) -> None:
     make_session(facepass_enabled=True)
-    report = _sync(resources)
+    report = _sync(app_context)
     assert report.ran
     assert report.baseline
     assert report.sessions >= 3  # the two demo sessions and ours
     assert report.events == []
-    assert _sync(resources).changed == []  # nothing changed since
+    assert _sync(app_context).changed == []  # nothing changed since
 
 
 def test_changes_become_events_and_deliveries(
-    resources: AppContext, make_session, pixora_admin_engine: Engine
+    app_context: AppContext, make_session, pixora_admin_engine: Engine
 ) -> None:
     off_session = make_session(facepass_enabled=False)
-    _sync(resources)  # baseline
+    _sync(app_context)  # baseline
     new_active = make_session(facepass_enabled=True)
     make_session(facepass_enabled=False)  # new but FacePass off: nothing to announce
     set_facepass(pixora_admin_engine, off_session, True)
-    report = _sync(resources)
+    report = _sync(app_context)
     assert sorted(e["session_id"] for e in report.events) == sorted(
         [str(new_active), str(off_session)]
     )
@@ -84,7 +84,7 @@ def test_changes_become_events_and_deliveries(
     assert appeared["previous"]["exists"] is False
 
     _delete(pixora_admin_engine, new_active)
-    gone = _sync(resources)
+    gone = _sync(app_context)
     [vanished] = _events_for(gone.events, new_active)
     assert vanished["current"] == {
         "exists": False,
@@ -92,24 +92,24 @@ def test_changes_become_events_and_deliveries(
         "status": None,
         "active": False,
     }
-    assert _sync(resources).changed == []  # a vanished session stays quietly vanished
-    with resources.own_db.session() as db:
+    assert _sync(app_context).changed == []  # a vanished session stays quietly vanished
+    with app_context.own_db.session() as db:
         queued = db.execute(text("SELECT count(*) FROM webhook_deliveries")).scalar_one()
     assert queued == 3
 
 
 def test_a_change_refreshes_the_validation_cache_at_once(
-    resources: AppContext, make_session, pixora_admin_engine: Engine
+    app_context: AppContext, make_session, pixora_admin_engine: Engine
 ) -> None:
     session_id = make_session(facepass_enabled=True)
-    _sync(resources)
-    assert validate_session(resources.pixora, resources.validation_cache, session_id).valid
+    _sync(app_context)
+    assert validate_session(app_context.pixora, app_context.validation_cache, session_id).valid
     set_facepass(pixora_admin_engine, session_id, False)
     assert validate_session(
-        resources.pixora, resources.validation_cache, session_id
+        app_context.pixora, app_context.validation_cache, session_id
     ).cache_hit  # still the cached answer
-    _sync(resources)
-    after = validate_session(resources.pixora, resources.validation_cache, session_id)
+    _sync(app_context)
+    after = validate_session(app_context.pixora, app_context.validation_cache, session_id)
     assert (after.result, after.cache_hit) == ("disabled", False)
 
 
@@ -126,12 +126,12 @@ def test_pixora_down_writes_nothing(settings: Settings) -> None:
 
 
 def test_background_sync_sends_signed_webhooks_for_a_change(
-    resources: AppContext, make_session, pixora_admin_engine: Engine, receiver: Receiver
+    app_context: AppContext, make_session, pixora_admin_engine: Engine, receiver: Receiver
 ) -> None:
     session_id = make_session(facepass_enabled=True)
-    _sync(resources)  # baseline
+    _sync(app_context)  # baseline
     set_facepass(pixora_admin_engine, session_id, False)
-    quick = AppContext.build(resources.settings.model_copy(update={"sync_interval_s": 0.2}))
+    quick = AppContext.build(app_context.settings.model_copy(update={"sync_interval_s": 0.2}))
     background = BackgroundSync(quick).start()
     try:
         requests = receiver.wait_for(1)

@@ -10,17 +10,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from facepass.app import create_app
+from facepass.composition.context import AppContext
 from facepass.config import Settings
 from facepass.demo_photos import astronaut_selfie, demo_photo_set, schedule_demo_photos
-from facepass.dependencies import AppContext
 from facepass.photos.models import Photo
 from facepass.pixora.demo import DEMO_SESSION_ID
 from tests.search.conftest import jpeg
 
 
-def _demo_rows(resources: AppContext) -> dict[str, str]:
+def _demo_rows(app_context: AppContext) -> dict[str, str]:
     hashes = {hashlib.sha256(p.data).hexdigest(): p.filename for p in demo_photo_set()}
-    with resources.own_db.sessions() as db:
+    with app_context.own_db.sessions() as db:
         rows = db.execute(
             select(Photo.sha256, Photo.status).where(
                 Photo.session_id == uuid.UUID(DEMO_SESSION_ID), Photo.sha256.in_(hashes)
@@ -33,24 +33,24 @@ def test_demo_photos_are_added_once_indexed_and_found(settings: Settings) -> Non
     photos = demo_photo_set()
     assert sum(p.shows_astronaut for p in photos) == 6
     settings = settings.model_copy(update={"search_rate_limit": "100/minute"})
-    resources = AppContext.build(settings)
-    app = create_app(settings, context=resources)
+    app_context = AppContext.build(settings)
+    app = create_app(settings, context=app_context)
     schedule_demo_photos(app)
     with TestClient(app) as client:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            states = _demo_rows(resources)
+            states = _demo_rows(app_context)
             if len(states) == len(photos) and set(states.values()) == {"indexed"}:
                 break
             time.sleep(0.5)
-        assert _demo_rows(resources) == {p.filename: "indexed" for p in photos}
+        assert _demo_rows(app_context) == {p.filename: "indexed" for p in photos}
         response = client.post(
             f"/api/v1/sessions/{DEMO_SESSION_ID}/search",
             files={"selfie": ("me.jpg", jpeg(astronaut_selfie()), "image/jpeg")},
         )
         assert response.status_code == 200
         found = {m["photo_id"] for m in response.json()["matches"]}
-    with resources.own_db.sessions() as db:
+    with app_context.own_db.sessions() as db:
         names = dict(db.execute(select(Photo.id, Photo.original_filename)).all())
     found_names = {names[uuid.UUID(i)] for i in found}
     assert {p.filename for p in photos if p.shows_astronaut} <= found_names
@@ -61,13 +61,13 @@ def test_demo_photos_are_added_once_indexed_and_found(settings: Settings) -> Non
 
     assert (
         add_photos(
-            resources.own_db,
-            resources.storage,
-            resources.index_queue,
-            resources.settings,
+            app_context.own_db,
+            app_context.storage,
+            app_context.index_queue,
+            app_context.settings,
             uuid.UUID(DEMO_SESSION_ID),
             photos,
         )
         == 0
     )
-    resources.close()
+    app_context.close()

@@ -14,8 +14,9 @@ import click
 import numpy as np
 from PIL import Image
 
-from facepass.cli.faces import emit, engine_config_from_settings
 from facepass.engine.engine import FaceEngine
+from facepass.engine_config import engine_config_from_settings
+from facepass.lab.output import emit
 
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 STAGES = ("decode", "detect", "align", "embed")

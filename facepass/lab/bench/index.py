@@ -27,9 +27,9 @@ import click
 from PIL import Image, ImageEnhance
 from sqlalchemy import func, select
 
+from facepass.composition.context import WorkerContext
+from facepass.composition.worker import spawn_worker
 from facepass.config import Settings, get_settings
-from facepass.dependencies import WorkerContext
-from facepass.indexing.worker import spawn_worker
 from facepass.lab.photos import add_photo
 from facepass.observability.metrics import PHOTOS_INDEXED
 from facepass.photos.models import FAILED, INDEXED, Face, Photo

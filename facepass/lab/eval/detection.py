@@ -12,9 +12,10 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from facepass.cli.faces import emit, engine_config_from_settings
 from facepass.engine.engine import FaceEngine
 from facepass.engine.imaging import load_image
+from facepass.engine_config import engine_config_from_settings
+from facepass.lab.output import emit
 
 FloatArray = npt.NDArray[np.float32]
 

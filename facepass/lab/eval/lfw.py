@@ -19,12 +19,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from facepass.cli.faces import emit, engine_config_from_settings
 from facepass.engine.config import EngineConfig
 from facepass.engine.embedders.base import normalise
 from facepass.engine.engine import FaceEngine
 from facepass.engine.imaging import load_image
 from facepass.engine.registry import ModelRegistry, default_models_dir
+from facepass.engine_config import engine_config_from_settings
+from facepass.lab.output import emit
 
 logger = logging.getLogger(__name__)
 

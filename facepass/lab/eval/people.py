@@ -11,7 +11,7 @@ retrieval`):
 Figures: purity (each group's largest person, summed, over all faces), the share of people
 with at least 5 grouped faces that are split into at most 2 groups, and, for search, the
 precision and recall of one selfie (each person's first frontal photo, left out of the
-session) with and without the expansion through people (facepass.people.search).
+session) with and without the expansion through people (facepass.search.people).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from facepass.engine import FaceEngine
 from facepass.engine.types import SkipReason
 from facepass.lab.eval.retrieval import AnalysisCache
 from facepass.people.grouping import Grouping, GroupingParams, group_faces
-from facepass.people.search import (
+from facepass.people.store import SessionFaces, centroids_and_covers
+from facepass.search.people import (
     ExpansionParams,
     MemberFace,
     Membership,
@@ -41,7 +42,6 @@ from facepass.people.search import (
     merge_hits,
     vouched,
 )
-from facepass.people.store import SessionFaces, centroids_and_covers
 from facepass.search.ranking import FaceHit, RankingParams, rank_photos
 
 # Faces the grouping sees: those indexed, turned ones included (an extreme pose is information).
@@ -459,8 +459,9 @@ def command(data_dir: Path, cache_dir: Path, engine: FaceEngine, do_tune: bool) 
 
 def run(data_dir: Path, cache_dir: Path, do_tune: bool) -> None:
     """`facepass eval people`: the report as JSON on stdout."""
-    from facepass.cli.faces import emit, engine_config_from_settings
     from facepass.engine import get_engine
+    from facepass.engine_config import engine_config_from_settings
+    from facepass.lab.output import emit
 
     if not (data_dir / "cfp").is_dir() or not (data_dir / "lfw").is_dir():
         raise click.ClickException(f"no cfp/ and lfw/ under {data_dir} (../shared/data)")

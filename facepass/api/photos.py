@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from facepass.access.dependencies import AdminAccess, AdminAuth
-from facepass.dependencies import (
+from facepass.api.admin import AdminAccess, AdminAuth
+from facepass.api.dependencies import (
     DbSession,
+    ExistingSession,
     OwnDbDep,
     QueueDep,
     SettingsDep,
@@ -29,7 +30,7 @@ from facepass.photos.schemas import (
     UploadResult,
 )
 from facepass.photos.upload import FILES_FIELD, MultipartReceiver
-from facepass.pixora.validation import EXISTING_SESSION_ERRORS, ExistingSession
+from facepass.pixora.validation import EXISTING_SESSION_ERRORS
 
 router = APIRouter(
     prefix="/api/v1/sessions/{session_id}",

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from facepass.db import OwnDatabase
-from facepass.sessions.models import ConsentUsageDaily, SessionUsageDaily
+from facepass.usage.models import ConsentUsageDaily, SessionUsageDaily
 
 UsageKind = Literal["validations", "searches", "opt_outs_unmatched"]
 USAGE_KINDS: tuple[UsageKind, ...] = ("validations", "searches", "opt_outs_unmatched")

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from facepass.composition.context import WorkerContext
 from facepass.config import Settings
-from facepass.dependencies import WorkerContext
 from facepass.people.tasks import regroup_session
 
 

@@ -6,16 +6,15 @@ import copy
 import time
 import uuid
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from facepass.access.dependencies import ScoresVisible
-from facepass.config import Settings
-from facepass.dependencies import (
+from facepass.api.admin import ScoresVisible
+from facepass.api.dependencies import (
     EngineDep,
     EngineGateDep,
     OwnDbDep,
@@ -26,51 +25,21 @@ from facepass.dependencies import (
     TokensDep,
     ValidationCacheDep,
 )
+from facepass.config import Settings
 from facepass.errors import Conflict, Forbidden, error_responses
+from facepass.guest.limits import DEVICE_DOC, DEVICE_HEADER
+from facepass.guest.selfies import CONSENT_FIELD, MULTIPART_SELFIES, read_search_form
+from facepass.guest.signing import MediaSigner
+from facepass.guest.tokens import GuestTokens
 from facepass.observability.metrics import SEARCH_SECONDS, SEARCHES
-from facepass.pixora.cache import ValidationCache
-from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.validation import active_session
 from facepass.search import service
-from facepass.search.dependencies import (
-    DEVICE_HEADER,
-    check_client_limit,
-    check_device_limit,
-    check_session_limit,
-)
-from facepass.search.media import router as media_router
+from facepass.search.pipeline import check_search_limits
 from facepass.search.query import SelfieRejected
-from facepass.search.ratelimit import RateLimiter
 from facepass.search.schemas import RecheckRequest, ResultsResponse, SearchResponse, guest_view
-from facepass.search.selfies import CONSENT_FIELD, SELFIE_FIELD, read_search_form
-from facepass.search.signing import MediaSigner
-from facepass.search.tokens import GuestTokens
-from facepass.sessions.usage import record_consent, record_usage
+from facepass.usage.recorder import record_consent, record_usage
 
 router = APIRouter(tags=["search"])
-router.include_router(media_router)
-
-DEVICE_DOC = (
-    "The signed device token the guest page hands out: rate limits then count per browser "
-    "(FACEPASS_SEARCH_DEVICE_RATE_LIMIT) rather than per address. Optional."
-)
-
-
-async def check_search_limits(
-    request: Request,
-    session_id: uuid.UUID,
-    settings: Settings,
-    limiter: RateLimiter,
-    tokens: GuestTokens,
-    pixora: PixoraDatabase,
-    cache: ValidationCache,
-) -> None:
-    # Per-address flood limit first, so nobody can probe session ids or load the engine
-    # unchecked; then the session's, then the browser's (the one a guest normally meets).
-    await check_client_limit(request, limiter, settings)
-    await run_in_threadpool(active_session, pixora, cache, session_id)
-    await check_session_limit(limiter, settings, session_id)
-    await check_device_limit(request, limiter, settings, tokens)
 
 
 def _keys(
@@ -88,28 +57,6 @@ def _keys(
     )
 
 
-MULTIPART_SELFIES: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [SELFIE_FIELD],
-                    "properties": {
-                        SELFIE_FIELD: {
-                            "type": "array",
-                            "items": {"type": "string", "format": "binary"},
-                            "minItems": 1,
-                            "maxItems": 3,
-                            "description": "1 to 3 selfies (repeat the field); JPEG, PNG, HEIC…",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
 _SEARCH_BODY = copy.deepcopy(MULTIPART_SELFIES)
 _SEARCH_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"][
     CONSENT_FIELD

@@ -19,10 +19,13 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from facepass.errors import Forbidden
-from facepass.photos.face_crops import CROP_SHAPES, Box, CropShape
 
 MediaSize = Literal["thumb", "large", "original"]
 MEDIA_SIZES: tuple[str, ...] = get_args(MediaSize)
+# The crops a link may name (facepass.photos.face_crops makes them) and a face box in them.
+CropShape = Literal["face", "cover"]
+CROP_SHAPES: tuple[str, ...] = get_args(CropShape)
+Box = tuple[int, int, int, int]
 # Expiries are rounded up to this step so that two searches a minute apart hand out the same
 # URLs and the browser's cache serves the second gallery.
 EXPIRY_STEP_S = 300

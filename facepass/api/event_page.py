@@ -18,12 +18,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 
-from facepass.access.dependencies import AdminAuth
+from facepass.api.admin import AdminAuth
+from facepass.api.dependencies import DbSession, SettingsDep, require_existing_session
 from facepass.config import Settings
-from facepass.dependencies import DbSession, SettingsDep
 from facepass.errors import FacePassError, NotFound, UnprocessableInput, error_responses
 from facepass.pixora.schemas import SessionInfo
-from facepass.pixora.validation import require_existing_session
 from facepass.web.branding import (
     BrandingIn,
     BrandingOut,

@@ -30,9 +30,9 @@ from starlette.concurrency import run_in_threadpool
 from facepass.access import audit
 from facepass.access.keys import StudioKey, find_key, looks_like_key
 from facepass.access.models import DELETE, READ, UPLOAD
+from facepass.api.dependencies import OwnDbDep, PixoraDep, SettingsDep, ValidationCacheDep
 from facepass.config import Settings
 from facepass.db import OwnDatabase
-from facepass.dependencies import OwnDbDep, PixoraDep, SettingsDep, ValidationCacheDep
 from facepass.errors import Forbidden, Unauthorized
 from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from facepass.access.dependencies import AdminAuth
-from facepass.dependencies import (
+from facepass.api.admin import AdminAuth
+from facepass.api.dependencies import (
     DbSession,
     OwnDbDep,
     PixoraDep,
@@ -27,10 +27,10 @@ from facepass.dependencies import (
     ValidationCacheDep,
 )
 from facepass.errors import error_responses
+from facepass.guest.limits import check_rate_limit, client_address
 from facepass.pixora.errors import SessionNotFound
 from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import validate_session, validate_sessions
-from facepass.search.dependencies import check_rate_limit, client_address
 from facepass.sessions.schemas import (
     VALIDATION_EXAMPLES,
     BatchCounts,
@@ -42,7 +42,7 @@ from facepass.sessions.schemas import (
     UsageTotals,
     ValidationResponse,
 )
-from facepass.sessions.usage import USAGE, consent_usage, daily_usage
+from facepass.usage.recorder import USAGE, consent_usage, daily_usage
 
 logger = logging.getLogger(__name__)
 

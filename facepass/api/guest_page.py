@@ -18,11 +18,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from facepass.config import Settings
-from facepass.db import OwnDatabase
-from facepass.dependencies import (
+from facepass.api.dependencies import (
     EngineDep,
-    Engines,
     OwnDbDep,
     PixoraDep,
     RateLimiterDep,
@@ -31,15 +28,18 @@ from facepass.dependencies import (
     TokensDep,
     ValidationCacheDep,
 )
+from facepass.config import Settings
+from facepass.db import OwnDatabase
+from facepass.engine_config import Engines
 from facepass.errors import FacePassError, NotFound
+from facepass.guest.limits import DEVICE_HEADER, client_address
+from facepass.guest.ratelimit import Limit, RateLimiter
+from facepass.guest.signing import MediaSigner
+from facepass.guest.tokens import GuestTokens
 from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import validate_session
-from facepass.search.dependencies import DEVICE_HEADER, client_address
-from facepass.search.ratelimit import Limit, RateLimiter
-from facepass.search.signing import MediaSigner
-from facepass.search.tokens import GuestTokens
 from facepass.web.assets import ASSET_NAMES, asset_url, load_asset
 from facepass.web.branding import (
     SessionBranding,

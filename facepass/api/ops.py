@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
-from facepass.dependencies import OwnDbDep, PixoraDep, SettingsDep
+from facepass.api.dependencies import OwnDbDep, PixoraDep, SettingsDep
 from facepass.errors import NotFound, ServiceUnavailable, Unauthorized, error_responses
 from facepass.observability.metrics import REGISTRY
 

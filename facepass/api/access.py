@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from facepass.access import audit
-from facepass.access.dependencies import AdminAccess
-from facepass.dependencies import DbSession
+from facepass.api.admin import AdminAccess
+from facepass.api.dependencies import DbSession
 from facepass.errors import Forbidden, error_responses
 
 router = APIRouter(tags=["access"])

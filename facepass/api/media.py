@@ -24,8 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Uuid
 from starlette.concurrency import run_in_threadpool
 
-from facepass.db import OwnDatabase
-from facepass.dependencies import (
+from facepass.api.dependencies import (
     OwnDbDep,
     PixoraDep,
     RateLimiterDep,
@@ -35,16 +34,17 @@ from facepass.dependencies import (
     TokensDep,
     ValidationCacheDep,
 )
+from facepass.db import OwnDatabase
 from facepass.errors import FacePassError, Forbidden, NotFound, UnprocessableInput, error_responses
+from facepass.guest.limits import check_download_limit
+from facepass.guest.signing import CROP_SHAPES, EXPIRY_STEP_S, MediaSigner, MediaSize, SignedCrop
 from facepass.http.bodies import MalformedBody, parse_json, read_body
-from facepass.photos.face_crops import CROP_SHAPES, cached_crop
+from facepass.photos.face_crops import cached_crop
 from facepass.photos.storage import ObjectNotFound, PhotoStorage, thumbnail_key
 from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.validation import validate_session
 from facepass.privacy.suppression import photos_with_removals_since
-from facepass.search.dependencies import check_download_limit
-from facepass.search.signing import EXPIRY_STEP_S, MediaSigner, MediaSize, SignedCrop
 
 router = APIRouter(tags=["search"])
 

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from facepass.pixora.errors import PixoraUnavailable
-from facepass.sessions.usage import USAGE
 from facepass.sync.service import sync_sessions
+from facepass.usage.recorder import USAGE
 from facepass.webhooks.dispatcher import WebhookDispatcher
 from facepass.webhooks.events import webhook_urls
 
 if TYPE_CHECKING:
-    from facepass.dependencies import AppContext
+    from facepass.composition.context import AppContext
 
 logger = logging.getLogger(__name__)
 

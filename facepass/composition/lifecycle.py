@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import dramatiq
 
+from facepass.composition.background_sync import BackgroundSync
 from facepass.indexing.heartbeat import Heartbeat
 from facepass.indexing.reconciler import Reconciler
-from facepass.sync.worker import BackgroundSync
 
 if TYPE_CHECKING:
-    from facepass.dependencies import AppContext
+    from facepass.composition.context import AppContext
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from typing import Protocol
 
 import dramatiq
 
+from facepass.composition.context import WorkerContext
 from facepass.config import ConfigError, Settings, get_settings
-from facepass.dependencies import WorkerContext
 from facepass.indexing.heartbeat import Heartbeat
 from facepass.indexing.pipeline import Timings
 from facepass.indexing.queue import build_index_queue

@@ -12,8 +12,8 @@ from anyio import to_thread
 from fastapi import APIRouter, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
-from facepass.access.dependencies import AdminAccess
-from facepass.dependencies import (
+from facepass.api.admin import AdminAccess
+from facepass.api.dependencies import (
     EngineDep,
     EngineGateDep,
     OwnDbDep,
@@ -24,20 +24,18 @@ from facepass.dependencies import (
     ValidationCacheDep,
 )
 from facepass.errors import NotFound, error_responses
+from facepass.guest.limits import DEVICE_DOC, DEVICE_HEADER, check_opt_out_limits, client_address
+from facepass.guest.selfies import CONSENT_FIELD, MULTIPART_SELFIES, read_search_form
 from facepass.observability.metrics import SEARCHES
 from facepass.privacy.models import REMOVAL
-from facepass.privacy.optout import opt_out
 from facepass.privacy.removals import new_ticket
-from facepass.privacy.review_router import router as review_router
 from facepass.privacy.schemas import OptOutResult, RemovalResult
 from facepass.privacy.suppression import person_face_ids, suppress_faces
 from facepass.search import service
-from facepass.search.dependencies import DEVICE_HEADER, check_opt_out_limits, client_address
-from facepass.search.router import DEVICE_DOC, MULTIPART_SELFIES, check_search_limits
-from facepass.search.selfies import CONSENT_FIELD, read_search_form
+from facepass.search.optout import opt_out
+from facepass.search.pipeline import check_search_limits
 
 router = APIRouter(tags=["privacy"])
-router.include_router(review_router)
 
 _OPT_OUT_BODY = copy.deepcopy(MULTIPART_SELFIES)
 _OPT_OUT_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"][

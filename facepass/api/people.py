@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from facepass.access.dependencies import AdminAccess, AdminAuth
-from facepass.dependencies import OwnDbDep, SignerDep
+from facepass.api.admin import AdminAccess, AdminAuth
+from facepass.api.dependencies import OwnDbDep, SignerDep
 from facepass.errors import error_responses
 from facepass.people import decisions, service
 from facepass.people.schemas import (

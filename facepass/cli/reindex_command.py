@@ -7,8 +7,8 @@ import uuid
 from contextlib import ExitStack
 from typing import Any
 
+from facepass.composition.context import WorkerContext
 from facepass.config import Settings
-from facepass.dependencies import WorkerContext
 from facepass.indexing.reindex import (
     sessions_needing_model,
     sessions_with_photos,

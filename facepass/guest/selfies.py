@@ -12,6 +12,7 @@ import io
 import threading
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageOps
 from starlette.concurrency import run_in_threadpool
@@ -221,3 +222,28 @@ async def read_search_form(
             f"{CONSENT_FIELD} must be a short version label.", code="INVALID_CONSENT"
         )
     return SearchForm(selfies, consent)
+
+
+# The form's OpenAPI request body (the search adds its consent field to a copy).
+MULTIPART_SELFIES: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [SELFIE_FIELD],
+                    "properties": {
+                        SELFIE_FIELD: {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "minItems": 1,
+                            "maxItems": 3,
+                            "description": "1 to 3 selfies (repeat the field); JPEG, PNG, HEIC…",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from facepass.access.dependencies import AdminAccess
-from facepass.dependencies import OwnDbDep, SettingsDep
+from facepass.api.admin import AdminAccess
+from facepass.api.dependencies import OwnDbDep, SettingsDep
 from facepass.errors import error_responses
 from facepass.privacy.models import Removal
 from facepass.privacy.removals import RemovedBox, list_removals, restore, status_of

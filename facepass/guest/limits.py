@@ -1,7 +1,7 @@
 """Search's rate-limit checks: per address, session, browser, and for downloads.
 
 The link signer, the guests' tokens and the engine gate are parts of the application context
-(facepass.dependencies: `SignerDep`, `TokensDep`, `EngineGateDep`).
+(facepass.composition.context: `SignerDep`, `TokensDep`, `EngineGateDep`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ from starlette.concurrency import run_in_threadpool
 
 from facepass.config import Settings
 from facepass.errors import RateLimited
+from facepass.guest.ratelimit import Limit, RateLimiter
+from facepass.guest.tokens import GuestTokens
 from facepass.observability.metrics import SEARCHES
-from facepass.search.ratelimit import Limit, RateLimiter
-from facepass.search.tokens import GuestTokens
 
 logger = logging.getLogger(__name__)
 DEVICE_HEADER = "X-FacePass-Device"
+DEVICE_DOC = (
+    "The signed device token the guest page hands out: rate limits then count per browser "
+    "(FACEPASS_SEARCH_DEVICE_RATE_LIMIT) rather than per address. Optional."
+)
 
 
 def client_address(request: Request) -> str:

@@ -21,10 +21,10 @@ from facepass.privacy.removals import new_ticket
 from facepass.privacy.suppression import Suppressed, suppress_faces
 from facepass.search.query import QueryFace
 from facepass.search.service import find_photos, ranking_params
-from facepass.sessions.usage import record_usage
+from facepass.usage.recorder import record_usage
 
 if TYPE_CHECKING:
-    from facepass.dependencies import Engines
+    from facepass.engine_config import Engines
 
 logger = logging.getLogger(__name__)
 

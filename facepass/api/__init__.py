@@ -1,0 +1,1 @@
+"""Routers, one per feature (HTTP only), and the FastAPI dependencies on the app's context."""

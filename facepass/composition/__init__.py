@@ -1,0 +1,1 @@
+"""Composition: builds the process's contexts, runs its background work and worker processes."""

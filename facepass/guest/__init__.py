@@ -1,0 +1,1 @@
+"""Guest plumbing the features share: tokens, link signing, rate limits, the selfie form."""

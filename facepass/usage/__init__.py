@@ -1,0 +1,1 @@
+"""Usage analytics: validations, searches and consents per session per day."""
