@@ -97,6 +97,7 @@ def create_app(
     from facepass.api.removals import router as removals_router
     from facepass.api.search import router as search_router
     from facepass.api.sessions import router as sessions_router
+    from facepass.api.studio import router as studio_router
 
     app.include_router(ops_router)
     app.include_router(sessions_router)
@@ -109,5 +110,6 @@ def create_app(
     app.include_router(privacy_router)
     app.include_router(access_router)
     app.include_router(event_router)
+    app.include_router(studio_router)
     app.include_router(web_router)
     return app

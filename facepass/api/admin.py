@@ -203,3 +203,33 @@ async def scores_visible(
 
 ScoresVisible = Annotated[bool, Depends(scores_visible)]
 """A handler parameter of search answers: whether scores may be shown (admins only)."""
+
+
+def require_studio_access(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    settings: SettingsDep,
+    own_db: OwnDbDep,
+) -> AdminContext:
+    """Dependency of the studio-wide admin routes (no session in the path, reads only): the
+    operator, or a studio key with `read` scope; `context.key.studio_id` bounds what it sees."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer token is required.", headers=_CHALLENGE)
+    token = credentials.credentials
+    expected = settings.admin_token
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return AdminContext(audit.OPERATOR, None, None)
+    if looks_like_key(token):
+        with own_db.sessions() as db:
+            key = find_key(db, settings, token)
+        if key is not None:
+            if request.method not in _SAFE_METHODS:
+                raise ForbiddenStudio()
+            if not key.allows(READ):
+                raise ForbiddenScope(READ)
+            return AdminContext(audit.key_actor(key.id), key, None)
+    raise Unauthorized("The bearer token is not valid.", headers=_CHALLENGE)
+
+
+StudioAccess = Annotated[AdminContext, Depends(require_studio_access)]
+"""A handler parameter of a studio-wide read: the operator or a studio's key."""
