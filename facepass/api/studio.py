@@ -39,7 +39,7 @@ from facepass.studio import service
 from facepass.studio.assets import STUDIO_HEADERS, load_studio_asset, studio_page
 from facepass.studio.preview import render_preview
 from facepass.studio.schemas import ShareInfo, StudioSessions
-from facepass.web.branding import load_branding
+from facepass.web.branding import cover_face_box, load_branding
 
 router = APIRouter(tags=["studio console"])
 
@@ -154,6 +154,7 @@ def preview(
         studio_name=studio_name,
         accent_color=accent_color.lower() if accent_color else None,
         cover_photo_id=cover_photo_id,
+        cover_box=cover_face_box(db, session.id, cover_photo_id) if cover_photo_id else None,
         has_logo=bool(saved and saved.logo),
     )
     return HTMLResponse(body, headers=STUDIO_HEADERS)

@@ -24,6 +24,7 @@ def render_preview(
     studio_name: str | None,
     accent_color: str | None,
     cover_photo_id: uuid.UUID | None,
+    cover_box: tuple[float, float, float, float] | None,
     has_logo: bool,
 ) -> str:
     """The guest page as guests would see it with these choices (its buttons do nothing
@@ -34,8 +35,9 @@ def render_preview(
         date=event_date,
         studio=(studio_name or "").strip() or None,
         logo_url=f"{base}/logo" if has_logo else None,
-        cover_url=signer.media_path(cover_photo_id, "large", signer.expiry())
-        if cover_photo_id
+        # The guest page's own cover: a crop around the cover photo's faces.
+        cover_url=signer.crop_path(cover_photo_id, "cover", cover_box, signer.expiry())
+        if cover_photo_id and cover_box
         else None,
     )
     config: dict[str, Any] = {
