@@ -98,8 +98,8 @@ DECISION_NOTE = (
     "/{person_id}/merge",
     summary="Merge a person into another",
     description="Every face of this person joins `into`; this person is gone (its name moves "
-    "to `into` if that has none)." + DECISION_NOTE,
-    responses=error_responses(404),
+    "to `into` if that has none). 409 SAME_PERSON: `into` is this person." + DECISION_NOTE,
+    responses=error_responses(404, 409),
 )
 def merge_person(
     session_id: uuid.UUID,
@@ -118,9 +118,10 @@ def merge_person(
     "/{person_id}/split",
     summary="Split faces out of a person into a new person",
     description="The listed faces (some, not all, of this person's) become a new person, "
-    "answered with its id." + DECISION_NOTE,
+    "answered with its id. 409: a face that is not this person's (FACE_NOT_OF_PERSON), or "
+    "every face of it (SPLIT_ALL_FACES)." + DECISION_NOTE,
     status_code=201,
-    responses=error_responses(404),
+    responses=error_responses(404, 409),
 )
 def split_person(
     session_id: uuid.UUID,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -42,6 +42,20 @@ from facepass.studio.schemas import ShareInfo, StudioSessions
 from facepass.web.branding import cover_face_box, load_branding
 
 router = APIRouter(tags=["studio console"])
+# The preview is HTML, its errors JSON: said explicitly, or FastAPI would list them as HTML.
+_HTML_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+    for status, description in (
+        (401, "No or a wrong bearer"),
+        (403, "Another studio's session, or a key without the scope"),
+        (404, "No such session"),
+        (422, "Validation error (a cover that is not this session's photo)"),
+        (503, "Pixora unavailable"),
+    )
+}
 
 
 @router.get("/studio", response_class=HTMLResponse, include_in_schema=False)
@@ -117,11 +131,7 @@ def share_info(session: ExistingSession, request: Request, settings: SettingsDep
     summary="The guest page with draft branding, for the console's preview (admin)",
     response_class=HTMLResponse,
     dependencies=[AdminAuth],
-    responses={
-        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
-        **EXISTING_SESSION_ERRORS,
-        **error_responses(401, 403),
-    },
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}, **_HTML_ERRORS},
 )
 def preview(
     session: ExistingSession,

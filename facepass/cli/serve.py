@@ -29,6 +29,8 @@ def _print_banner(settings: Settings, base_url: str, *, token_from_env: bool) ->
         "",
         "FacePass is running (embedded default).",
         f"  Guest page (demo session):  {base_url}/s/{DEMO_SESSION_ID}",
+        f"  Studio console:             {base_url}/studio  (sign in with a studio key or the "
+        "admin token)",
         f"  Session with FacePass off:  {base_url}/s/{DISABLED_SESSION_ID}",
         f"  Another studio's session:   {base_url}/s/{OTHER_STUDIO_SESSION_ID}",
         f"  Validate:                   {base_url}/api/v1/sessions/validate/{DEMO_SESSION_ID}",

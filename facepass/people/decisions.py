@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Row, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import BigInteger, Uuid
 
-from facepass.errors import NotFound, UnprocessableInput
+from facepass.errors import Conflict, NotFound
 from facepass.locks import AdvisoryLock, wait_for_lock_for
 from facepass.people.schemas import PersonSummary
 
@@ -133,7 +133,7 @@ def merge(
 ) -> PersonSummary:
     """`person_id`'s faces join `into` for good; `person_id` is gone. Call in a transaction."""
     if person_id == into:
-        raise UnprocessableInput("A person cannot be merged into itself.", code="SAME_PERSON")
+        raise Conflict("A person cannot be merged into itself.", code="SAME_PERSON")
     _lock(conn, session_id)
     source = _person(conn, session_id, person_id)
     target = _person(conn, session_id, into)
@@ -171,11 +171,11 @@ def split(
     )
     strangers = [f for f in wanted if f not in members]
     if strangers:
-        raise UnprocessableInput(
+        raise Conflict(
             f"Faces {strangers[:5]} are not faces of this person.", code="FACE_NOT_OF_PERSON"
         )
     if len(wanted) == len(members):
-        raise UnprocessableInput(
+        raise Conflict(
             "Splitting every face out leaves the person as it is; keep at least one.",
             code="SPLIT_ALL_FACES",
         )

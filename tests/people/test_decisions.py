@@ -136,7 +136,7 @@ def test_a_merge_survives_a_regroup_and_a_reindex(
     itself = client.post(
         f"/api/v1/sessions/{session}/people/{b}/merge", json={"into": str(b)}, headers=ADMIN
     )
-    assert itself.status_code == 422
+    assert itself.status_code == 409
     assert itself.json()["error"]["code"] == "SAME_PERSON"
 
 
@@ -167,7 +167,7 @@ def test_a_split_survives_a_regroup_and_a_reindex(
     refused = client.post(
         f"/api/v1/sessions/{session}/people/{a}/split", json={"face_ids": [1]}, headers=ADMIN
     )
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "FACE_NOT_OF_PERSON"
 
 
