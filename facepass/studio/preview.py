@@ -6,9 +6,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from facepass.pixora.schemas import SessionInfo
 from facepass.guest.limits import DEVICE_HEADER
 from facepass.guest.signing import MediaSigner
+from facepass.pixora.schemas import SessionInfo
 from facepass.web.branding import readable_on, text_accent
 from facepass.web.i18n import CONSENT_VERSION, Language
 from facepass.web.pages import ConsentView, EventView, render_guest_page
