@@ -17,8 +17,13 @@ class EngineConfig:
     providers: tuple[str, ...] = ("CPUExecutionProvider",)
     detector: str = DEFAULT_DETECTOR
     embedder: str = DEFAULT_EMBEDDER
-    # Smallest face searched for, as a fraction of the photo's shorter side (80 px at 24 MP).
+    # Smallest face searched for, as a fraction of the photo's shorter side (80 px at 24 MP);
+    # selfies and the CLI.
     min_face_fraction: float = 1 / 50
+    # The same for a session's photos (indexing): 25 px in a 3000x2000 group photo, 50 px at
+    # 24 MP, where the detector's 2 MP cap (below) stops it at 48 px. Chosen on CFP 001-200's
+    # group photos (`facepass eval retrieval --dataset cfp-groups`, docs/engine.md).
+    photo_min_face_fraction: float = 1 / 80
     # Heatmap score above which the detector reports a face.
     detection_threshold: float = 0.35
     # Score below which a found face is reported but not worth indexing (LOW_CONFIDENCE).

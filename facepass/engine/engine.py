@@ -124,8 +124,12 @@ class FaceEngine:
         max_faces: int | None = None,
         timings: Timings | None = None,
         keep_decoded: bool = False,
+        min_face_fraction: float | None = None,
     ) -> ImageAnalysis:
         """Every face in an uploaded image (largest first); raises ImageError if unreadable.
+
+        Faces down to `min_face_fraction` of the shorter side are looked for (default the
+        configuration's; indexing asks for its smaller `photo_min_face_fraction`).
 
         The photo is decoded at the reduced size detection needs (JPEG draft mode); if some face
         is too small there for a full-quality crop, it is decoded again just large enough.
@@ -135,7 +139,8 @@ class FaceEngine:
         watch = _Stopwatch(timings)
         image = open_image(data)
         width, height = oriented_size(image)
-        min_face = self.config.min_face_fraction * min(width, height)
+        fraction = self.config.min_face_fraction if min_face_fraction is None else min_face_fraction
+        min_face = fraction * min(width, height)
         scale = self.detector.input_scale(width, height, min_face)
         base = decode(image, max_side=math.ceil(max(width, height) * min(scale, 1.0)))
         watch.lap("decode")
@@ -152,7 +157,7 @@ class FaceEngine:
             watch.lap("decode")
             return sharper
 
-        analysis = self._analyze(base, width, height, source_at, embed, max_faces, watch)
+        analysis = self._analyze(base, width, height, source_at, embed, max_faces, watch, min_face)
         if not keep_decoded:
             return analysis
         return dataclasses.replace(analysis, decoded=largest[0])
@@ -162,8 +167,9 @@ class FaceEngine:
     ) -> ImageAnalysis:
         """Every face in an already decoded (and oriented) image, largest first."""
         rgb = image if image.mode == "RGB" else image.convert("RGB")
+        min_face = self.config.min_face_fraction * min(rgb.size)
         return self._analyze(
-            rgb, rgb.width, rgb.height, lambda _: rgb, embed, max_faces, _Stopwatch(None)
+            rgb, rgb.width, rgb.height, lambda _: rgb, embed, max_faces, _Stopwatch(None), min_face
         )
 
     def _analyze(
@@ -175,9 +181,9 @@ class FaceEngine:
         embed: bool,
         max_faces: int | None,
         watch: _Stopwatch,
+        min_face: float,
     ) -> ImageAnalysis:
         base_factor = base.width / width
-        min_face = self.config.min_face_fraction * min(width, height)
         found = self.detector.detect(base, min_face * base_factor)
         found = merge(found, self._close_faces(base), _SAME_FACE_OVERLAP).scaled(1 / base_factor)
         areas = (found.boxes[:, 2] - found.boxes[:, 0]) * (found.boxes[:, 3] - found.boxes[:, 1])

@@ -307,7 +307,12 @@ def _process(ctx: IndexingContext, held: Claim) -> Outcome:
         return "failed"
     mark = _lap(timings, "fetch", mark)
     try:
-        analysis = ctx.engine.analyze(data, timings=timings, keep_decoded=True)
+        analysis = ctx.engine.analyze(
+            data,
+            timings=timings,
+            keep_decoded=True,
+            min_face_fraction=ctx.engine.config.photo_min_face_fraction,
+        )
         mark = time.perf_counter()
         thumbnails = make_thumbnails(data, analysis.decoded)
     except ImageError as exc:

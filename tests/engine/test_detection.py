@@ -138,3 +138,23 @@ def test_close_pass_boxes_are_in_the_photo_pixels(
     # ASTRONAUT_FACE in the crop, doubled, moved to (0, 90), clipped by the edge.
     expected = [0.0, 90 + 2 * (64 - 40), 2 * (270 - 200), 90 + 2 * (176 - 40)]
     assert box_iou(found.boxes[0].tolist(), expected) > 0.7
+
+
+def test_session_photos_are_searched_for_smaller_faces_than_selfies(
+    engine: FaceEngine, astronaut: Image.Image
+) -> None:
+    # A 42 px face in a 24 MP photo: far under 1/50 of the shorter side (80 px), so a selfie's
+    # analysis misses it; indexing's photo_min_face_fraction (1/80) runs the detector at 1.6x
+    # the resolution (up to its 2 MP cap) and finds it.
+    scale = 42 / 92
+    portrait = astronaut.resize((round(512 * scale), round(512 * scale)), Image.Resampling.LANCZOS)
+    photo = Image.new("RGB", (6000, 4000), (120, 120, 110))
+    photo.paste(portrait, (3600, 1800))
+    data = encode(photo, "JPEG", quality=90)
+    fraction = engine.config.photo_min_face_fraction
+    assert fraction * 4000 < 80 == engine.config.min_face_fraction * 4000
+    assert engine.analyze(data).faces == ()
+    (face,) = engine.analyze(data, min_face_fraction=fraction).faces
+    offsets = (3600, 1800, 3600, 1800)
+    expected = [o + v * scale for o, v in zip(offsets, ASTRONAUT_FACE, strict=True)]
+    assert box_iou(face.box.as_list(), expected) > 0.5

@@ -73,15 +73,18 @@ def command(
     engine = get_engine(dataclasses.replace(engine_config(settings), **work))
     if gates:
         engine.gates = dataclasses.replace(engine.gates, **gates)
-    cache = AnalysisCache(cache_dir, engine)
+    cache = AnalysisCache(cache_dir, engine)  # selfies, analysed as the search does
+    photo_cache = AnalysisCache(cache_dir, engine, photos=True)  # as indexing does
     built = groups.build(data_dir, split, cache_dir, engine, seed, _progress("built", as_json))
-    paths = [p.path for p in built.photos] + list(built.selfies.values())
-    warm_cache(cache, paths, _progress("analysed", as_json))
+    warm_cache(cache, list(built.selfies.values()))
+    warm_cache(photo_cache, [p.path for p in built.photos], _progress("analysed", as_json))
     session = heldout.HeldOutSession(
         [heldout.SessionPhoto(p.path, None, "distractor") for p in built.photos], {}
     )
     photos = groups.photo_ids(session.session_id, built.photos)
-    stages = {photo_id: groups.face_stages(cache, photo) for photo_id, photo in photos.items()}
+    stages = {
+        photo_id: groups.face_stages(photo_cache, photo) for photo_id, photo in photos.items()
+    }
     base = RankingParams(
         threshold=engine.match_threshold,
         max_faces=2 * settings.search_max_results,
@@ -95,6 +98,7 @@ def command(
         "seed": seed,
         "model_id": engine.model_id,
         "engine_overrides": overrides,
+        "photo_min_face_fraction": engine.config.photo_min_face_fraction,
         "gates": {name: getattr(engine.gates, name) for name in MODEL_GATES},
         "photos": len(built.photos),
         "faces": sum(len(p.faces) for p in built.photos),
@@ -106,7 +110,7 @@ def command(
         try:
             with own.engine.begin() as conn:
                 ensure_vector_index(conn, engine.model_id, engine.embedding_dim)
-                heldout.load(conn, cache, session)
+                heldout.load(conn, photo_cache, session)
             curve = []
             for multiple in CURVE:
                 params = dataclasses.replace(base, threshold=engine.match_threshold * multiple)

@@ -16,7 +16,7 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +73,21 @@ def labelled_photos(data_dir: Path) -> dict[str, list[LabelledPhoto]]:
 
 
 class AnalysisCache:
-    """Engine analyses of image files, one .npz per file and model (reruns skip the engine)."""
+    """Engine analyses of image files, one .npz per file and model (reruns skip the engine).
 
-    def __init__(self, root: Path, engine: FaceEngine) -> None:
-        config = json.dumps(repr(engine.config), sort_keys=True).encode()
+    With `photos`, images are analysed as indexing analyses a session's photos (faces down to
+    `photo_min_face_fraction`), else as a selfie is.
+    """
+
+    def __init__(self, root: Path, engine: FaceEngine, *, photos: bool = False) -> None:
+        key = _config_key(engine.config)
+        if photos:
+            key += f"+photos:{engine.config.photo_min_face_fraction!r}"
+        config = json.dumps(key, sort_keys=True).encode()
         self.folder = root / f"{engine.model_id}-{hashlib.sha256(config).hexdigest()[:10]}"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.engine = engine
+        self._fraction = engine.config.photo_min_face_fraction if photos else None
 
     def _path(self, image: Path) -> Path:
         stat = image.stat()
@@ -91,11 +99,22 @@ class AnalysisCache:
         if cached.exists():
             return _load(cached, self.engine.model_id, self.engine.gates)
         try:
-            analysis = self.engine.analyze(image.read_bytes())
+            analysis = self.engine.analyze(image.read_bytes(), min_face_fraction=self._fraction)
         except ImageError:
             analysis = ImageAnalysis(0, 0, (), self.engine.model_id)
         _save(cached, analysis)
         return analysis
+
+
+# Engine settings that only indexing reads, added after the first caches were written: left out
+# of the key (it is the configuration's repr otherwise), so those analyses stay valid.
+_PHOTO_ONLY = frozenset({"photo_min_face_fraction"})
+
+
+def _config_key(config: EngineConfig) -> str:
+    shown = [f.name for f in fields(config) if f.repr and f.name not in _PHOTO_ONLY]
+    values = ", ".join(f"{name}={getattr(config, name)!r}" for name in shown)
+    return f"{type(config).__name__}({values})"
 
 
 def _save(path: Path, analysis: ImageAnalysis) -> None:
