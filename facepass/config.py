@@ -153,6 +153,13 @@ class Settings(BaseSettings):
     # The guest page: who runs the service (consent screen), and the event's QR code.
     operator_name: str | None = None
     privacy_policy_url: str | None = None
+    # "Send me my photos": outgoing mail for the results link (unset: the page does not offer
+    # it). smtp://user:password@host:587 (STARTTLS when offered) or smtps://host:465.
+    smtp_url: str | None = None
+    smtp_from: str = "FacePass <no-reply@localhost>"
+    smtp_timeout_s: float = 15.0
+    email_device_rate_limit: str = "3/hour"  # e-mails per browser (the page's device token)
+    email_address_rate_limit: str = "2/hour"  # e-mails to one address (keyed hash, expiring)
 
     # Privacy: retention after the session's Pixora completed_at (None: photos are kept).
     face_retention_days: int = Field(default=90, ge=1)
@@ -172,6 +179,8 @@ class Settings(BaseSettings):
             "device_mint_rate_limit",
             "opt_out_rate_limit",
             "opt_out_device_rate_limit",
+            "email_device_rate_limit",
+            "email_address_rate_limit",
         ):
             if not RATE_LIMIT_PATTERN.match(getattr(self, name)):
                 raise ValueError(f"FACEPASS_{name.upper()} must look like '10/minute'")
@@ -225,6 +234,21 @@ class Settings(BaseSettings):
             )
         if not self.public_base_url.startswith(("https://", "http://")):
             raise ConfigError("FACEPASS_PUBLIC_BASE_URL must be an http(s):// URL")
+        # The consent screen names who runs the service and links its privacy policy: a guest
+        # consenting to biometric processing must be told both (GDPR art. 13, 152-FZ art. 18).
+        for name, value in (
+            ("FACEPASS_OPERATOR_NAME", self.operator_name),
+            ("FACEPASS_PRIVACY_POLICY_URL", self.privacy_policy_url),
+        ):
+            if not value or _looks_like_placeholder(value):
+                raise ConfigError(
+                    f"{name} is required when FACEPASS_ENVIRONMENT=production: the consent "
+                    "screen names the operator and links the privacy policy"
+                )
+        if not self.privacy_policy_url.startswith(("https://", "http://")):  # type: ignore[union-attr]
+            raise ConfigError("FACEPASS_PRIVACY_POLICY_URL must be an http(s):// URL")
+        if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
+            raise ConfigError("FACEPASS_SMTP_URL must be smtp://... or smtps://...")
         if self.retain_selfies:
             raise ConfigError(
                 "FACEPASS_RETAIN_SELFIES keeps guests' faces on disk and is refused when "

@@ -12,7 +12,12 @@ METRICS_TOKEN = "metrics-token-0123456789abcdef"
 
 
 def _production(settings: Settings, **update: object) -> Settings:
-    values = {"environment": "production", "public_base_url": "https://photos.studio.test"}
+    values = {
+        "environment": "production",
+        "public_base_url": "https://photos.studio.test",
+        "operator_name": "Studio Operator LLC",
+        "privacy_policy_url": "https://photos.studio.test/privacy",
+    }
     return settings.model_copy(update={**values, **update})
 
 
@@ -45,3 +50,17 @@ def test_development_keeps_docs_and_open_metrics(settings: Settings) -> None:
     with app_client(settings) as client:
         assert client.get("/openapi.json").status_code == 200
         assert client.get("/metrics").status_code == 200
+
+
+def test_production_requires_the_operator_and_the_privacy_policy(settings: Settings) -> None:
+    """The consent screen must say who runs the service and link its policy (issue 19)."""
+    for missing in ("operator_name", "privacy_policy_url"):
+        with pytest.raises(ConfigError, match=f"FACEPASS_{missing.upper()}"):
+            _production(settings, **{missing: None}).require_production_ready()
+        with pytest.raises(ConfigError, match=f"FACEPASS_{missing.upper()}"):
+            _production(settings, **{missing: "changeme"}).require_production_ready()
+    with pytest.raises(ConfigError, match="FACEPASS_PRIVACY_POLICY_URL must be"):
+        _production(settings, privacy_policy_url="studio.test/privacy").require_production_ready()
+    with pytest.raises(ConfigError, match="FACEPASS_SMTP_URL"):
+        _production(settings, smtp_url="mail.studio.test").require_production_ready()
+    _production(settings, smtp_url="smtps://mail.studio.test:465").require_production_ready()

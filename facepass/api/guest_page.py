@@ -224,6 +224,8 @@ def _render(
         "opt_out_url": f"{base}/opt-out",
         "removal_review_days": settings.removal_review_days,
         "download_url": f"{base}/download",
+        # "Send me my photos" only where the operator configured outgoing mail.
+        "email_url": f"{base}/results/email" if settings.smtp_url else None,
         "consent_version": CONSENT_VERSION,
         "device_token": device_token,
         "device_header": DEVICE_HEADER,

@@ -172,6 +172,11 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "person_n": "Человек {n}",
         "who": "На фото: {names}",
         "family_found": "Всего фото: {n}",
+        "email_subject": "Ваши фото: {event}",
+        "email_body": "Здравствуйте!\n\nВаши фото с события «{event}» — по этой ссылке:"
+        "\n\n{link}\n\n"
+        "Ссылка действует {days}. Вы получили это письмо, потому что сами попросили "
+        "отправить ссылку на этот адрес; мы его не сохраняем.\n",
         "og_description": "Сделайте селфи — и получите все свои фото с этого события.",
     },
     "en": {
@@ -328,6 +333,10 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "person_n": "Person {n}",
         "who": "In this photo: {names}",
         "family_found": "{n} photos in all",
+        "email_subject": "Your photos: {event}",
+        "email_body": "Hello,\n\nYour photos of {event} are at this link:\n\n{link}\n\n"
+        "The link works for {days}. You get this e-mail because you asked for the link to be "
+        "sent to this address; we do not keep it.\n",
         "og_description": "Take a selfie and get every photo of you from this event.",
     },
 }

@@ -145,6 +145,7 @@ def render_guest_page(
                 else None,
                 "policy_url": consent.policy_url,
             },
+            email=bool(page_config.get("email_url")),
             og_url=public_url,
             og_image=og_image,
             config_json=script_json(config),

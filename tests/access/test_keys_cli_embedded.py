@@ -88,6 +88,8 @@ def test_a_placeholder_pepper_is_refused_in_production() -> None:
         "admin_token": "a-real-admin-token-0123456789",
         "media_signing_key": "a-real-signing-key-0123456789",
         "public_base_url": "https://photos.studio.test",
+        "operator_name": "Studio Operator LLC",
+        "privacy_policy_url": "https://photos.studio.test/privacy",
     }
     Settings(_env_file=None, **values).require_production_ready()  # type: ignore[call-arg, arg-type]
     with pytest.raises(ConfigError, match="FACEPASS_API_KEY_PEPPER"):

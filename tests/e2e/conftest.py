@@ -7,11 +7,16 @@ indexed by the in-process worker. Screenshots of each state go to test-artifacts
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -56,6 +61,33 @@ def turned_selfie(size: tuple[int, int] = (640, 480), turn: float = 0.5) -> Imag
 
 
 @dataclass
+class Mailbox:
+    """A real SMTP server on this machine (aiosmtpd): what FacePass sent, as received."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        message = BytesParser(policy=default).parsebytes(envelope.content)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture(scope="package")
+def mailbox() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Mailbox(port)
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@dataclass
 class LiveServer:
     base_url: str
     settings: Settings
@@ -93,6 +125,7 @@ def live_server(
     pixora_url: str,
     pixora_admin_url: str,
     tmp_path_factory: pytest.TempPathFactory,
+    mailbox: Mailbox,
 ) -> Iterator[LiveServer]:
     settings = search_settings(
         own_db_url,
@@ -100,6 +133,9 @@ def live_server(
         tmp_path_factory.mktemp("e2e-data"),
         search_rate_limit="1000/minute",
         search_device_rate_limit="1000/minute",
+        smtp_url=f"smtp://127.0.0.1:{mailbox.port}",
+        smtp_from="Studio Photos <photos@studio.test>",
+        email_address_rate_limit="1/hour",
     )
     with serving(settings) as base_url:
         session_id = create_pixora_session(pixora_admin_url, name="Свадьба Анны и Ивана")

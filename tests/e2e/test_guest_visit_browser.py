@@ -20,11 +20,13 @@ import pytest
 from PIL import Image
 
 from facepass.demo_photos import DemoPhoto, astronaut_selfie, demo_photo_set
-from tests.e2e.conftest import LiveServer, _upload_and_wait, agree, screenshot
+from tests.e2e.conftest import LiveServer, Mailbox, _upload_and_wait, agree, screenshot
 from tests.e2e.test_guest_page_browser import (
     SHARE_SHEET,
     camera_ready,
+    gallery_photo_ids,
     upload_selfie,
+    wait_for_thumbnails,
 )
 from tests.search.conftest import create_pixora_session, jpeg
 
@@ -352,3 +354,49 @@ def test_a_pale_accent_and_a_dark_logo_still_show(  # type: ignore[no-untyped-de
     background = page.eval_on_selector("body", "e => getComputedStyle(e).backgroundColor")
     assert contrast(border, background) >= 3.0, (border, background)
     screenshot(page, "45-pale-accent-dark-logo")
+
+
+def test_send_me_my_photos_by_e_mail(  # type: ignore[no-untyped-def]
+    open_page, live_server: LiveServer, mailbox: Mailbox, selfie: Path
+) -> None:
+    """ "Send me my photos": exactly one message reaches the (local) SMTP server, its link opens
+    the same gallery in another browser; the address is not kept; a second mail to it waits."""
+    page = open_page(f"/s/{live_server.session_id}")
+    agree(page)
+    upload_selfie(page, selfie)
+    before = len(mailbox.messages)
+    page.get_by_label("E-mail").fill("guest@example.org")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.locator("#notice").wait_for()
+    assert page.locator("#notice").inner_text() == "An e-mail with the link is on its way."
+    assert page.get_by_label("E-mail").input_value() == ""
+    screenshot(page, "46-e-mail-sent")
+    assert len(mailbox.messages) == before + 1
+    message = mailbox.messages[-1]
+    assert message["To"] == "guest@example.org"
+    assert message["Subject"] == "Your photos: Свадьба Анны и Ивана"
+    text = message.get_content()
+    links = re.findall(r"http://\S+", text)
+    assert len(links) == 1
+    assert f"/s/{live_server.session_id}#results=" in links[0]
+    stored = page.evaluate("JSON.stringify({...localStorage})")
+    assert "guest@example.org" not in stored
+
+    # Another address: the link opens the same gallery in a fresh browser, no selfie needed.
+    expected = gallery_photo_ids(page)
+    other = open_page(links[0].replace(live_server.base_url, ""))
+    other.locator("#results").wait_for()
+    wait_for_thumbnails(other)
+    assert gallery_photo_ids(other) == expected
+    assert "#results" not in other.url  # the token left the address bar
+    assert other.locator("#check-new").is_hidden()  # no search to repeat from a link
+    other.reload()
+    other.locator("#results").wait_for()  # kept in that browser too
+    screenshot(other, "47-opened-from-e-mail")
+
+    # The same address again within the hour: refused with a wait, nothing sent.
+    page.get_by_label("E-mail").fill("Guest@Example.org")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.wait_for_function("() => !document.getElementById('message').hidden")
+    assert page.locator("#message-text").inner_text().startswith("An e-mail was just sent.")
+    assert len(mailbox.messages) == before + 1

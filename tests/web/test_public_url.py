@@ -28,7 +28,13 @@ def _decode(png: bytes) -> str:
 
 
 def test_production_refuses_to_start_without_a_public_url(settings: Settings) -> None:
-    production = settings.model_copy(update={"environment": "production"})
+    production = settings.model_copy(
+        update={
+            "environment": "production",
+            "operator_name": "Studio Operator LLC",
+            "privacy_policy_url": f"{PUBLIC}/privacy",
+        }
+    )
     with pytest.raises(ConfigError, match="FACEPASS_PUBLIC_BASE_URL"):
         production.require_production_ready()
     with pytest.raises(ConfigError, match="FACEPASS_PUBLIC_BASE_URL"):
@@ -38,7 +44,12 @@ def test_production_refuses_to_start_without_a_public_url(settings: Settings) ->
 
 def test_in_production_the_qr_code_and_poster_never_use_the_host(settings: Settings) -> None:
     production = settings.model_copy(
-        update={"environment": "production", "public_base_url": PUBLIC}
+        update={
+            "environment": "production",
+            "public_base_url": PUBLIC,
+            "operator_name": "Studio Operator LLC",
+            "privacy_policy_url": f"{PUBLIC}/privacy",
+        }
     )
     base = f"/api/v1/sessions/{DEMO_SESSION_ID}"
     with live_server(production, run_migrations=False, start_background=False) as url:

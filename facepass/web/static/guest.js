@@ -627,6 +627,7 @@
     markOrder();
     $("save-all").textContent = canShareFiles() ? t.save_all_photos : t.save_all_zip;
     $("download-all").hidden = !canShareFiles();
+    $("check-new").hidden = !answer.query_token;  // a results link has no search to repeat
     showMore();
     show("results");
     $("results-title").focus();
@@ -972,6 +973,62 @@
     return order.filter(function (i) { return selected[answer.matches[i].photo_id]; });
   }
 
+  /* ---- "Send me my photos": the results link by e-mail (the address is used once) ---- */
+
+  function sendEmail(event) {
+    event.preventDefault();
+    var input = $("email-input");
+    var address = input.value.trim();
+    showMessage("");
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) { showMessage(t.EMAIL_INVALID); input.focus(); return; }
+    $("email-send").disabled = true;
+    var body = { results_token: answer.results_token, email: address, lang: config.lang };
+    var xhr = send(config.email_url, body, true);
+    upload = null;  // not an upload: Back must not cancel it
+    var done = function (text, ok) {
+      $("email-send").disabled = false;
+      if (ok) { input.value = ""; showNotice(text); } else { showMessage(text); }
+    };
+    xhr.onload = function () {
+      if (xhr.status === 202) { done(t.email_sent, true); return; }
+      var wait = parseInt(xhr.getResponseHeader("Retry-After") || "60", 10);
+      if (xhr.status === 429) { done(format(t.EMAIL_RATE_LIMITED, { s: wait })); return; }
+      if (xhr.status === 422) { done(t.EMAIL_INVALID); return; }
+      if (xhr.status === 403) { done(t.RESULTS_GONE); return; }
+      done(t.EMAIL_FAILED);
+    };
+    xhr.onerror = xhr.ontimeout = function () { done(t.NETWORK); };
+  }
+
+  /* A results link (from the e-mail): the gallery of its token, kept in this browser too.
+     The token travels in the fragment, which no server sees; it leaves the address bar at once. */
+  function openResultsLink() {
+    var found = /(?:^#|&)results=([^&]+)/.exec(location.hash);
+    if (!found) return false;
+    history.replaceState(null, "", location.pathname + location.search);
+    var token = decodeURIComponent(found[1]);
+    show("progress");
+    $("progress-bar").removeAttribute("value");
+    $("progress-text").textContent = t.searching;
+    var url = config.results_url + "?token=" + encodeURIComponent(token);
+    fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        if (!response.ok || !body) { throw fail(errorCode(body), response.status); }
+        answer = null;
+        keep({
+          results_token: token,
+          results_expires_at: body.results_expires_at,
+          expires_at: body.expires_at,
+          matches: body.matches
+        });
+        renderResults();
+      });
+    }).catch(function (error) {
+      if (!resultsGone(error)) { showIntroOrConsent(); showMessage(t.UNAVAILABLE); }
+    });
+    return true;
+  }
+
   /* ---- "remove me from this event's search" ---- */
 
   function startOptOut() {
@@ -1098,6 +1155,7 @@
     if (historyStep() === "declined") { history.back(); } else { showConsent(); }
   });
   $("lightbox-retry").addEventListener("click", retryLightbox);
+  if ($("email-form")) { $("email-form").addEventListener("submit", sendEmail); }
   $("download-all").addEventListener("click", function () {
     showMessage("");
     saving(ensureFresh().then(function () { return zip(order.slice()); }));
@@ -1134,5 +1192,5 @@
   applyBranding();
   deviceToken();
   if (!cameraAvailable()) { promoteUpload(); }
-  if (!restore()) { showIntroOrConsent(); }
+  if (!openResultsLink() && !restore()) { showIntroOrConsent(); }
 })();
