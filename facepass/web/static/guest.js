@@ -92,8 +92,6 @@
   /* ---- history: the camera, review, opt-out and declined steps each get an entry, so a
      phone's Back goes one step back instead of leaving the page (and the selfie) ---- */
 
-  var STEPS = { camera: true, review: true, "opt-out": true, declined: true };
-
   function historyStep() { return (history.state && history.state.fp) || ""; }
 
   function enterStep(step) {
@@ -1050,6 +1048,7 @@
     $("opt-out-confirm-text").textContent = days > 0
       ? format(t.opt_out_confirm_text, { days: days }) : t.opt_out_confirm_final;
     show("opt-out-confirm");
+    enterStep("opt-out-confirm");  // Back returns to the selfie, nothing sent
     $("opt-out-confirm-title").focus();
   }
 
