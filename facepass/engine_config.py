@@ -3,10 +3,11 @@ and hold the process's engine for them."""
 
 from __future__ import annotations
 
-import threading
+import dataclasses
 
 from facepass.config import Settings, get_settings
 from facepass.engine import EngineConfig, FaceEngine, get_engine
+from facepass.engine.engine import is_loaded
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -30,19 +31,25 @@ def engine_config_from_settings() -> EngineConfig:
 
 
 class Engines:
-    """The process's face engine for the configured models, loaded on first use (once)."""
+    """The one place that picks a face engine: the configured one, or the one that embeds like
+    a session's index when that was built with another model. The engines themselves live in
+    the engine's one bounded cache (facepass.engine.get_engine), loaded on first use."""
 
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._engine: FaceEngine | None = None
-        self._lock = threading.Lock()
+        self._config = engine_config(settings)
 
     @property
     def loaded(self) -> bool:
-        return self._engine is not None
+        return is_loaded(self._config)
 
     def get(self) -> FaceEngine:
-        with self._lock:
-            if self._engine is None:
-                self._engine = get_engine(engine_config(self._settings))
-            return self._engine
+        """The engine of the configured models."""
+        return get_engine(self._config)
+
+    def for_model(self, model_id: str) -> FaceEngine:
+        """The engine whose embedder is `model_id`: the configured one, or the configured one
+        with that embedder (ModelError when the model is not installed here)."""
+        engine = self.get()
+        if engine.model_id == model_id:
+            return engine
+        return get_engine(dataclasses.replace(engine.config, embedder=model_id))

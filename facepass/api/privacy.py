@@ -8,7 +8,6 @@ import uuid
 from functools import partial
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import APIRouter, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -25,15 +24,13 @@ from facepass.api.dependencies import (
 )
 from facepass.errors import NotFound, error_responses
 from facepass.guest.limits import DEVICE_DOC, DEVICE_HEADER, check_opt_out_limits, client_address
-from facepass.guest.selfies import CONSENT_FIELD, MULTIPART_SELFIES, read_search_form
-from facepass.observability.metrics import SEARCHES
+from facepass.guest.selfies import CONSENT_FIELD, MULTIPART_SELFIES
 from facepass.privacy.models import REMOVAL
 from facepass.privacy.removals import new_ticket
 from facepass.privacy.schemas import OptOutResult, RemovalResult
 from facepass.privacy.suppression import person_face_ids, suppress_faces
-from facepass.search import service
 from facepass.search.optout import opt_out
-from facepass.search.pipeline import check_search_limits
+from facepass.search.pipeline import SelfieParts, embed_request_selfies
 
 router = APIRouter(tags=["privacy"])
 
@@ -71,25 +68,14 @@ async def guest_opt_out(
     and restore the removal for FACEPASS_REMOVAL_REVIEW_DAYS (`GET .../removals`). Nothing of
     the selfie is kept.
     """
+
     # The search's own limits, in its order, then the opt-out's (a few an hour).
-    await check_search_limits(request, session_id, settings, limiter, tokens, pixora, cache)
-    await check_opt_out_limits(request, limiter, settings, tokens)
-    form = await read_search_form(
-        request,
-        max_count=settings.search_max_selfies,
-        max_bytes=settings.search_max_selfie_bytes,
-        max_pixels=settings.search_max_selfie_pixels,
-    )
-    selfies, consent_version = form.selfies, form.consent_version
-    del form
-    engine = await run_in_threadpool(service.engine_for_session, own_db, engines, session_id)
-    try:
-        embedded = await to_thread.run_sync(service.embed_selfies, engine, selfies, limiter=gate)
-    except Exception:
-        SEARCHES.labels("no_face").inc()
-        raise
-    finally:
-        del selfies  # nothing of the images outlives the embedding step
+    async def opt_out_limits() -> None:
+        await check_opt_out_limits(request, limiter, settings, tokens)
+
+    parts = SelfieParts(settings, own_db, engines, pixora, cache, limiter, tokens, gate)
+    query = await embed_request_selfies(request, session_id, parts, extra_limits=opt_out_limits)
+    engine, embedded, consent_version = query.engine, query.embedded, query.consent_version
     done = await run_in_threadpool(
         partial(
             opt_out,

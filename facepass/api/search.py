@@ -8,7 +8,6 @@ import uuid
 from functools import partial
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -28,14 +27,13 @@ from facepass.api.dependencies import (
 from facepass.config import Settings
 from facepass.errors import Conflict, Forbidden, error_responses
 from facepass.guest.limits import DEVICE_DOC, DEVICE_HEADER
-from facepass.guest.selfies import CONSENT_FIELD, MULTIPART_SELFIES, read_search_form
+from facepass.guest.selfies import CONSENT_FIELD, MULTIPART_SELFIES, SearchForm
 from facepass.guest.signing import MediaSigner
 from facepass.guest.tokens import GuestTokens
 from facepass.observability.metrics import SEARCH_SECONDS, SEARCHES
 from facepass.pixora.validation import active_session
 from facepass.search import service
-from facepass.search.pipeline import check_search_limits
-from facepass.search.query import SelfieRejected
+from facepass.search.pipeline import SelfieParts, check_search_limits, embed_request_selfies
 from facepass.search.schemas import RecheckRequest, ResultsResponse, SearchResponse, guest_view
 from facepass.usage.recorder import record_consent, record_usage
 
@@ -102,26 +100,18 @@ async def search(
     threshold are shown to admin bearers only; a guest's answer carries matches, not scores.
     """
     started = time.perf_counter()
-    await check_search_limits(request, session_id, settings, limiter, tokens, pixora, cache)
-    form = await read_search_form(
-        request,
-        max_count=settings.search_max_selfies,
-        max_bytes=settings.search_max_selfie_bytes,
-        max_pixels=settings.search_max_selfie_pixels,
-    )
-    selfies = form.selfies
-    record_usage(session_id, "searches")  # usage analytics: every search with selfies
-    record_consent(session_id, form.consent_version)
-    if settings.retain_selfies:
-        await run_in_threadpool(service.retain_selfies, settings.data_dir, session_id, selfies)
-    engine = await run_in_threadpool(service.engine_for_session, own_db, engines, session_id)
-    try:
-        embedded = await to_thread.run_sync(service.embed_selfies, engine, selfies, limiter=gate)
-    except SelfieRejected as exc:
-        SEARCHES.labels("no_face").inc()
-        service.log_search(session_id, selfies=len(selfies), outcome=exc.code)
-        raise
-    del selfies  # nothing of the images outlives the embedding step
+
+    async def count_the_search(form: SearchForm) -> None:
+        record_usage(session_id, "searches")  # usage analytics: every search with selfies
+        record_consent(session_id, form.consent_version)
+        if settings.retain_selfies:
+            await run_in_threadpool(
+                service.retain_selfies, settings.data_dir, session_id, form.selfies
+            )
+
+    parts = SelfieParts(settings, own_db, engines, pixora, cache, limiter, tokens, gate)
+    query = await embed_request_selfies(request, session_id, parts, on_form=count_the_search)
+    engine, embedded = query.engine, query.embedded
     params = service.ranking_params(settings, engines, engine)
     queries = service.query_vectors(embedded)
     found = await run_in_threadpool(

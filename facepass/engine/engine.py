@@ -7,6 +7,7 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 
 import numpy as np
@@ -261,19 +262,32 @@ class FaceEngine:
         return self.embedder.embed(crops)
 
 
-_engines: dict[EngineConfig, FaceEngine] = {}
+# The process's one engine cache, bounded: the configured model, the older model of sessions not
+# re-indexed yet, and a spare. An evicted engine lives on while a caller still holds it.
+MAX_CACHED_ENGINES = 3
+_engines: OrderedDict[EngineConfig, FaceEngine] = OrderedDict()
 _engines_lock = threading.Lock()
 
 
 def get_engine(config: EngineConfig | None = None) -> FaceEngine:
-    """The process-wide engine for this configuration, loaded on first use (thread-safe)."""
+    """The process-wide engine for this configuration, loaded on first use (thread-safe); the
+    least recently used one is dropped beyond MAX_CACHED_ENGINES."""
     config = config or EngineConfig()
     with _engines_lock:
         engine = _engines.get(config)
         if engine is None:
             engine = FaceEngine.load(config)
             _engines[config] = engine
+            while len(_engines) > MAX_CACHED_ENGINES:
+                _engines.popitem(last=False)
+        _engines.move_to_end(config)
         return engine
+
+
+def is_loaded(config: EngineConfig) -> bool:
+    """Whether the engine for `config` is in the cache now (no load)."""
+    with _engines_lock:
+        return config in _engines
 
 
 def cosine_distance(a: FloatArray | Sequence[float], b: FloatArray | Sequence[float]) -> float:

@@ -7,7 +7,7 @@ import logging
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from facepass.engine.errors import ImageError
 
@@ -88,7 +88,12 @@ def decode(image: Image.Image, *, max_side: int | None = None) -> Image.Image:
                 factor = max_side / longer
                 image.draft("RGB", (max(1, int(width * factor)), max(1, int(height * factor))))
         image.load()
-        rgb = _orient(_to_rgb(image), _orientation(image))
+        oriented = image
+        if _orientation(image) != 1:
+            # Pillow's own transposition, as the selfie form's (facepass.guest.selfies); a new
+            # image, so the caller's keeps its EXIF (capture time) as it was.
+            oriented = ImageOps.exif_transpose(image)
+        rgb = _to_rgb(oriented)
     except ImageError:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
@@ -96,26 +101,9 @@ def decode(image: Image.Image, *, max_side: int | None = None) -> Image.Image:
     return rgb
 
 
-_TRANSPOSITIONS: dict[int, tuple[Image.Transpose, ...]] = {
-    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
-    3: (Image.Transpose.ROTATE_180,),
-    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
-    5: (Image.Transpose.TRANSPOSE,),
-    6: (Image.Transpose.ROTATE_270,),
-    7: (Image.Transpose.TRANSVERSE,),
-    8: (Image.Transpose.ROTATE_90,),
-}
-
-
 def _orientation(image: Image.Image) -> int:
     value = image.getexif().get(0x0112, 1)
     return value if isinstance(value, int) else 1
-
-
-def _orient(image: Image.Image, orientation: int) -> Image.Image:
-    for transposition in _TRANSPOSITIONS.get(orientation, ()):
-        image = image.transpose(transposition)
-    return image
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -13,7 +13,6 @@ indexing reconciler (`resend_lost`), and `facepass people regroup` regroups on d
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import uuid
@@ -26,7 +25,6 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Uuid
 
-from facepass.engine import FaceEngine, get_engine
 from facepass.people.grouping import GroupingParams, group_faces
 from facepass.people.store import load_faces, save_grouping, try_lock_session
 
@@ -68,13 +66,6 @@ class RegroupResult:
     took_ms: int
 
 
-def _engine_for(work: PeopleWork, model_id: str) -> FaceEngine:
-    engine = work.engines.get()
-    if engine.model_id == model_id:
-        return engine
-    return get_engine(dataclasses.replace(engine.config, embedder=model_id))
-
-
 def _active_model(conn: Connection, session_id: uuid.UUID, default: str) -> str:
     found = conn.execute(
         text("SELECT active_model_id FROM session_indexes WHERE session_id = :s"),
@@ -108,7 +99,7 @@ def regroup_session(
         if not try_lock_session(conn, session_id):
             return None
         model_id = _active_model(conn, session_id, work.engines.get().model_id)
-        engine = _engine_for(work, model_id)
+        engine = work.engines.for_model(model_id)
         faces = load_faces(conn, session_id, model_id, engine.embedding_dim)
         grouping = group_faces(
             faces.vectors, faces.photo_codes, engine.match_threshold, params, faces.pin_codes

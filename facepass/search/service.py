@@ -7,7 +7,6 @@ awaits it. Selfies live in memory for the length of the request unless the opera
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import uuid
@@ -23,7 +22,7 @@ from sqlalchemy.types import Uuid
 
 from facepass.config import Settings
 from facepass.db import OwnDatabase
-from facepass.engine import FaceEngine, ModelError, get_engine
+from facepass.engine import FaceEngine, ModelError
 from facepass.engine.types import Embedding
 from facepass.errors import ServiceUnavailable
 from facepass.guest.selfies import Selfie
@@ -90,13 +89,11 @@ class Embedded:
 
 def engine_for_session(own_db: OwnDatabase, engines: Engines, session_id: uuid.UUID) -> FaceEngine:
     """The engine that embeds like the session's active index (its model may not be ours)."""
-    engine = engines.get()
+    default = engines.get()
     with own_db.sessions() as db:
-        model_id = active_model_id(db, session_id, engine.model_id)
-    if model_id == engine.model_id:
-        return engine
+        model_id = active_model_id(db, session_id, default.model_id)
     try:
-        return get_engine(dataclasses.replace(engine.config, embedder=model_id))
+        return engines.for_model(model_id)
     except ModelError:
         logger.error("model of a session index unavailable", extra={"model_id": model_id})
         raise ServiceUnavailable(

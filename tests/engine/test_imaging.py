@@ -42,6 +42,32 @@ def test_exif_rotated_photo_is_upright_and_its_face_found(
     assert box_iou(analysis.faces[0].box.as_list(), ASTRONAUT_FACE) > 0.6
 
 
+# How each EXIF orientation stores an upright image (its inverse turns it back).
+_STORED_AS = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_90,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_270,),
+}
+
+
+@pytest.mark.parametrize("orientation", sorted(_STORED_AS))
+def test_every_exif_orientation_decodes_upright(orientation: int) -> None:
+    upright = Image.new("RGB", (60, 40), (0, 0, 0))
+    upright.paste((255, 0, 0), (0, 0, 20, 10))  # a red top-left corner tells every turn apart
+    stored = upright
+    for transposition in _STORED_AS[orientation]:
+        stored = stored.transpose(transposition)
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    image = load_image(encode(stored, "PNG", exif=exif.tobytes()))
+    assert image.size == upright.size
+    assert np.array_equal(np.asarray(image), np.asarray(upright))
+
+
 def test_cmyk_jpeg(astronaut: Image.Image) -> None:
     image = load_image(encode(astronaut.convert("CMYK"), "JPEG", quality=95))
     assert image.mode == "RGB"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from facepass.indexing.pipeline import IndexingContext, index_photo
 from facepass.lab.photos import add_photo
+from facepass.observability.metrics import REGISTRY
 from facepass.photos.service import delete_photo
+from facepass.search import pipeline
 from tests.access.conftest import audit_rows
 from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, search
 
@@ -96,6 +99,33 @@ def test_an_opt_out_without_a_usable_face_removes_nothing(
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "NO_FACE_FOUND"
+
+
+def _no_face_searches() -> float:
+    return REGISTRY.get_sample_value("facepass_searches_total", {"outcome": "no_face"}) or 0.0
+
+
+def test_only_a_selfie_without_a_usable_face_counts_as_a_no_face_search(
+    client: TestClient, world: PrivacyWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.photos.images import faceless_jpeg
+
+    url = f"/api/v1/sessions/{world.session_id}/opt-out"
+    before = _no_face_searches()
+    assert (
+        client.post(url, files=[("selfie", ("cup.jpg", faceless_jpeg(), "image/jpeg"))]).status_code
+        == 422
+    )
+    assert _no_face_searches() == before + 1
+
+    def broken_engine(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the engine failed")  # e.g. ONNX Runtime out of memory
+
+    monkeypatch.setattr(pipeline, "embed_selfies", broken_engine)
+    failing = TestClient(client.app, raise_server_exceptions=False)
+    answer = failing.post(url, files=[("selfie", ("me.jpg", world.selfie(GUEST_A), "image/jpeg"))])
+    assert answer.status_code == 500
+    assert _no_face_searches() == before + 1  # the engine's failure is not the guest's selfie
 
 
 def test_opt_outs_share_the_searches_rate_limit(world: PrivacyWorld) -> None:
