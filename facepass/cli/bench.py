@@ -172,3 +172,26 @@ def bench_people(faces: str, recall: bool) -> None:
     from facepass.lab.bench.people import command
 
     command(int_list(faces), recall)
+
+
+@bench_group.command("attack")
+@click.option(
+    "--duration",
+    "duration_s",
+    type=click.FloatRange(1, 3600),
+    default=300.0,
+    show_default=True,
+    help="Seconds the attacking client keeps going.",
+)
+@click.option(
+    "--photos", type=click.IntRange(4, 200), default=25, show_default=True, help="Event photos."
+)
+@data_option("Evaluation data with LFW (the event's guests and the attacker's selfie).")
+def bench_attack(duration_s: float, photos: int, data_dir: Path) -> None:
+    """Issue 16's attack: one client from one selfie collects and erases the other guests.
+
+    Prints JSON: other guests' faces removed, photos obtained that do not show the client
+    (goal: 0 and 0), the answers it got, and any server error."""
+    from facepass.lab.bench.attack import command
+
+    command(duration_s, photos, data_dir)
