@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from facepass.guest.ratelimit import Limit
 from facepass.lab.bench.attack import GUESTS, attack, build_event
-from facepass.search.ratelimit import Limit
 from tests.conftest import SHARED_DATA
 from tests.search.conftest import create_pixora_session, search_settings
 
