@@ -164,6 +164,18 @@ def bench_page(runs: int) -> None:
     command(runs)
 
 
+@bench_group.command("studio")
+@click.option("--photos", type=int, default=200, show_default=True, help="Photos uploaded.")
+@click.option(
+    "--target", type=int, default=2000, show_default=True, help="Photos to extrapolate to."
+)
+def bench_studio(photos: int, target: int) -> None:
+    """The studio console from an empty session to a printed poster: clicks and seconds."""
+    from facepass.lab.bench.studio import command
+
+    command(photos, target)
+
+
 @bench_group.command("people")
 @click.option("--faces", default="10000,100000", show_default=True, help="Session sizes.")
 @click.option("--recall", is_flag=True, help="Also compare the cell scan with the exact scan.")

@@ -172,7 +172,11 @@ def test_a_studio_runs_its_event_from_the_console(  # type: ignore[no-untyped-de
         " var h = d && d.getElementById('event-name');"
         " return h && h.textContent === 'Маша и Петя · 12 июля'; }"
     )
-    assert "Studio Light" in preview.locator(".event-meta").inner_text()
+    page.wait_for_function(
+        "() => { var d = document.getElementById('preview').contentDocument;"
+        " var m = d && d.querySelector('.event-meta');"
+        " return m && m.textContent.indexOf('Studio Light') >= 0; }"
+    )
     page.locator("#covers .cover-pick").first.click()
     preview.locator("#cover").wait_for()
     page.get_by_role("button", name="Save").click()
