@@ -101,3 +101,28 @@ def test_new_groups_take_over_the_ids_of_the_old_people_they_overlap_most() -> N
     chosen = match_person_ids(face_ids, labels, old)
     assert chosen[0] == alice
     assert sorted([chosen[1], chosen[2]], key=str) in ([bob, None], [None, bob])
+
+
+def test_pins_keep_a_studios_faces_together_and_apart() -> None:
+    rng = np.random.default_rng(5)
+    anna = _unit(rng.standard_normal(128) + rng.standard_normal((8, 128)) * 0.01)
+    boris = _unit(rng.standard_normal(128) + rng.standard_normal((4, 128)) * 0.01)
+    vectors = np.concatenate([anna, boris])
+    photos = np.arange(len(vectors))
+    free = group_faces(vectors, photos, THRESHOLD)
+    assert len(set(free.labels[:8].tolist())) == 1  # without pins: Anna is one person
+    assert free.labels[0] != free.labels[8]
+
+    pins = np.full(len(vectors), -1)
+    pins[[0, 1, 2]] = 0  # the studio split three of Anna's faces out ...
+    pins[[3, 4]] = 1  # ... from the rest of her
+    pins[[5, 8]] = 2  # and merged one of her faces with Boris
+    pinned = group_faces(vectors, photos, THRESHOLD, pins=pins)
+    labels = pinned.labels
+    assert len({labels[0], labels[1], labels[2]}) == 1
+    assert labels[0] != labels[3]
+    assert labels[3] == labels[4]
+    assert labels[5] == labels[8]
+    assert labels[5] not in {labels[0], labels[3]}
+    # Unpinned faces still group as before: Boris's other faces with his pinned one.
+    assert {labels[9], labels[10], labels[11]} == {labels[8]}
