@@ -67,6 +67,7 @@ def test_keys_created_on_a_running_demos_data_dir_work_in_that_demo(tmp_path: Pa
             )
             demo_other = client.get(f"/api/v1/sessions/validate/{OTHER_STUDIO_SESSION_ID}")
             listed = _facepass("keys", "list", "--data-dir", str(data_dir))
+            verified = _facepass("audit", "verify", "--data-dir", str(data_dir))
     finally:
         postgres.stop()
     assert own.status_code == 200, own.text
@@ -78,6 +79,12 @@ def test_keys_created_on_a_running_demos_data_dir_work_in_that_demo(tmp_path: Pa
     assert listed.returncode == 0, listed.stderr
     assert key not in listed.stdout
     assert len(listed.stdout.splitlines()) == 1
+    # The running demo's audit chain (the key's creation is a row of it) verifies whole.
+    assert verified.returncode == 0, verified.stderr
+    chain = json.loads(verified.stdout)
+    assert chain["ok"] is True
+    assert chain["rows"] >= 1
+    assert chain["role_can_tamper"] is True  # the embedded default: one role owns the log
 
 
 def test_a_placeholder_pepper_is_refused_in_production() -> None:
