@@ -216,6 +216,13 @@ def eval_people(data_dir: Path, cache_dir: Path, tune: bool) -> None:
 @click.option("--precision", type=float, default=0.99, show_default=True)
 @click.option("--turned-precision", type=float, default=0.98, show_default=True)
 @click.option("--rounds", type=int, default=1, show_default=True, help="Passes over the grid.")
+@click.option(
+    "--sessions",
+    "max_sessions",
+    type=click.IntRange(1),
+    default=None,
+    help="Only the first N tuning sessions (CFP's are 100 people each; default all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 def eval_calibrate(
     data_dir: Path,
@@ -225,12 +232,23 @@ def eval_calibrate(
     precision: float,
     turned_precision: float,
     rounds: int,
+    max_sessions: int | None,
     as_json: bool,
 ) -> None:
-    """Tune the configured model's search factors on labelled photos (for its pack.json)."""
+    """Tune the configured model's threshold and search factors on labelled photos."""
     from facepass.lab.eval.calibrate import command
 
     names = [d.strip() for d in datasets.split(",") if d.strip()]
     if any(d not in ("cfp", "lfw") for d in names):
         raise click.BadParameter("datasets are cfp and/or lfw", param_hint="--datasets")
-    command(data_dir, names, photos_dir, cache_dir, precision, turned_precision, rounds, as_json)
+    command(
+        data_dir,
+        names,
+        photos_dir,
+        cache_dir,
+        precision,
+        turned_precision,
+        rounds,
+        as_json,
+        max_sessions=max_sessions,
+    )

@@ -23,12 +23,13 @@ from facepass.lab.eval.heldout import HeldOutSession, SessionPhoto, Tally, selfi
 from facepass.lab.eval.retrieval import AnalysisCache
 from facepass.search.ranking import FaceHit, RankingParams, rank_photos, unit
 
-# The values each factor may take; one at a time, the others held.
+# The values each factor may take; one at a time, the others held. The wider values serve
+# models whose distances spread differently from dlib's (intel-face-reid-retail-0095).
 GRID: dict[str, tuple[float, ...]] = {
-    "candidate_factor": (1.0, 1.1, 1.25),
-    "link_factor": (0.6, 0.7, 0.8),
-    "group_factor": (0.35, 0.41, 0.47, 0.55),
-    "lone_factor": (0.46, 0.52, 0.58, 0.64),
+    "candidate_factor": (1.0, 1.1, 1.25, 1.5),
+    "link_factor": (0.6, 0.7, 0.8, 1.0),
+    "group_factor": (0.35, 0.41, 0.47, 0.55, 0.7, 0.85, 1.0),
+    "lone_factor": (0.46, 0.52, 0.58, 0.64, 0.75, 0.9, 1.0),
     "turned_yaw": (35.0, 45.0, 60.0),
     "pose_gap": (40.0, 60.0, 180.0),
     "turned_pose_gap": (30.0, 45.0, 180.0),
@@ -36,6 +37,8 @@ GRID: dict[str, tuple[float, ...]] = {
     "turned_anchor": (0.0, 0.5, 1.0, 1.5),
 }
 POSE_FACTORS = ("turned_yaw", "pose_gap", "turned_anchor", "turned_pose_gap", "turned_scale")
+# The match threshold itself, as multiples of the model's own (every factor scales with it).
+THRESHOLD_MULTIPLES = (0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5)
 
 
 class MemoryFaceIndex:
@@ -153,7 +156,7 @@ def calibrate(
     loaded = [load_in_memory(cache, s) for s in sessions]
     one = search_in_memory(cache, loaded, start, 1)
     best = start
-    frontal = [n for n in GRID if n not in POSE_FACTORS or n == "pose_gap"]
+    frontal = ["threshold", *(n for n in GRID if n not in POSE_FACTORS or n == "pose_gap")]
 
     def stage(
         names: Sequence[str], measure: Callable[[RankingParams], tuple[float, Tally]]
@@ -162,7 +165,12 @@ def calibrate(
         best_score, tally = measure(best)
         for _ in range(rounds):
             for name in names:
-                for value in GRID[name]:
+                values = (
+                    [round(start.threshold * m, 4) for m in THRESHOLD_MULTIPLES]
+                    if name == "threshold"
+                    else GRID[name]
+                )
+                for value in values:
                     trial = replace(best, **{name: value})  # type: ignore[arg-type]
                     if trial == best:
                         continue
@@ -224,8 +232,11 @@ def command(
     turned_precision: float,
     rounds: int,
     as_json: bool,
+    *,
+    max_sessions: int | None = None,
 ) -> None:
-    """`facepass eval calibrate`: print the factors to put in a pack's params.ranking."""
+    """`facepass eval calibrate`: print the threshold and factors for a model's registry entry
+    (`match_threshold`, `params.ranking`)."""
     import json
     import logging
 
@@ -244,6 +255,7 @@ def command(
         sessions = labelled_folder_sessions(photos_dir)
     else:  # only ever the tuning halves: the test halves stay held out
         sessions = [s for d in datasets for s in heldout.sessions_of(data_dir, d, "tune")]
+    sessions = sessions[:max_sessions]
 
     def echo(line: str) -> None:
         click.echo(line, err=as_json)
@@ -268,7 +280,8 @@ def command(
     )
     result = {
         "model_id": engine.model_id,
-        "match_threshold": engine.match_threshold,
+        "match_threshold": best.threshold,
+        "model_threshold_before": engine.match_threshold,
         "ranking": factors_of(best),
         "tuned_on": str(photos_dir) if photos_dir else [f"{d}:tune" for d in datasets],
         **summary,
