@@ -25,13 +25,25 @@ from facepass.cli.groups import analysis_cache_option, bench_group, data_option,
     "alignment",
     help="dlib chip views, as for `facepass eval lfw --alignment` (default: the embedder's).",
 )
+@click.option(
+    "--min-face-fraction",
+    type=float,
+    default=None,
+    help="Smallest face looked for, as a fraction of the shorter side (default: indexing's"
+    " photo_min_face_fraction, 1/80; 0.02 is the policy before group photos were measured).",
+)
 def engine(
-    photos: Path | None, repeat: int, threads: int | None, no_flip: bool, alignment: str | None
+    photos: Path | None,
+    repeat: int,
+    threads: int | None,
+    no_flip: bool,
+    alignment: str | None,
+    min_face_fraction: float | None,
 ) -> None:
-    """Decode, detect, align and embed: median ms per stage and per photo (one process)."""
+    """Decode, detect, align and embed as indexing does: median ms per stage and per photo."""
     from facepass.lab.bench.engine import command
 
-    command(photos, repeat, threads, no_flip, alignment)
+    command(photos, repeat, threads, no_flip, alignment, min_face_fraction)
 
 
 @bench_group.command("index")

@@ -58,9 +58,18 @@ def synthetic_group_photo(width: int = 6000, height: int = 4000, faces: int = 12
     return buffer.getvalue()
 
 
-def run(engine: FaceEngine, photos: Sequence[bytes], repeat: int = 1) -> BenchResult:
-    """Analyse every photo `repeat` times (after one warm-up) and report medians."""
-    engine.analyze(photos[0])
+def run(
+    engine: FaceEngine,
+    photos: Sequence[bytes],
+    repeat: int = 1,
+    min_face_fraction: float | None = None,
+) -> BenchResult:
+    """Analyse every photo `repeat` times (after one warm-up) as indexing does (faces down to
+    `min_face_fraction`, default the engine's photo_min_face_fraction) and report medians."""
+    fraction = (
+        engine.config.photo_min_face_fraction if min_face_fraction is None else min_face_fraction
+    )
+    engine.analyze(photos[0], min_face_fraction=fraction)
     per_stage: dict[str, list[float]] = {stage: [] for stage in STAGES}
     totals: list[float] = []
     faces: list[int] = []
@@ -68,7 +77,7 @@ def run(engine: FaceEngine, photos: Sequence[bytes], repeat: int = 1) -> BenchRe
         for photo in photos:
             timings: dict[str, float] = {}
             started = time.perf_counter()
-            analysis = engine.analyze(photo, timings=timings)
+            analysis = engine.analyze(photo, timings=timings, min_face_fraction=fraction)
             totals.append((time.perf_counter() - started) * 1000)
             faces.append(len(analysis.faces))
             for stage in STAGES:
@@ -84,7 +93,12 @@ def run(engine: FaceEngine, photos: Sequence[bytes], repeat: int = 1) -> BenchRe
 
 
 def command(
-    photos: Path | None, repeat: int, threads: int | None, no_flip: bool, alignment: str | None
+    photos: Path | None,
+    repeat: int,
+    threads: int | None,
+    no_flip: bool,
+    alignment: str | None,
+    min_face_fraction: float | None = None,
 ) -> None:
     """`facepass bench engine`: median ms per stage and per photo, one JSON line each."""
     config = engine_config_from_settings()
@@ -104,7 +118,7 @@ def command(
             raise click.UsageError(f"No photos in {photos}.")
         data = [p.read_bytes() for p in files]
         source = str(photos)
-    result = run(face_engine, data, repeat)
+    result = run(face_engine, data, repeat, min_face_fraction)
     for stage, ms in result.ms_per_stage.items():
         emit({"stage": stage, "ms_median": ms})
     emit(
@@ -122,6 +136,8 @@ def command(
                 "flip_average": face_engine.embedder.flip_average,
                 "alignment": getattr(face_engine.embedder, "recipe", None),
                 "model_id": face_engine.model_id,
+                "min_face_fraction": min_face_fraction
+                or face_engine.config.photo_min_face_fraction,
             }
         }
     )
