@@ -50,6 +50,7 @@ def world(
         pixora_url,
         tmp_path_factory.mktemp("privacy"),
         search_rate_limit="1000/minute",
+        search_device_rate_limit="1000/minute",
         opt_out_rate_limit="1000/hour",  # the opt-out's own limits have a test of their own
         opt_out_device_rate_limit="1000/hour",
     )

@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import text
 
 from facepass.lab.liveserver import live_server
+from facepass.photos.service import delete_photo
 from facepass.privacy.removals import finalize_due
 from tests.conftest import ADMIN_TOKEN
 from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, lfw_photo
+from tests.search.conftest import add_indexed_photo
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 STRANGER = "Tony_Blair"  # in no photo of the session
@@ -140,6 +142,13 @@ def test_opt_out_hides_at_once_and_the_studio_restores_it(
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "REMOVAL_NOT_FOUND"
     assert _removals(http, world)[0]["status"] == "restored"
+
+    # The suppression is lifted: the same bytes, deleted and uploaded again, are indexed.
+    again_id = sorted(found_a)[0]
+    parts = world.app_context
+    delete_photo(parts.own_db, parts.storage, session, again_id)
+    new_id = add_indexed_photo(parts, session, world.data[again_id], "again.jpg")
+    assert new_id in _ids(_search(http, world, GUEST_A))
 
 
 def test_an_opt_out_matching_nothing_is_counted_not_stored(
