@@ -54,7 +54,7 @@ def _studio_key(live_server: LiveServer, studio_id: uuid.UUID) -> str:
 
 
 def _folder(tmp_path: Path) -> Path:
-    """A studio's folder: the demo photos, one in a sub-folder, and one corrupt file."""
+    """A studio's folder: the demo photos, one in a sub-folder, a corrupt photo, a text file."""
     folder = tmp_path / "wedding"
     (folder / "ceremony").mkdir(parents=True)
     for index, photo in enumerate(demo_photo_set()):
@@ -62,6 +62,7 @@ def _folder(tmp_path: Path) -> Path:
         (target / photo.filename).write_bytes(photo.data)
     good = next(iter(demo_photo_set())).data
     (folder / "broken.jpg").write_bytes(good[:600])  # a JPEG's start, cut off: undecodable
+    (folder / "notes.txt").write_text("shot list\n")  # not a photo: refused at upload
     return folder
 
 
@@ -114,8 +115,16 @@ def test_a_studio_runs_its_event_from_the_console(  # type: ignore[no-untyped-de
         "() => document.getElementById('upload-text').textContent.startsWith('Done:')"
     )
     assert page.locator("#upload-text").inner_text() == (
-        "Done: 11 uploaded, 0 skipped (already there), 0 failed."
+        "Done: 11 uploaded, 0 skipped (already there), 1 failed."
     )
+    rejected = page.locator("#upload-failure-list")
+    assert rejected.inner_text().startswith("wedding/notes.txt — Not a photo")
+    page.get_by_role("button", name="Retry").click()  # still not a photo: listed again
+    page.wait_for_function(
+        "() => document.getElementById('upload-text').textContent"
+        " === 'Done: 0 uploaded, 0 skipped (already there), 1 failed.'"
+    )
+    assert "notes.txt" in rejected.inner_text()
     page.wait_for_selector("#indexing[data-complete=true]", timeout=240_000)
     assert page.locator("#index-text").inner_text().startswith("All photos indexed: 10 of 11")
     failures = page.locator("#index-failure-list")
@@ -130,7 +139,7 @@ def test_a_studio_runs_its_event_from_the_console(  # type: ignore[no-untyped-de
         "() => document.getElementById('upload-text').textContent.startsWith('Done:')"
     )
     assert page.locator("#upload-text").inner_text() == (
-        "Done: 0 uploaded, 11 skipped (already there), 0 failed."
+        "Done: 0 uploaded, 11 skipped (already there), 1 failed."
     )
 
     # People: split one face out of the astronaut, then merge the two back.
