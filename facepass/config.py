@@ -143,6 +143,13 @@ class Settings(BaseSettings):
     search_query_expansion: bool = False  # second pass with the strongest matches
     search_consensus: bool = True  # accept groups of the session's faces, not lone look-alikes
     search_ef_search: int = 100  # pgvector hnsw.ef_search for large sessions
+    # Under a crowd (facepass.search.crowd): API processes on this machine (`facepass serve`'s
+    # default --workers; the cores are shared among them), searches waiting for the engine per
+    # process before 429 SERVER_BUSY, and the faces of concurrent searches embedded together.
+    api_processes: int = 1
+    search_queue_max: int = 32
+    search_batch_max_faces: int = 8
+    search_batch_wait_ms: float = 2.0
     retain_selfies: bool = False
     media_signing_key: str | None = None
     media_url_ttl_s: int = 3600

@@ -30,6 +30,7 @@ from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import active_session, existing_session
+from facepass.search.crowd import SearchCrowd
 
 # Each reads the one context the lifespan built (async: no thread hop).
 
@@ -103,6 +104,10 @@ async def get_engine_gate(request: Request) -> CapacityLimiter:
     return context_of(request).engine_gate
 
 
+async def get_search_crowd(request: Request) -> SearchCrowd:
+    return context_of(request).search_crowd
+
+
 def get_db(own_db: OwnDbDep) -> Iterator[Session]:
     """A session of FacePass's own database for one request."""
     with own_db.sessions() as session:
@@ -129,6 +134,7 @@ RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 SignerDep = Annotated[MediaSigner, Depends(get_signer)]
 TokensDep = Annotated[GuestTokens, Depends(get_tokens)]
 EngineGateDep = Annotated[CapacityLimiter, Depends(get_engine_gate)]
+SearchCrowdDep = Annotated[SearchCrowd, Depends(get_search_crowd)]
 DbSession = Annotated[Session, Depends(get_db)]
 PixoraDb = Annotated[Session, Depends(get_pixora_db)]
 

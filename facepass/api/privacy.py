@@ -14,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from facepass.api.admin import AdminAccess
 from facepass.api.dependencies import (
     EngineDep,
-    EngineGateDep,
     OwnDbDep,
     PixoraDep,
     RateLimiterDep,
+    SearchCrowdDep,
     SettingsDep,
     TokensDep,
     ValidationCacheDep,
@@ -57,7 +57,7 @@ async def guest_opt_out(
     cache: ValidationCacheDep,
     limiter: RateLimiterDep,
     tokens: TokensDep,
-    gate: EngineGateDep,
+    crowd: SearchCrowdDep,
     device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
 ) -> OptOutResult:
     """The faces of this session that the search matches to the selfie are hidden from every
@@ -73,7 +73,7 @@ async def guest_opt_out(
     async def opt_out_limits() -> None:
         await check_opt_out_limits(request, limiter, settings, tokens)
 
-    parts = SelfieParts(settings, own_db, engines, pixora, cache, limiter, tokens, gate)
+    parts = SelfieParts(settings, own_db, engines, pixora, cache, limiter, tokens, crowd)
     query = await embed_request_selfies(request, session_id, parts, extra_limits=opt_out_limits)
     engine, embedded, consent_version = query.engine, query.embedded, query.consent_version
     done = await run_in_threadpool(

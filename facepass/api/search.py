@@ -15,16 +15,17 @@ from starlette.concurrency import run_in_threadpool
 from facepass.api.admin import ScoresVisible
 from facepass.api.dependencies import (
     EngineDep,
-    EngineGateDep,
     OwnDbDep,
     PixoraDep,
     RateLimiterDep,
+    SearchCrowdDep,
     SettingsDep,
     SignerDep,
     TokensDep,
     ValidationCacheDep,
 )
 from facepass.config import Settings
+from facepass.engine.selfie import SelfieProfile
 from facepass.errors import Conflict, Forbidden, error_responses
 from facepass.guest.limits import DEVICE_DOC, DEVICE_HEADER
 from facepass.guest.selfies import CONSENT_FIELD, MULTIPART_SELFIES, SearchForm
@@ -85,15 +86,17 @@ async def search(
     limiter: RateLimiterDep,
     tokens: TokensDep,
     signer: SignerDep,
-    gate: EngineGateDep,
+    crowd: SearchCrowdDep,
     scores: ScoresVisible,
     device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
 ) -> SearchResponse | JSONResponse:
     """Search the session's faces with the selfie's face; every match in one answer.
 
     422 with NO_FACE_FOUND, FACE_TOO_SMALL, FACE_BLURRY, FACE_NOT_FRONTAL or FACE_LOW_CONFIDENCE
-    when no selfie has a usable face; 429 RATE_LIMITED with Retry-After. Selfies are read into
-    memory only and never stored. All matches (up to FACEPASS_SEARCH_MAX_RESULTS) come at once
+    when no selfie has a usable face; 429 RATE_LIMITED with Retry-After, or 429 SERVER_BUSY
+    with Retry-After and X-FacePass-Queue-Position when too many guests search at once (the
+    page says so, waits and retries). Selfies are read into memory only and never stored.
+    All matches (up to FACEPASS_SEARCH_MAX_RESULTS) come at once
     with signed links; clients page through them locally (`page_size` is a hint). The answer's
     `results_token` and `query_token` let the browser show the gallery again (GET /results)
     and look for new photos (POST /recheck) later without the selfie. Similarities and the
@@ -109,7 +112,7 @@ async def search(
                 service.retain_selfies, settings.data_dir, session_id, form.selfies
             )
 
-    parts = SelfieParts(settings, own_db, engines, pixora, cache, limiter, tokens, gate)
+    parts = SelfieParts(settings, own_db, engines, pixora, cache, limiter, tokens, crowd)
     query = await embed_request_selfies(request, session_id, parts, on_form=count_the_search)
     engine, embedded = query.engine, query.embedded
     params = service.ranking_params(settings, engines, engine)
@@ -117,6 +120,7 @@ async def search(
     found = await run_in_threadpool(
         partial(service.find_photos, own_db, settings, session_id, engine, queries, params)
     )
+    answer_profile = SelfieProfile()
     answer = service.build_response(
         session_id=session_id,
         engine=engine,
@@ -129,12 +133,10 @@ async def search(
         page_size=settings.search_page_size,
         max_results=settings.search_max_results,
         started=started,
+        profile=answer_profile,
     )
     # Where the time went, for browsers' dev tools and `facepass bench search`.
-    timing = (
-        f"embed;dur={embedded.elapsed_ms:.1f}, vector;dur={found.vector_ms:.1f}, "
-        f"total;dur={answer.took_ms:.1f}"
-    )
+    timing = service.server_timing(embedded, found, answer.took_ms, answer_profile)
     response.headers["Server-Timing"] = timing
     SEARCHES.labels("ok").inc()
     SEARCH_SECONDS.labels("embed").observe(embedded.elapsed_ms / 1000)

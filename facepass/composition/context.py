@@ -1,11 +1,12 @@
 """The long-lived parts of a FacePass process, built once and closed once.
 
 `AppContext.build(settings)` opens every part the API needs (the databases, cache, storage,
-queue, rate limiter, media signer, guests' tokens and engine gate) and `close()` closes them in
-reverse order; the app's lifespan builds one, stores it as `app.state.context`, starts its
-background threads and closes it at shutdown. Handlers reach its parts through the FastAPI
-dependencies of facepass.api.dependencies. Worker processes and commands build a smaller
-`WorkerContext`; the features take the parts they use (or a protocol of them), never a context.
+queue, rate limiter, media signer, guests' tokens, engine gate and search line) and `close()`
+closes them in reverse order; the app's lifespan builds one, stores it as
+`app.state.context`, starts its background threads and closes it at shutdown. Handlers reach
+its parts through the FastAPI dependencies of facepass.api.dependencies. Worker processes and
+commands build a smaller `WorkerContext`; the features take the parts they use (or a protocol
+of them), never a context.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from facepass.indexing.queue import IndexQueue
 from facepass.photos.storage import PhotoStorage
 from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
+from facepass.search.crowd import SearchCrowd, engine_slots
 
 if TYPE_CHECKING:
     from facepass.composition.lifecycle import BackgroundWork
@@ -110,7 +112,7 @@ class AppContext:
     index_queue: IndexQueue
     signer: MediaSigner
     tokens: GuestTokens
-    engine_gate: CapacityLimiter
+    search_crowd: SearchCrowd
     closers: list[Closer] = field(default_factory=list, repr=False)
     background: BackgroundWork | None = None
 
@@ -121,6 +123,11 @@ class AppContext:
     @property
     def storage(self) -> PhotoStorage:
         return self.work.storage
+
+    @property
+    def engine_gate(self) -> CapacityLimiter:
+        """At most this process's share of the cores in engine calls at once."""
+        return self.search_crowd.gate
 
     @property
     def engines(self) -> Engines:
@@ -154,8 +161,14 @@ class AppContext:
                 index_queue=queue,
                 signer=MediaSigner(secret, settings.media_url_ttl_s),
                 tokens=GuestTokens(secret),
-                # At most one engine call per core at once: more would only slow every guest.
-                engine_gate=CapacityLimiter(max(1, os.cpu_count() or 1)),
+                # At most one engine call per core at once (the cores shared among the API
+                # processes): more would only slow every guest.
+                search_crowd=SearchCrowd.build(
+                    engine_slots(os.cpu_count(), settings.api_processes),
+                    settings.search_queue_max,
+                    settings.search_batch_max_faces,
+                    settings.search_batch_wait_ms,
+                ),
                 closers=closers,
             )
         except BaseException:

@@ -261,6 +261,16 @@ class FaceEngine:
         """Embeddings (N x embedding_dim, unit length) of crops made by `embedder.align`."""
         return self.embedder.embed(crops)
 
+    def close_pass(self, image: Image.Image) -> Detections:
+        """The close pass alone, in the image's pixels (the selfie path runs it on demand)."""
+        return self._close_faces(image)
+
+    def describe_faces(
+        self, found: Detections, crops: Sequence[UInt8Array], embeddings: FloatArray | None
+    ) -> tuple[DetectedFace, ...]:
+        """Faces with their quality measured on their crops (the selfie path's last stage)."""
+        return self._faces(found, crops, embeddings)
+
 
 # The process's one engine cache, bounded: the configured model, the older model of sessions not
 # re-indexed yet, and a spare. An evicted engine lives on while a caller still holds it.

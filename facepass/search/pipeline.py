@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
@@ -33,8 +32,14 @@ from facepass.observability.metrics import SEARCHES
 from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.validation import active_session
+from facepass.search.crowd import SearchCrowd, ServerBusy
 from facepass.search.query import SelfieRejected
-from facepass.search.service import Embedded, embed_selfies, engine_for_session, log_search
+from facepass.search.service import (
+    Embedded,
+    embed_selfies_in_crowd,
+    engine_for_session,
+    log_search,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,7 @@ class SelfieParts:
     cache: ValidationCache
     limiter: RateLimiter
     tokens: GuestTokens
-    gate: CapacityLimiter  # at most one engine call per core at once
+    crowd: SearchCrowd  # the engine gate (one call per core at once), line and batcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +93,8 @@ async def embed_request_selfies(
     """Limits, the form, the engine that embeds like the session's index, the selfies' faces.
 
     422 (SelfieRejected's codes) when no selfie has a usable face, counted as a `no_face`
-    search; any other failure propagates uncounted (it is not the guest's selfie's fault).
+    search; 429 SERVER_BUSY when this process's line is full (facepass.search.crowd), counted
+    as `busy`; any other failure propagates uncounted (it is not the guest's selfie's fault).
     """
     settings = parts.settings
     await check_search_limits(
@@ -109,9 +115,10 @@ async def embed_request_selfies(
             engine_for_session, parts.own_db, parts.engines, session_id
         )
         try:
-            embedded = await to_thread.run_sync(
-                embed_selfies, engine, form.selfies, limiter=parts.gate
-            )
+            embedded = await embed_selfies_in_crowd(engine, form.selfies, parts.crowd)
+        except ServerBusy:
+            SEARCHES.labels("busy").inc()
+            raise
         except SelfieRejected as exc:
             SEARCHES.labels("no_face").inc()
             log_search(session_id, selfies=len(form.selfies), outcome=exc.code)

@@ -9,12 +9,15 @@ at the camera (`FACE_NOT_FRONTAL` otherwise).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from facepass.engine import DetectedFace, FaceEngine, ImageAnalysis, ImageError, SkipReason
+from facepass.engine.embedders.base import UInt8Array
+from facepass.engine.selfie import SelfieProfile, prepare_selfie
 from facepass.engine.types import Embedding
 from facepass.errors import UnprocessableInput
 
@@ -69,17 +72,20 @@ def not_frontal() -> SelfieRejected:
     return SelfieRejected(detail, code=code)
 
 
-def pick_query_face(
-    analysis: ImageAnalysis, selfie_index: int = 0, *, allow_turned: bool = False
-) -> QueryFace:
-    """The selfie's main face with its embedding, or SelfieRejected with advice; a turned face
-    only with `allow_turned` (the caller then checks that some other selfie is frontal)."""
+def choose_query_face(analysis: ImageAnalysis, *, allow_turned: bool = False) -> int:
+    """Which face of the selfie is the guest's (its index), or SelfieRejected with advice; a
+    turned face only with `allow_turned` (the caller then checks that some other selfie is
+    frontal). Needs no embedding: the search embeds only the face chosen."""
     if not analysis.faces:
         raise SelfieRejected(
             "No face found: look straight at the camera with your whole face in view.",
             code="NO_FACE_FOUND",
         )
-    face = max(analysis.faces, key=lambda f: _prominence(f, analysis.width, analysis.height))
+    chosen = max(
+        range(len(analysis.faces)),
+        key=lambda i: _prominence(analysis.faces[i], analysis.width, analysis.height),
+    )
+    face = analysis.faces[chosen]
     reasons = [
         reason
         for reason in face.quality.skip_reasons
@@ -90,6 +96,15 @@ def pick_query_face(
     if reasons:
         code, detail = _ADVICE[reasons[0]]
         raise SelfieRejected(detail, code=code)
+    return chosen
+
+
+def pick_query_face(
+    analysis: ImageAnalysis, selfie_index: int = 0, *, allow_turned: bool = False
+) -> QueryFace:
+    """The selfie's main face with its embedding (an analysis whose faces are embedded), or
+    SelfieRejected with advice (as `choose_query_face`)."""
+    face = analysis.faces[choose_query_face(analysis, allow_turned=allow_turned)]
     if face.embedding is None:
         raise RuntimeError("the engine was asked for embeddings and returned none")
     return QueryFace(
@@ -100,9 +115,39 @@ def pick_query_face(
 def analyze_selfie(
     engine: FaceEngine, data: bytes, selfie_index: int = 0, *, allow_turned: bool = False
 ) -> QueryFace:
-    """Decode, detect and embed one selfie (CPU-heavy: call it off the event loop)."""
+    """Decode, detect and embed one selfie on the selfie path (CPU-heavy: off the event loop);
+    only the face chosen is embedded."""
+    prepared = prepare_query(engine, data, allow_turned=allow_turned)
+    embedding = engine.embed_faces([prepared.crop])[0]
+    return prepared.query(selfie_index, embedding)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedQuery:
+    """A selfie's chosen face, aligned and assessed, waiting for its embedding."""
+
+    analysis: ImageAnalysis
+    chosen: int
+    crop: UInt8Array
+
+    def query(self, selfie_index: int, embedding: Embedding) -> QueryFace:
+        face = dataclasses.replace(self.analysis.faces[self.chosen], embedding=embedding)
+        vector = np.asarray(embedding, np.float32)
+        return QueryFace(selfie_index, face, vector, self.analysis.width, self.analysis.height)
+
+
+def prepare_query(
+    engine: FaceEngine,
+    data: bytes,
+    *,
+    allow_turned: bool = False,
+    profile: SelfieProfile | None = None,
+) -> PreparedQuery:
+    """The selfie path up to the embedding (facepass.engine.selfie), then the face chosen;
+    SelfieRejected when the image is unreadable or no face is usable."""
     try:
-        analysis = engine.analyze(data, embed=True, max_faces=MAX_SELFIE_FACES)
+        prepared = prepare_selfie(engine, data, max_faces=MAX_SELFIE_FACES, profile=profile)
     except ImageError as exc:
         raise SelfieRejected(exc.detail, code=exc.code) from None
-    return pick_query_face(analysis, selfie_index, allow_turned=allow_turned)
+    chosen = choose_query_face(prepared.analysis, allow_turned=allow_turned)
+    return PreparedQuery(prepared.analysis, chosen, prepared.crops[chosen])

@@ -11,11 +11,13 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+from anyio import to_thread
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Uuid
@@ -23,6 +25,8 @@ from sqlalchemy.types import Uuid
 from facepass.config import Settings
 from facepass.db import OwnDatabase
 from facepass.engine import FaceEngine, ModelError
+from facepass.engine.embedders.base import FloatArray, UInt8Array
+from facepass.engine.selfie import SelfieProfile, StageClock
 from facepass.engine.types import Embedding
 from facepass.errors import ServiceUnavailable
 from facepass.guest.selfies import Selfie
@@ -30,8 +34,15 @@ from facepass.guest.signing import MediaSigner
 from facepass.guest.tokens import FoundPhoto, GuestTokens, QueryVector, Results
 from facepass.photos.service import active_model_id
 from facepass.privacy.suppression import is_suppressed, suppressed_boxes
+from facepass.search.crowd import SearchCrowd
 from facepass.search.people import expand_with_people
-from facepass.search.query import QueryFace, SelfieRejected, analyze_selfie, not_frontal
+from facepass.search.query import (
+    PreparedQuery,
+    QueryFace,
+    SelfieRejected,
+    not_frontal,
+    prepare_query,
+)
 from facepass.search.ranking import FaceHit, RankingParams, rank_photos
 from facepass.search.schemas import (
     IndexState,
@@ -80,11 +91,13 @@ class PhotoMeta:
 
 @dataclass(frozen=True, slots=True)
 class Embedded:
-    """The usable faces of a search's selfies, and why the others were skipped."""
+    """The usable faces of a search's selfies, why the others were skipped, and where the
+    time went (stages of the selfie path, wall and CPU ms, summed over the selfies)."""
 
     queries: list[QueryFace]
     skipped: list[SkippedSelfie]
     elapsed_ms: float
+    profile: SelfieProfile = field(default_factory=SelfieProfile)
 
 
 def engine_for_session(own_db: OwnDatabase, engines: Engines, session_id: uuid.UUID) -> FaceEngine:
@@ -102,27 +115,82 @@ def engine_for_session(own_db: OwnDatabase, engines: Engines, session_id: uuid.U
         ) from None
 
 
-def embed_selfies(engine: FaceEngine, selfies: Sequence[Selfie]) -> Embedded:
-    """Each selfie's main face; SelfieRejected (the first reason) when none is usable.
+Prepared = PreparedQuery | SelfieRejected
 
-    Turned faces are kept as further angles (they find the guest's turned photos), but a search
-    needs at least one frontal selfie: `FACE_NOT_FRONTAL` otherwise.
+
+def prepare_queries(
+    engine: FaceEngine, selfies: Sequence[Selfie], profile: SelfieProfile
+) -> list[Prepared]:
+    """Each selfie up to its chosen face's embedding (the selfie path), or why it is refused.
+
+    Turned faces are kept as further angles (they find the guest's turned photos).
     """
-    started = time.perf_counter()
+    prepared: list[Prepared] = []
+    for selfie in selfies:
+        try:
+            prepared.append(prepare_query(engine, selfie.data, allow_turned=True, profile=profile))
+        except SelfieRejected as exc:
+            prepared.append(exc)
+    return prepared
+
+
+def _crops(prepared: Sequence[Prepared]) -> list[UInt8Array]:
+    return [p.crop for p in prepared if isinstance(p, PreparedQuery)]
+
+
+def _embedded(
+    prepared: Sequence[Prepared], vectors: FloatArray, started: float, profile: SelfieProfile
+) -> Embedded:
+    """The queries once embedded; SelfieRejected (the first reason) when none is usable, and
+    `FACE_NOT_FRONTAL` when every usable one is turned (a search needs one frontal selfie)."""
     queries: list[QueryFace] = []
     rejections: list[SelfieRejected] = []
     skipped: list[SkippedSelfie] = []
-    for index, selfie in enumerate(selfies):
-        try:
-            queries.append(analyze_selfie(engine, selfie.data, index, allow_turned=True))
-        except SelfieRejected as exc:
-            rejections.append(exc)
-            skipped.append(SkippedSelfie(selfie=index, code=exc.code, detail=exc.detail))
+    row = 0
+    for index, item in enumerate(prepared):
+        if isinstance(item, SelfieRejected):
+            rejections.append(item)
+            skipped.append(SkippedSelfie(selfie=index, code=item.code, detail=item.detail))
+            continue
+        queries.append(item.query(index, vectors[row]))
+        row += 1
     if not queries:
         raise rejections[0]
     if all(q.face.quality.turned for q in queries):
         raise not_frontal()
-    return Embedded(queries, skipped, (time.perf_counter() - started) * 1000)
+    return Embedded(queries, skipped, (time.perf_counter() - started) * 1000, profile)
+
+
+def embed_selfies(engine: FaceEngine, selfies: Sequence[Selfie]) -> Embedded:
+    """Each selfie's main face, all embedded in one call; SelfieRejected (the first reason)
+    when none is usable (blocking: call it off the event loop)."""
+    started = time.perf_counter()
+    profile = SelfieProfile()
+    prepared = prepare_queries(engine, selfies, profile)
+    clock = StageClock(profile)
+    crops = _crops(prepared)
+    vectors = (
+        engine.embed_faces(crops) if crops else np.zeros((0, engine.embedding_dim), np.float32)
+    )
+    clock.lap("embed")
+    return _embedded(prepared, vectors, started, profile)
+
+
+async def embed_selfies_in_crowd(
+    engine: FaceEngine, selfies: Sequence[Selfie], crowd: SearchCrowd
+) -> Embedded:
+    """`embed_selfies` under a crowd: a place in this process's line (429 SERVER_BUSY when it
+    is full), the selfie path behind the engine gate, and the chosen faces embedded in a
+    micro-batch with other searches' faces."""
+    async with crowd.line.admitted():
+        started = time.perf_counter()
+        profile = SelfieProfile()
+        prepared = await to_thread.run_sync(
+            prepare_queries, engine, selfies, profile, limiter=crowd.gate
+        )
+        vectors = await crowd.batcher.embed(engine, _crops(prepared), profile)
+        crowd.line.served(sum(profile.wall_ms.values()) / 1000)
+    return _embedded(prepared, vectors, started, profile)
 
 
 def query_vectors(embedded: Embedded) -> list[QueryVector]:
@@ -154,6 +222,7 @@ class Found:
     photos: dict[uuid.UUID, PhotoMeta]
     index: IndexState
     vector_ms: float
+    profile: SelfieProfile = field(default_factory=SelfieProfile)  # ranking, photos
 
 
 def find_photos(
@@ -165,8 +234,10 @@ def find_photos(
     params: RankingParams,
 ) -> Found:
     """The session's photos of the person, ranked by similarity then capture time."""
+    clock = StageClock(SelfieProfile())
     with own_db.engine.begin() as conn:
         started = time.perf_counter()
+        clock.restart()
         index = PgVectorFaceIndex(
             conn,
             session_id,
@@ -191,9 +262,11 @@ def find_photos(
                 params.threshold,
             )
         vector_ms = (time.perf_counter() - started) * 1000
+        clock.lap("ranking")
         rows = conn.execute(_PHOTOS, {"s": session_id, "ids": [h.photo_id for h in hits]})
         photos = {row.id: PhotoMeta(row.width, row.height, row.captured_at) for row in rows}
         state = conn.execute(_INDEX_STATE, {"s": session_id}).one()
+        clock.lap("photos")
     # A photo deleted between the two reads is dropped rather than linked.
     hits = [h for h in hits if h.photo_id in photos]
     latest = datetime.max.replace(tzinfo=UTC)
@@ -203,6 +276,7 @@ def find_photos(
         photos,
         IndexState(photos_indexed=state.indexed, photos_pending=state.pending),
         vector_ms,
+        clock.profile,
     )
 
 
@@ -247,9 +321,11 @@ def build_response(
     page_size: int,
     max_results: int,
     started: float,
+    profile: SelfieProfile | None = None,
 ) -> SearchResponse:
     """The answer, with signed links to every size of every photo found, and the tokens that
-    let the guest's browser show them again later."""
+    let the guest's browser show them again later (`signing` and `tokens` in `profile`)."""
+    clock = StageClock(profile if profile is not None else SelfieProfile())
     signer = keys.signer
     expires_at = signer.expiry()
     matches = []
@@ -262,6 +338,7 @@ def build_response(
                 **_links(signer, hit.photo_id, hit.box, meta, expires_at),
             )
         )
+    clock.lap("signing")
     kept_until = keys.query_expires_at or int(time.time()) + keys.results_ttl_s
     results_token = keys.tokens.results_token(
         session_id,
@@ -271,6 +348,7 @@ def build_response(
         kept_until,
     )
     query_token = keys.tokens.query_token(session_id, engine.model_id, queries, kept_until)
+    clock.lap("tokens")
     return SearchResponse(
         session_id=session_id,
         model_id=engine.model_id,
@@ -288,6 +366,23 @@ def build_response(
         query_token=query_token,
         results_expires_at=kept_until,
     )
+
+
+def server_timing(embedded: Embedded, found: Found, took_ms: float, answer: SelfieProfile) -> str:
+    """The Server-Timing header: the steps as before (`embed`, `vector`, `total`), then every
+    stage's wall ms (`stage-*`) and CPU ms of its thread (`cpu-*`, `cpu` their sum)."""
+    profile = SelfieProfile()
+    for part in (embedded.profile, found.profile, answer):
+        profile.add(part)
+    entries = [
+        f"embed;dur={embedded.elapsed_ms:.1f}",
+        f"vector;dur={found.vector_ms:.1f}",
+        f"total;dur={took_ms:.1f}",
+    ]
+    entries += [f"stage-{name};dur={ms:.1f}" for name, ms in profile.wall_ms.items()]
+    entries += [f"cpu-{name};dur={ms:.1f}" for name, ms in profile.cpu_ms.items()]
+    entries.append(f"cpu;dur={profile.cpu_total_ms:.1f}")
+    return ", ".join(entries)
 
 
 def describe_queries(embedded: Embedded) -> list[QueryFaceOut]:
