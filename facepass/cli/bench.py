@@ -137,6 +137,20 @@ def bench_soak(requests: int, concurrency: int, rest_s: float) -> None:
 @click.option("--ef-search", default="40,100,200", show_default=True, help="hnsw.ef_search values.")
 @data_option("Folder holding lfw/ (../shared/data).")
 @analysis_cache_option("Where face analyses are cached between runs (shared with eval retrieval).")
+@click.option(
+    "--api-processes",
+    default="1,2",
+    show_default=True,
+    help="API process counts the guests are measured against (comma list; the client takes"
+    " turns between them, as a load balancer would).",
+)
+@click.option(
+    "--profile-requests",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="Searches, one at a time, behind each stage profile (1 and 3 selfies, 1024 and 512 px).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def bench_search(
     faces: str,
@@ -148,9 +162,12 @@ def bench_search(
     ef_search: str,
     data_dir: Path,
     cache_dir: Path,
+    api_processes: str,
+    profile_requests: int,
     seed: int,
 ) -> None:
-    """Vector search (exact vs HNSW recall) and whole search requests on real LFW faces (JSON)."""
+    """Vector search (exact vs HNSW recall), then whole search requests on real LFW faces: the
+    per-stage profile of one search (wall and CPU ms) and guests at once (JSON)."""
     from facepass.lab.bench.search_command import command
 
     command(
@@ -164,6 +181,8 @@ def bench_search(
         data_dir,
         cache_dir,
         seed,
+        int_list(api_processes),
+        profile_requests,
     )
 
 

@@ -132,6 +132,15 @@ def detect_command(
     help="cfp-groups only: an engine setting for this run (e.g. min_face_fraction=0.0125),"
     " for measuring detection policies; repeatable.",
 )
+@click.option(
+    "--selfies",
+    "selfie_path",
+    type=click.Choice(["search", "index"]),
+    default="search",
+    show_default=True,
+    help="Held-out protocol: analyse the selfies as the search does (the selfie path), or as"
+    " indexing analyses photos (the search before the selfie path).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 def eval_retrieval(
     data_dir: Path,
@@ -145,6 +154,7 @@ def eval_retrieval(
     dataset: str,
     split: str | None,
     engine_options: tuple[str, ...],
+    selfie_path: str,
     as_json: bool,
 ) -> None:
     """Precision and recall of selfie search in sessions of real labelled photos."""
@@ -164,7 +174,7 @@ def eval_retrieval(
 
         if split not in ("tune", "test"):
             raise click.UsageError("--dataset cfp needs --split tune|test")
-        heldout(data_dir, dataset, split, cache_dir, as_json)  # type: ignore[arg-type]
+        heldout(data_dir, dataset, split, cache_dir, as_json, selfie_path)  # type: ignore[arg-type]
         return
     from facepass.lab.eval.retrieval_command import command
 

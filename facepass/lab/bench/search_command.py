@@ -7,15 +7,18 @@ import io
 import json
 import logging
 import os
+import statistics
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import click
 import httpx
 import numpy as np
+import psutil
 from PIL import Image
 
 from facepass.config import get_settings
@@ -27,6 +30,7 @@ from facepass.lab.load import Check, Send, generate_load
 # LFW's faces fill the frame: its photos are analysed at 1/8 of the frame, as `eval lfw` does.
 LFW_MIN_FACE_FRACTION = 0.125
 SELFIE_SIDE_PX = 1024  # what the guest page sends (web/router.py SELFIE_MAX_SIDE_PX)
+SELFIE_SIDES_PX = (SELFIE_SIDE_PX, 512)  # the stage profile's selfies: the page's, and smaller
 
 
 def _progress(done: int, total: int) -> None:
@@ -34,12 +38,10 @@ def _progress(done: int, total: int) -> None:
         click.echo(f"  embedding LFW: {done}/{total} photos", err=True)
 
 
-def _selfie_jpeg(path: Path) -> bytes:
-    """An LFW photo as the guest page would send it: a 1024 px JPEG."""
+def _selfie_jpeg(path: Path, side: int = SELFIE_SIDE_PX) -> bytes:
+    """An LFW photo as the guest page would send it: a 1024 px JPEG (or `side` px)."""
     with Image.open(path) as image:
-        big = image.convert("RGB").resize(
-            (SELFIE_SIDE_PX, SELFIE_SIDE_PX), Image.Resampling.BICUBIC
-        )
+        big = image.convert("RGB").resize((side, side), Image.Resampling.BICUBIC)
     buffer = io.BytesIO()
     big.save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
@@ -72,6 +74,8 @@ def command(
     data_dir: Path,
     cache_dir: Path,
     seed: int,
+    api_processes: list[int] | None = None,
+    profile_requests: int = 20,
 ) -> None:
     """`facepass bench search`: vector search (exact and HNSW) and the request over HTTP."""
     from sqlalchemy import create_engine, text
@@ -155,7 +159,15 @@ def command(
                     ),
                 }
                 click.echo(f"  vector search measured on the session of {size}", err=True)
-            _http(settings, targets, results, requests, concurrency)
+            _http(
+                settings,
+                targets,
+                results,
+                requests,
+                concurrency,
+                api_processes or [1],
+                profile_requests,
+            )
         finally:
             own.dispose()
             pixora.dispose()
@@ -170,8 +182,13 @@ def _http(
     results: dict[str, Any],
     requests: int,
     concurrency: list[int],
+    api_processes: list[int],
+    profile_requests: int,
 ) -> None:
-    """The whole search request against the real app (uvicorn in a child process)."""
+    """The whole search request against the real app: first its stage profile, one search at
+    a time (one selfie and three, the page's 1024 px and a 512 px selfie), then guests at once
+    against 1 and 2 API processes (uvicorn child processes; the client takes turns between
+    them, as a load balancer would)."""
     server_settings = settings.model_copy(
         update={
             "search_rate_limit": "1000000/minute",
@@ -180,36 +197,116 @@ def _http(
             "redis_url": None,
         }
     )
-    with live_server(server_settings, child_process=True, start_background=False) as base_url:
-        for size, session in targets.items():
-            selfies = [_selfie_jpeg(q.selfie) for q in session.queries[: min(requests, 200)]]
-            url = f"{base_url}/api/v1/sessions/{session.session_id}/search"
-            for guests in concurrency:
-                generate_load(*_Guests(url, selfies).send_and_check(), min(10, requests), 1)
-                run_guests = _Guests(url, selfies)
-                run = generate_load(*run_guests.send_and_check(), requests, guests)
-                summary = run.summary()
-                summary["answers_with_matches"] = round(run_guests.matched / max(1, requests), 4)
-                summary["distinct_selfies"] = len(selfies)
-                results["sizes"][str(size)][f"request_{guests}_guests"] = summary
-                click.echo(f"  {requests} requests by {guests} guests on {size}", err=True)
+    for processes in api_processes:
+        with ExitStack() as stack:
+            own = server_settings.model_copy(update={"api_processes": processes})
+            urls, servers = [], []
+            for _ in range(processes):
+                before = {child.pid for child in psutil.Process().children()}
+                urls.append(
+                    stack.enter_context(
+                        live_server(own, child_process=True, start_background=False)
+                    )
+                )
+                servers += [
+                    child
+                    for child in psutil.Process().children()
+                    if child.pid not in before and "resource_tracker" not in child.cmdline()[-1]
+                ]
+            for size, session in targets.items():
+                entry = results["sizes"][str(size)]
+                lfw = session.queries[: min(requests, 200)]
+                selfies = [_selfie_jpeg(q.selfie) for q in lfw]
+                paths = [f"{url}/api/v1/sessions/{session.session_id}/search" for url in urls]
+                if processes == api_processes[0]:
+                    entry["stage_profile"] = _profiles(paths[0], lfw, servers[:1], profile_requests)
+                    click.echo(f"  stage profile on {size}", err=True)
+                for guests in concurrency:
+                    generate_load(*_Guests(paths, selfies).send_and_check(), min(10, requests), 1)
+                    run_guests = _Guests(paths, selfies)
+                    cpu_before = _cpu_s(servers)
+                    run = generate_load(*run_guests.send_and_check(), requests, guests)
+                    summary = run.summary()
+                    summary["api_processes"] = processes
+                    summary["server_cpu_ms_per_search"] = round(
+                        1000 * (_cpu_s(servers) - cpu_before) / max(1, requests), 1
+                    )
+                    summary["answers_with_matches"] = round(
+                        run_guests.matched / max(1, requests), 4
+                    )
+                    summary["distinct_selfies"] = len(selfies)
+                    summary["load_average_after"] = _load_average()
+                    key = f"request_{guests}_guests"
+                    entry[key if processes == 1 else f"{key}_{processes}_api_processes"] = summary
+                    click.echo(
+                        f"  {requests} requests by {guests} guests on {size},"
+                        f" {processes} API process(es)",
+                        err=True,
+                    )
+
+
+def _cpu_s(servers: list[psutil.Process]) -> float:
+    """CPU seconds (user + system, every thread) the API processes have used so far."""
+    total = 0.0
+    for server in servers:
+        times = server.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def _profiles(
+    url: str, queries: list[bm.Query], servers: list[psutil.Process], count: int
+) -> dict[str, Any]:
+    """Median wall and CPU ms per stage of `count` searches one at a time (idle server), and
+    the API process's own CPU per search (everything: HTTP, form, engine, database client)."""
+    report: dict[str, Any] = {}
+    for side in SELFIE_SIDES_PX:
+        for per_search in (1, 3):
+            selfies = [_selfie_jpeg(q.selfie, side) for q in queries[: count + per_search]]
+            turns = _Guests([url], selfies, per_search)
+            generate_load(*turns.send_and_check(), 3, 1)  # warm
+            cpu_before = _cpu_s(servers)
+            run = generate_load(*turns.send_and_check(), count, 1)
+            cpu = 1000 * (_cpu_s(servers) - cpu_before) / max(1, count)
+            stages = {
+                name: round(statistics.median(values), 1)
+                for name, values in sorted(run.server_ms.items())
+            }
+            report[f"{per_search}_selfie{'s' if per_search > 1 else ''}_{side}px"] = {
+                "searches": count,
+                "statuses": dict(run.statuses),
+                "client_p50_ms": round(statistics.median(run.latencies_ms), 1),
+                "api_process_cpu_ms_per_search": round(cpu, 1),
+                "stage_wall_ms_p50": {k: v for k, v in stages.items() if not k.startswith("cpu")},
+                "stage_cpu_ms_p50": {
+                    k.removeprefix("cpu-"): v for k, v in stages.items() if k.startswith("cpu")
+                },
+                "load_average": _load_average(),
+            }
+    return report
 
 
 class _Guests:
-    """Guests posting the session's selfies in turn; counts answers that found photos."""
+    """Guests posting the session's selfies in turn (`per_search` at once), to the API
+    processes in turn; counts answers that found photos."""
 
-    def __init__(self, url: str, selfies: list[bytes]) -> None:
-        self.url = url
+    def __init__(self, urls: list[str], selfies: list[bytes], per_search: int = 1) -> None:
+        self.urls = urls
         self.selfies = selfies
+        self.per_search = per_search
         self.matched = 0
         self._turn = 0
         self._lock = threading.Lock()
 
     def send(self, client: httpx.Client) -> httpx.Response:
         with self._lock:
-            selfie = self.selfies[self._turn % len(self.selfies)]
+            turn = self._turn
             self._turn += 1
-        return client.post(self.url, files={"selfie": ("selfie.jpg", selfie, "image/jpeg")})
+        chosen = [self.selfies[(turn + i) % len(self.selfies)] for i in range(self.per_search)]
+        files = [
+            ("selfie", (f"selfie-{i}.jpg", data, "image/jpeg")) for i, data in enumerate(chosen)
+        ]
+        return client.post(self.urls[turn % len(self.urls)], files=files)
 
     def ok(self, response: httpx.Response) -> bool:
         if response.status_code != 200:

@@ -17,7 +17,7 @@ import click
 
 from facepass.config import get_settings
 from facepass.lab.eval import heldout
-from facepass.lab.eval.retrieval import AnalysisCache, warm_cache
+from facepass.lab.eval.retrieval import AnalysisCache, SelfieAnalysisCache, warm_cache
 from facepass.search.ranking import RankingParams
 
 # The consensus factors before this evaluation existed (tuned in-sample on LFW sessions).
@@ -60,9 +60,15 @@ def _pose(model: dict[str, float]) -> dict[str, float]:
 
 
 def command(
-    data_dir: Path, dataset: str, split: heldout.Split, cache_dir: Path, as_json: bool
+    data_dir: Path,
+    dataset: str,
+    split: heldout.Split,
+    cache_dir: Path,
+    as_json: bool,
+    selfie_path: str = "search",
 ) -> None:
-    """Run every step on the split's sessions and print (or emit as JSON) the figures."""
+    """Run every step on the split's sessions and print (or emit as JSON) the figures; the
+    selfies analysed as the search does (`selfie_path` "search") or as indexing ("index")."""
     from facepass.db import OwnDatabase
     from facepass.engine import get_engine
     from facepass.engine_config import engine_config
@@ -74,9 +80,9 @@ def command(
     logging.getLogger("facepass").setLevel(logging.WARNING)
     engine = get_engine(engine_config(get_settings()))
     cache = AnalysisCache(cache_dir, engine)
+    selfie_cache = cache if selfie_path == "index" else SelfieAnalysisCache(cache_dir, engine)
     sessions = heldout.sessions_of(data_dir, dataset, split)
-    paths = heldout.every_path(sessions)
-    warm_cache(cache, paths, _progress(as_json))
+    warm_cache(cache, [p.path for s in sessions for p in s.photos], _progress(as_json))
     base = RankingParams(threshold=engine.match_threshold, max_faces=5000)
     model = {
         name: float(getattr(base.with_factors(engine.ranking_factors), name))
@@ -87,13 +93,14 @@ def command(
         "split": split,
         "model_id": engine.model_id,
         "threshold": engine.match_threshold,
+        "selfies_analysed_as": selfie_path,
         "factors": model,
         "sessions": [{"photos": len(s.photos), "people": len(s.selfies)} for s in sessions],
         "steps": {},
         "curve": {},
     }
     if dataset == "cfp":
-        report["selfies"] = heldout.selfie_acceptance(cache, data_dir, split)
+        report["selfies"] = heldout.selfie_acceptance(selfie_cache, data_dir, split)
         _echo(f"clear frontal selfies: {report['selfies']}", as_json)
     plan = steps(model)
     if dataset == "lfw":  # no profile photos nor second angle in LFW
@@ -111,11 +118,13 @@ def command(
                         (s, heldout.load(conn, cache, s, turned=turned)) for s in copies
                     ]
 
-            def run(params: RankingParams, selfies: int, turned: bool) -> dict[str, Any]:
+            def run(params: RankingParams, count: int, turned: bool) -> dict[str, Any]:
                 tally = heldout.Tally()
                 with own.engine.begin() as conn:
                     for session, photos in loaded[turned]:
-                        tally.add(heldout.search_all(conn, cache, session, photos, params, selfies))
+                        tally.add(
+                            heldout.search_all(conn, selfie_cache, session, photos, params, count)
+                        )
                 return tally.report()
 
             for step in plan:

@@ -33,7 +33,8 @@ from facepass.engine import (
     ImageError,
 )
 from facepass.engine.quality import skip_reasons
-from facepass.search.query import QueryFace, SelfieRejected, pick_query_face
+from facepass.engine.selfie import analyze_selfie
+from facepass.search.query import MAX_SELFIE_FACES, QueryFace, SelfieRejected, pick_query_face
 from facepass.search.ranking import Combine, FaceHit, RankingParams, rank_photos
 from facepass.search.vector_search import PgVectorFaceIndex, vector_literal
 
@@ -99,11 +100,25 @@ class AnalysisCache:
         if cached.exists():
             return _load(cached, self.engine.model_id, self.engine.gates)
         try:
-            analysis = self.engine.analyze(image.read_bytes(), min_face_fraction=self._fraction)
+            analysis = self._analyze(image.read_bytes())
         except ImageError:
             analysis = ImageAnalysis(0, 0, (), self.engine.model_id)
         _save(cached, analysis)
         return analysis
+
+    def _analyze(self, data: bytes) -> ImageAnalysis:
+        return self.engine.analyze(data, min_face_fraction=self._fraction)
+
+
+class SelfieAnalysisCache(AnalysisCache):
+    """Analyses of images used as selfies, made as the search makes them: the selfie path
+    (facepass.engine.selfie), not indexing's. Its own folder: the two never mix."""
+
+    def __init__(self, root: Path, engine: FaceEngine) -> None:
+        super().__init__(root / "selfie-path", engine)
+
+    def _analyze(self, data: bytes) -> ImageAnalysis:
+        return analyze_selfie(self.engine, data, max_faces=MAX_SELFIE_FACES)
 
 
 # Engine settings that only indexing reads, added after the first caches were written: left out

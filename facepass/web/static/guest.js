@@ -405,7 +405,9 @@
       return;
     }
     var code = errorCode(body);
-    if (status === 429) {
+    if (status === 429 && code === "SERVER_BUSY") {
+      waitInLine(parseInt(retryAfter || "2", 10), again);
+    } else if (status === 429) {
       rateLimited(parseInt(retryAfter || "60", 10), again);
     } else if (status === 422 && !before) {
       // Face codes have advice of their own; anything else means the file itself is unusable.
@@ -432,6 +434,18 @@
     if (selfies.length) { showReview(); } else if (answer) { renderResults(); } else { showIntro(); }
     showMessage(text, again ? function () { showMessage(""); again(); } : null);
     announce(text);
+  }
+
+  /* The server is full (429 SERVER_BUSY): the guest keeps the progress view and is told they
+     are next, and the same request goes again after Retry-After; Cancel stops the wait. */
+  function waitInLine(seconds, again) {
+    var wait = isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) : 2;
+    show("progress");
+    $("progress-bar").removeAttribute("value");
+    $("progress-text").textContent = t.busy_wait;
+    announce(t.busy_wait);
+    var timer = setTimeout(function () { upload = null; again(); }, wait * 1000);
+    upload = { abort: function () { clearTimeout(timer); upload = null; failed(t.cancelled, again); } };
   }
 
   /* The countdown is shown, not read out every second: one announcement now, one at the end. */
