@@ -118,10 +118,10 @@ def test_only_a_selfie_without_a_usable_face_counts_as_a_no_face_search(
     )
     assert _no_face_searches() == before + 1
 
-    def broken_engine(*args: object, **kwargs: object) -> None:
+    async def broken_engine(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the engine failed")  # e.g. ONNX Runtime out of memory
 
-    monkeypatch.setattr(pipeline, "embed_selfies", broken_engine)
+    monkeypatch.setattr(pipeline, "embed_selfies_in_crowd", broken_engine)
     failing = TestClient(client.app, raise_server_exceptions=False)
     answer = failing.post(url, files=[("selfie", ("me.jpg", world.selfie(GUEST_A), "image/jpeg"))])
     assert answer.status_code == 500
