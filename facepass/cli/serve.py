@@ -113,9 +113,17 @@ def demo(host: str | None, port: int | None, data_dir: Path | None, no_seed: boo
 @main.command("serve")
 @click.option("--host", default=None, help="Interface to listen on (default FACEPASS_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default FACEPASS_PORT or 8000).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Uvicorn processes.")
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="API processes on this machine (default FACEPASS_API_PROCESSES, 1); they share the"
+    " cores: each gets cores/N engine slots.",
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run the API against configured databases (MAIN_APP_DATABASE_URL, FACEPASS_DATABASE_URL)."""
+    import os
+
     import uvicorn
 
     settings = get_settings()
@@ -129,12 +137,15 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
             "MAIN_APP_DATABASE_URL and FACEPASS_DATABASE_URL must be set for `facepass serve`; "
             "use `facepass demo` for the embedded default"
         )
+    processes = workers or settings.api_processes
+    # Each process sizes its engine gate from this (facepass.search.crowd.engine_slots).
+    os.environ["FACEPASS_API_PROCESSES"] = str(processes)
     uvicorn.run(
         "facepass.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers,
+        workers=processes,
         log_config=None,
         **proxy_options(settings),
     )
