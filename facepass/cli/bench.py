@@ -32,6 +32,11 @@ from facepass.cli.groups import analysis_cache_option, bench_group, data_option,
     help="Smallest face looked for, as a fraction of the shorter side (default: indexing's"
     " photo_min_face_fraction, 1/80; 0.02 is the policy before group photos were measured).",
 )
+@click.option(
+    "--models",
+    help="Embedders to compare on the same photos, comma-separated (default: dlib-resnet-v1, "
+    "the previous default, and the configured one).",
+)
 def engine(
     photos: Path | None,
     repeat: int,
@@ -39,11 +44,14 @@ def engine(
     no_flip: bool,
     alignment: str | None,
     min_face_fraction: float | None,
+    models: str | None,
 ) -> None:
-    """Decode, detect, align and embed as indexing does: median ms per stage and per photo."""
+    """Decode, detect, align and embed as indexing does: median ms per stage and per photo,
+    per model (each in a process of its own, with its peak memory), and the ratio of the last
+    to the first."""
     from facepass.lab.bench.engine import command
 
-    command(photos, repeat, threads, no_flip, alignment, min_face_fraction)
+    command(photos, repeat, threads, no_flip, alignment, min_face_fraction, models)
 
 
 @bench_group.command("index")
@@ -69,13 +77,28 @@ def engine(
     help="Group photos (files or folders) to up-scale into --count 24 MP JPEGs in --photos.",
 )
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds per run.")
+@click.option(
+    "--models",
+    default=None,
+    help="Embedders to index the same photos with, comma-separated (default: dlib-resnet-v1, "
+    "the previous default, and the configured one); the report gives each one's ratio to the "
+    "first.",
+)
 def bench_index(
-    photos_dir: Path, workers: str, count: int, sources: tuple[Path, ...], timeout: float
+    photos_dir: Path,
+    workers: str,
+    count: int,
+    sources: tuple[Path, ...],
+    timeout: float,
+    models: str | None,
 ) -> None:
-    """Index event-size photos with warm worker processes on Redis; prints JSON figures."""
+    """Index event-size photos with warm worker processes on Redis, per model; prints JSON
+    figures."""
+    from facepass.lab.bench.engine import models_to_compare
     from facepass.lab.bench.index import command
 
-    command(photos_dir, [int(n) for n in workers.split(",") if n.strip()], count, sources, timeout)
+    counts = [int(n) for n in workers.split(",") if n.strip()]
+    command(photos_dir, counts, count, sources, timeout, models_to_compare(models))
 
 
 @bench_group.command("validate")

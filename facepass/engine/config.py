@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DETECTOR = "centerface-v1"
-DEFAULT_EMBEDDER = "dlib-resnet-v1"
+# Intel's face-reidentification-retail-0095 (docs/engine.md); sessions indexed with dlib's
+# ResNet (`dlib-resnet-v1`, the default before it) keep their model until `facepass reindex`.
+DEFAULT_EMBEDDER = "intel-face-reid-retail-0095"
 
 
 @dataclass(frozen=True)

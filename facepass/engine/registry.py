@@ -215,7 +215,7 @@ def intel_reid_spec() -> ModelSpec:
 INTEL_REID_PARAMS: Mapping[str, Any] = {
     "embedding_dim": 256,
     "flip_average": False,
-    "match_threshold": 0.5,
+    "match_threshold": 0.669,
 }
 
 

@@ -7,6 +7,7 @@ in ONE transaction that replaces the photo's faces of this model and records the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -19,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from facepass.engine import FaceEngine, ImageAnalysis, ImageError
+from facepass.engine import FaceEngine, ImageAnalysis, ImageError, ModelError, get_engine
 from facepass.observability.metrics import FACES_INDEXED, INDEXING_SECONDS, PHOTOS_INDEXED
 from facepass.people.tasks import PeopleWork
 from facepass.photos.models import FAILED, INDEXED, INDEXING, PENDING, Face, Photo, SessionIndex
@@ -296,10 +297,37 @@ def _fail_unexpected(ctx: IndexingContext, held: Claim, exc: Exception) -> Outco
     return "failed"
 
 
+def engine_for_photo(ctx: IndexingContext, session_id: uuid.UUID) -> FaceEngine:
+    """The engine whose faces the session's searches read: a session indexed with an older
+    model keeps it for new photos until `facepass reindex` moves it (a session being rebuilt,
+    or one not indexed yet, gets this worker's model)."""
+    with ctx.work.own_db.session() as db:
+        row = db.execute(
+            select(SessionIndex.active_model_id, SessionIndex.building_model_id).where(
+                SessionIndex.session_id == session_id
+            )
+        ).one_or_none()
+    if row is None or row.building_model_id is not None:
+        return ctx.engine
+    if row.active_model_id == ctx.engine.model_id:
+        return ctx.engine
+    try:
+        return get_engine(dataclasses.replace(ctx.engine.config, embedder=row.active_model_id))
+    except ModelError:
+        # Indexed anyway, with this worker's model: its faces count once the session is
+        # re-indexed (`facepass reindex`), which the operator must do to search it here.
+        logger.warning(
+            "model of a session index unavailable; indexing with the worker's",
+            extra={"session_id": str(session_id), "model_id": row.active_model_id},
+        )
+        return ctx.engine
+
+
 def _process(ctx: IndexingContext, held: Claim) -> Outcome:
     storage = ctx.work.storage
     timings = ctx.timings
     mark = time.perf_counter()
+    engine = engine_for_photo(ctx, held.session_id)
     try:
         data = storage.get(held.storage_key)
     except ObjectNotFound:
@@ -307,11 +335,11 @@ def _process(ctx: IndexingContext, held: Claim) -> Outcome:
         return "failed"
     mark = _lap(timings, "fetch", mark)
     try:
-        analysis = ctx.engine.analyze(
+        analysis = engine.analyze(
             data,
             timings=timings,
             keep_decoded=True,
-            min_face_fraction=ctx.engine.config.photo_min_face_fraction,
+            min_face_fraction=engine.config.photo_min_face_fraction,
         )
         mark = time.perf_counter()
         thumbnails = make_thumbnails(data, analysis.decoded)

@@ -13,8 +13,6 @@ from sqlalchemy import Connection, text
 
 from facepass.locks import AdvisoryLock, wait_for_lock
 
-DEFAULT_MODEL_ID = "dlib-resnet-v1"
-DEFAULT_DIM = 128
 _MODEL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 

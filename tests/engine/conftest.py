@@ -16,8 +16,9 @@ ASTRONAUT_FACE = (178.0, 64.0, 270.0, 176.0)
 
 @pytest.fixture(scope="session")
 def engine() -> FaceEngine:
-    """The default engine (CenterFace + dlib ResNet), loaded once for every engine test."""
-    return FaceEngine.load(EngineConfig())
+    """CenterFace + dlib's ResNet (the default before Intel's model, still shipped and used by
+    the sessions it indexed), loaded once for every engine test."""
+    return FaceEngine.load(EngineConfig(embedder="dlib-resnet-v1"))
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ def test_detect_prints_faces_and_a_summary(tmp_path: Path, astronaut: Image.Imag
     faces = first["faces"]
     assert isinstance(faces, list)
     assert len(faces) == 1
-    assert len(faces[0]["embedding"]) == 128
+    assert len(faces[0]["embedding"]) == 256  # the default model's
     assert faces[0]["skip_reasons"] == []
     assert second["error"] == {  # type: ignore[comparison-overlap]
         "code": "UNSUPPORTED_FORMAT",

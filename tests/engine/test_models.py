@@ -197,7 +197,11 @@ def test_builtin_pack_is_verified_and_listed(tmp_path: Path) -> None:
     result = CliRunner().invoke(models_group, ["list", "--models-dir", str(tmp_path)])
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert result.exit_code == 0
-    assert {line.get("id") for line in lines} >= {"centerface-v1", "dlib-resnet-v1"}
+    assert {line.get("id") for line in lines} >= {
+        "centerface-v1",
+        "dlib-resnet-v1",
+        "intel-face-reid-retail-0095",
+    }
     assert "summary" in lines[-1]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from facepass.composition.context import AppContext
 from facepass.config import Settings
 from facepass.engine import get_engine
+from facepass.engine.config import DEFAULT_EMBEDDER
 from facepass.indexing.pipeline import (
     IndexingContext,
     TransientIndexingError,
@@ -61,7 +62,7 @@ def test_indexing_again_replaces_faces_instead_of_adding(app_context, own_db) ->
     with own_db.begin() as conn:
         conn.execute(text("UPDATE photos SET status = 'pending' WHERE id = :p"), {"p": photo_id})
     assert index_photo(ctx, photo_id) == "indexed"
-    assert faces_of(own_db, photo_id) == [("dlib-resnet-v1", True)]
+    assert faces_of(own_db, photo_id) == [(DEFAULT_EMBEDDER, True)]
     assert status_of(own_db, photo_id) == ("indexed", None, 2)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, text
 
 from facepass.composition.context import AppContext
 from facepass.engine import FaceEngine, get_engine
+from facepass.engine.config import DEFAULT_EMBEDDER
 from facepass.indexing.pipeline import IndexingContext, index_photo
 from facepass.indexing.reindex import sessions_needing_model, start_reindex
 from facepass.indexing.tasks import run_batch
@@ -16,7 +17,7 @@ from facepass.photos.vector_index import ensure_vector_index
 from tests.indexing.conftest import add_photo
 from tests.photos.images import face_jpeg, faceless_jpeg
 
-OTHER_MODEL = "dlib-resnet-v1-next"
+OTHER_MODEL = f"{DEFAULT_EMBEDDER}-next"
 
 
 def other_model_engine() -> FaceEngine:
@@ -47,9 +48,9 @@ def test_a_session_switches_model_only_when_its_new_index_is_complete(
         photos.append(add_photo(app_context, session_id, faceless_jpeg()))
         run_batch(old, [str(p) for p in photos])
         with app_context.own_db.session() as db:
-            assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
+            assert active_model_id(db, session_id, "none") == DEFAULT_EMBEDDER
             assert session_id in sessions_needing_model(db, OTHER_MODEL)
-            ensure_vector_index(db.connection(), OTHER_MODEL, 128)
+            ensure_vector_index(db.connection(), OTHER_MODEL, get_engine().embedding_dim)
             queued = start_reindex(db, session_id, OTHER_MODEL)
         assert sorted(queued) == sorted(photos)
 
@@ -59,8 +60,8 @@ def test_a_session_switches_model_only_when_its_new_index_is_complete(
         assert index_photo(new, photos[0]) == "indexed"
         # Half-way: searches still use the complete old index.
         with app_context.own_db.session() as db:
-            assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
-        assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2, OTHER_MODEL: 1}
+            assert active_model_id(db, session_id, "none") == DEFAULT_EMBEDDER
+        assert faces_by_model(own_db, session_id) == {DEFAULT_EMBEDDER: 2, OTHER_MODEL: 1}
 
         run_batch(new, [str(p) for p in photos[1:]])
         with app_context.own_db.session() as db:
@@ -85,25 +86,25 @@ def test_facepass_reindex_rebuilds_sessions_of_an_older_model(
         session_id = uuid.uuid4()
         older = IndexingContext(app_context.work, "old-worker", other_model_engine())
         with app_context.own_db.session() as db:
-            ensure_vector_index(db.connection(), OTHER_MODEL, 128)
+            ensure_vector_index(db.connection(), OTHER_MODEL, get_engine().embedding_dim)
         photos = [add_photo(app_context, session_id, face_jpeg()) for _ in range(2)]
         run_batch(older, [str(p) for p in photos])
         assert faces_by_model(own_db, session_id) == {OTHER_MODEL: 2}
 
         report = reindex_sessions(redis_settings, session_id)
-        assert report["model_id"] == "dlib-resnet-v1"
+        assert report["model_id"] == DEFAULT_EMBEDDER
         assert (report["sessions"], report["photos"]) == ([str(session_id)], 2)
         worker = dramatiq.Worker(app_context.index_queue.broker, worker_threads=1)
         worker.start()
         wait_for(
             lambda: (
                 all(s == "indexed" for s, _ in photo_states(own_db, session_id).values())
-                and faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2}
+                and faces_by_model(own_db, session_id) == {DEFAULT_EMBEDDER: 2}
             ),
             timeout_s=60,
         )
         with app_context.own_db.session() as db:
-            assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
+            assert active_model_id(db, session_id, "none") == DEFAULT_EMBEDDER
     finally:
         if worker is not None:
             worker.stop()
@@ -120,15 +121,15 @@ def test_every_photo_rebuilds_a_sessions_faces_with_the_same_model(
         photos = [add_photo(app_context, session_id, face_jpeg()) for _ in range(2)]
         run_batch(context, [str(p) for p in photos])
         with app_context.own_db.session() as db:
-            assert start_reindex(db, session_id, "dlib-resnet-v1") == []  # nothing to switch
-            assert sorted(start_reindex(db, session_id, "dlib-resnet-v1", every_photo=True)) == (
+            assert start_reindex(db, session_id, DEFAULT_EMBEDDER) == []  # nothing to switch
+            assert sorted(start_reindex(db, session_id, DEFAULT_EMBEDDER, every_photo=True)) == (
                 sorted(photos)
             )
         # Searches keep the session's faces while each photo is rebuilt in place.
-        assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2}
+        assert faces_by_model(own_db, session_id) == {DEFAULT_EMBEDDER: 2}
         run_batch(context, [str(p) for p in photos])
-        assert faces_by_model(own_db, session_id) == {"dlib-resnet-v1": 2}
+        assert faces_by_model(own_db, session_id) == {DEFAULT_EMBEDDER: 2}
         with app_context.own_db.session() as db:
-            assert active_model_id(db, session_id, "none") == "dlib-resnet-v1"
+            assert active_model_id(db, session_id, "none") == DEFAULT_EMBEDDER
     finally:
         app_context.close()

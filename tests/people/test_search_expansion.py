@@ -15,12 +15,12 @@ from facepass.app import create_app
 from facepass.composition.context import AppContext
 from facepass.config import Settings
 from facepass.demo_photos import astronaut_selfie
-from facepass.engine import get_engine
+from facepass.engine import EngineConfig, get_engine
 from facepass.people.tasks import regroup_session
 from facepass.search.people import ExpansionParams, MemberFace, vouched
 from facepass.search.query import analyze_selfie
 from facepass.search.ranking import FaceHit
-from tests.people.conftest import add_photo
+from tests.people.conftest import MODEL_ID, add_photo
 from tests.search.conftest import create_pixora_session, jpeg, search_settings
 
 THRESHOLD = 0.086
@@ -58,7 +58,9 @@ def turned(
         people_edge_factor=0.6,
     )
     selfie = jpeg(astronaut_selfie())
-    query = _unit(analyze_selfie(get_engine(), selfie).embedding)
+    # The session's faces are dlib's (tests.people.conftest.MODEL_ID), so is its search.
+    dlib = get_engine(EngineConfig(embedder=MODEL_ID))
+    query = _unit(analyze_selfie(dlib, selfie).embedding)
     rng = np.random.default_rng(30)
     away = rng.standard_normal(128)
     away = _unit(away - (away @ query) * query)

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from facepass.config import Settings
 from facepass.db import sqlalchemy_url
+from facepass.engine.config import DEFAULT_EMBEDDER
 from facepass.photos.storage import LocalStorage, original_key, thumbnail_key
 from tests.photos.conftest import ADMIN, upload, wait_until_indexed
 from tests.photos.images import corrupt_jpeg, face_jpeg, faceless_jpeg
@@ -45,7 +46,7 @@ def test_uploaded_photos_are_indexed_and_a_corrupt_one_fails_alone(
     assert status["photos"] == {"total": 3, "pending": 0, "indexing": 0, "indexed": 2, "failed": 1}
     assert status["failures"] == {"CORRUPT_IMAGE": 1}
     assert status["faces_indexed"] == 1
-    assert status["model"] == {"active": "dlib-resnet-v1", "building": None}
+    assert status["model"] == {"active": DEFAULT_EMBEDDER, "building": None}
 
     listed = client.get(f"/api/v1/sessions/{session_id}/photos", headers=ADMIN).json()
     photos = {p["original_filename"]: p for p in listed["items"]}
@@ -73,7 +74,7 @@ def test_uploaded_photos_are_indexed_and_a_corrupt_one_fails_alone(
             {"p": astronaut_id},
         ).all()
     engine.dispose()
-    assert [tuple(f) for f in faces] == [("dlib-resnet-v1", 128, True)]
+    assert [tuple(f) for f in faces] == [(DEFAULT_EMBEDDER, 256, True)]
 
     metrics = client.get("/metrics").text
     assert 'facepass_photos_indexed_total{outcome="failed"}' in metrics

@@ -15,6 +15,7 @@ from skimage import data as skdata
 
 from facepass.app import create_app
 from facepass.demo_photos import astronaut, astronaut_selfie
+from facepass.engine.config import DEFAULT_EMBEDDER
 from tests.conftest import ADMIN_TOKEN
 from tests.search.conftest import SearchWorld, jpeg
 
@@ -42,7 +43,7 @@ def test_a_selfie_finds_exactly_the_guests_photos_of_this_session(
     assert found == world.main.astronaut_photos
     assert not found & world.other.astronaut_photos  # the same face in another session
     assert body["total"] == len(found)
-    assert body["model_id"] == "dlib-resnet-v1"
+    assert body["model_id"] == DEFAULT_EMBEDDER
     assert body["took_ms"] > 0
     query = body["query_faces"][0]
     assert query["selfie"] == 0

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import multiprocessing
+import os
+import resource
 import statistics
 import time
 from collections.abc import Sequence
@@ -14,6 +17,7 @@ import click
 import numpy as np
 from PIL import Image
 
+from facepass.engine.config import EngineConfig
 from facepass.engine.engine import FaceEngine
 from facepass.engine_config import engine_config_from_settings
 from facepass.lab.output import emit
@@ -92,6 +96,50 @@ def run(
     )
 
 
+# The models compared by default: the one sessions indexed before the current default (whose
+# sessions keep it until re-indexed), and the current default.
+PREVIOUS_DEFAULT = "dlib-resnet-v1"
+
+
+def models_to_compare(models: str | None) -> list[str]:
+    """The --models list, or the previous and the current default embedder."""
+
+    if models:
+        return [m.strip() for m in models.split(",") if m.strip()]
+    return list(dict.fromkeys([PREVIOUS_DEFAULT, engine_config_from_settings().embedder]))
+
+
+def _measure(
+    config: EngineConfig,
+    data: Sequence[bytes],
+    repeat: int,
+    source: str,
+    min_face_fraction: float | None,
+) -> dict[str, object]:
+    """One model's figures, measured in a process of its own (so its peak memory is its own)."""
+    face_engine = FaceEngine.load(config)
+    result = run(face_engine, data, repeat, min_face_fraction)
+    embed_per_face = result.ms_per_stage["embed"] / max(result.faces_per_photo, 1.0)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "model_id": face_engine.model_id,
+        "photos": source,
+        "analyses": result.photos,
+        "faces_per_photo": round(result.faces_per_photo, 2),
+        "ms_per_stage": result.ms_per_stage,
+        "ms_per_photo": result.ms_per_photo,
+        "embed_ms_per_face": round(embed_per_face, 2),
+        # With one ONNX Runtime thread, per second of one core.
+        "embed_faces_per_s_per_thread": round(1000 / embed_per_face, 1) if embed_per_face else None,
+        "photos_per_second": result.photos_per_second,
+        "threads": config.intra_op_threads,
+        "flip_average": face_engine.embedder.flip_average,
+        "alignment": getattr(face_engine.embedder, "recipe", None),
+        "peak_rss_mb": round(peak_kib / 1024, 1),
+        "min_face_fraction": min_face_fraction or face_engine.config.photo_min_face_fraction,
+    }
+
+
 def command(
     photos: Path | None,
     repeat: int,
@@ -99,8 +147,10 @@ def command(
     no_flip: bool,
     alignment: str | None,
     min_face_fraction: float | None = None,
+    models: str | None = None,
 ) -> None:
-    """`facepass bench engine`: median ms per stage and per photo, one JSON line each."""
+    """`facepass bench engine`: per model, median ms per stage and per photo, one JSON line
+    each, then the ratio of the last model to the first on the same photos."""
     config = engine_config_from_settings()
     if threads is not None:
         config = dataclasses.replace(config, intra_op_threads=threads)
@@ -108,7 +158,6 @@ def command(
         config = dataclasses.replace(config, flip_average=False)
     if alignment is not None:
         config = dataclasses.replace(config, alignment=alignment)
-    face_engine = FaceEngine.load(config)
     if photos is None:
         data = [synthetic_group_photo()]
         source = "synthetic 6000x4000 JPEG, 12 faces of 90-400 px"
@@ -118,26 +167,43 @@ def command(
             raise click.UsageError(f"No photos in {photos}.")
         data = [p.read_bytes() for p in files]
         source = str(photos)
-    result = run(face_engine, data, repeat, min_face_fraction)
-    for stage, ms in result.ms_per_stage.items():
-        emit({"stage": stage, "ms_median": ms})
-    emit(
-        {
-            "summary": {
-                "photos": source,
-                "analyses": result.photos,
-                "faces_per_photo": round(result.faces_per_photo, 2),
-                "ms_per_photo": result.ms_per_photo,
-                "embed_ms_per_face": round(
-                    result.ms_per_stage["embed"] / max(result.faces_per_photo, 1.0), 2
-                ),
-                "photos_per_second": result.photos_per_second,
-                "threads": config.intra_op_threads,
-                "flip_average": face_engine.embedder.flip_average,
-                "alignment": getattr(face_engine.embedder, "recipe", None),
-                "model_id": face_engine.model_id,
-                "min_face_fraction": min_face_fraction
-                or face_engine.config.photo_min_face_fraction,
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    context = multiprocessing.get_context("spawn")
+    summaries = []
+    for model in models_to_compare(models):
+        model_config = dataclasses.replace(config, embedder=model)
+        with context.Pool(1) as pool:
+            summary = pool.apply(_measure, (model_config, data, repeat, source, min_face_fraction))
+        stages = summary["ms_per_stage"]
+        assert isinstance(stages, dict)
+        for stage, ms in stages.items():
+            emit({"model_id": summary["model_id"], "stage": stage, "ms_median": ms})
+        emit({"summary": summary})
+        summaries.append(summary)
+    if len(summaries) >= 2:
+        first, last = summaries[0], summaries[-1]
+        emit(
+            {
+                "ratio": {
+                    "of": last["model_id"],
+                    "to": first["model_id"],
+                    "photos_per_second": _ratio(
+                        last["photos_per_second"], first["photos_per_second"]
+                    ),
+                    "embed_ms_per_face": _ratio(
+                        last["embed_ms_per_face"], first["embed_ms_per_face"]
+                    ),
+                    "peak_rss_mb": _ratio(last["peak_rss_mb"], first["peak_rss_mb"]),
+                },
+                "load_average": {
+                    "before": load_before,
+                    "after": [round(x, 2) for x in os.getloadavg()],
+                },
             }
-        }
-    )
+        )
+
+
+def _ratio(a: object, b: object) -> float | None:
+    if not isinstance(a, int | float) or not isinstance(b, int | float) or not b:
+        return None
+    return round(float(a) / float(b), 3)

@@ -284,9 +284,15 @@ def _sources_of(photos_dir: Path) -> list[str] | str:
 
 
 def run_benchmark(
-    base: Settings, photos_dir: Path, worker_counts: Sequence[int], count: int, timeout_s: float
+    base: Settings,
+    photos_dir: Path,
+    worker_counts: Sequence[int],
+    count: int,
+    timeout_s: float,
+    models: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Run the benchmark once per worker count; adds the scaling ratio to one worker's run."""
+    """Run the benchmark once per model and worker count on the same photos; adds the scaling
+    over worker counts and, with several models, each one's photos/s relative to the first."""
     files = source_images([photos_dir])[:count]
     if not files:
         raise ValueError(f"no JPEG/PNG photos under {photos_dir}")
@@ -295,10 +301,20 @@ def run_benchmark(
     for path in files[:5]:
         with Image.open(path) as image:
             megapixels.append(image.width * image.height / 1e6)
+    runs = []
     with tempfile.TemporaryDirectory(prefix="facepass-bench-") as tmp:
         work = Path(tmp)
         with bench_settings(base, work) as settings:
-            runs = [run_once(settings, files, n, work, timeout_s) for n in worker_counts]
+            chosen: list[str | None] = list(models) or [None]
+            for model in chosen:
+                model_settings = (
+                    settings
+                    if model is None
+                    else settings.model_copy(update={"engine_embedder": model})
+                )
+                for n in worker_counts:
+                    figures = run_once(model_settings, files, n, work, timeout_s)
+                    runs.append({"model_id": model or "configured", **figures})
     report: dict[str, Any] = {
         "cpu_cores": os.cpu_count(),
         "load_average_before": load_before,
@@ -308,12 +324,31 @@ def run_benchmark(
         "runs": runs,
     }
     report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    single = next((r for r in runs if r["workers"] == 1), None)
+    first_model = runs[0]["model_id"]
+    single = next((r for r in runs if r["workers"] == 1 and r["model_id"] == first_model), None)
     if single is not None:
         report["scaling"] = {
-            str(r["workers"]): round(r["photos_per_s"] / single["photos_per_s"], 2) for r in runs
+            str(r["workers"]): round(r["photos_per_s"] / single["photos_per_s"], 2)
+            for r in runs
+            if r["model_id"] == first_model
+        }
+    if len({r["model_id"] for r in runs}) > 1:
+        baseline = {r["workers"]: r for r in runs if r["model_id"] == first_model}
+        report["ratio_to_first_model"] = {
+            f"{r['model_id']} / {first_model}, {r['workers']} worker(s)": {
+                "photos_per_s": _ratio(r["photos_per_s"], baseline[r["workers"]]["photos_per_s"]),
+                "cpu_ms_per_photo": _ratio(
+                    r["cpu_ms_per_photo"], baseline[r["workers"]]["cpu_ms_per_photo"]
+                ),
+            }
+            for r in runs
+            if r["model_id"] != first_model and r["workers"] in baseline
         }
     return report
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
 
 
 def command(
@@ -322,6 +357,7 @@ def command(
     count: int,
     sources: tuple[Path, ...],
     timeout: float,
+    models: Sequence[str] = (),
 ) -> None:
     """`facepass bench index`: make the event photos if asked, run, print the JSON report."""
     if sources:
@@ -331,5 +367,5 @@ def command(
         if not found:
             raise click.UsageError("no JPEG/PNG photos among the --make-event-photos sources")
         make_event_photos(found, photos_dir, count)
-    report = run_benchmark(get_settings(), photos_dir, worker_counts, count, timeout)
+    report = run_benchmark(get_settings(), photos_dir, worker_counts, count, timeout, models)
     click.echo(json.dumps(report, indent=2))
