@@ -59,7 +59,10 @@ class IntelFaceReid:
             spec.params.get("match_threshold", self.default_match_threshold)
         )
         self._session = session
-        self._batch = max(1, config.embed_batch_size)
+        # Faces per ONNX Runtime run: this network's activations are large for its FLOPs, and
+        # batches beyond 2 faces ran 20-40 % slower per face on one core (cache misses;
+        # docs/engine.md), so N faces are run 2 at a time whatever `embed_batch_size` says.
+        self._batch = max(1, min(config.embed_batch_size, int(spec.params.get("faces_per_run", 2))))
 
     @classmethod
     def load(cls, spec: ModelSpec, config: EngineConfig) -> IntelFaceReid:
@@ -75,8 +78,8 @@ class IntelFaceReid:
         ]
 
     def embed(self, crops: Sequence[UInt8Array]) -> FloatArray:
-        """Unit-length embeddings of N crops in one call (batched `embed_batch_size` faces at a
-        time); with flip averaging, the mean direction of crop and mirror."""
+        """Unit-length embeddings of N crops in one call; with flip averaging, the mean
+        direction of crop and mirror."""
         if not crops:
             return np.zeros((0, self.embedding_dim), np.float32)
         stack = np.stack(list(crops))
