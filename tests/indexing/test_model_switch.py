@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from facepass.app import create_app
+from facepass.composition.context import AppContext
 from facepass.config import Settings
 from facepass.demo_photos import astronaut_selfie
-from facepass.dependencies import AppContext
 from facepass.engine import FaceEngine, get_engine
 from facepass.engine.config import DEFAULT_EMBEDDER
 from facepass.engine_config import engine_config
