@@ -47,7 +47,7 @@ def _studio_key(live_server: LiveServer, studio_id: uuid.UUID) -> str:
     own = OwnDatabase(live_server.settings.database_url, pool_size=1)
     try:
         with own.session() as db:
-            _, key = create_key(db, live_server.settings, studio_id, "upload", "console e2e")
+            _, key = create_key(db, live_server.settings, studio_id, "delete", "console e2e")
     finally:
         own.dispose()
     return key
@@ -229,9 +229,23 @@ def test_a_studio_runs_its_event_from_the_console(  # type: ignore[no-untyped-de
     finally:
         live_server.settings.public_base_url = None
 
-    # Guests: the usage table is there (this session has had no guests yet).
+    # Remove the person from search (after a confirmation), then restore it under Guests.
+    page.locator("[data-tab=people]").click()
+    page.locator("#people-grid li .person-open").first.click()
+    page.locator("#person-faces li").first.wait_for()
+    page.get_by_role("button", name="Remove person from search").click()
+    page.locator("#people-list").wait_for()  # back to the list once the removal is done
+    assert dialogs[-1].startswith("Remove this person from search?")
     page.locator("[data-tab=guests]").click()
     page.locator("#usage-list tr").first.wait_for()
+    removal = page.locator("#removals-list li").first
+    removal.wait_for()
+    assert removal.inner_text().startswith("Removed by the studio")
+    removal.get_by_role("button", name="Restore to search").click()
+    page.wait_for_function(
+        "() => document.querySelector('#removals-list li').textContent.indexOf('restored') > 0"
+    )
+    screenshot(page, "45-studio-guests")
 
     # Another studio's session: not listed, not opened, refused by the API.
     page.evaluate(f"() => {{ location.hash = '#/event/{foreign}/photos'; }}")
