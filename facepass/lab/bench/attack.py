@@ -149,6 +149,7 @@ class Attacker:
     deadline: float
     device: str = ""
     crops: list[bytes] = field(default_factory=list)
+    untried_opt_outs: list[bytes] = field(default_factory=list)  # crops kept while refused
     seen: set[str] = field(default_factory=set)  # photo ids answered by a search
     obtained: set[str] = field(default_factory=set)  # photo ids whose original it downloaded
     answers: Counter[str] = field(default_factory=Counter)
@@ -156,6 +157,7 @@ class Attacker:
     faces_reported_removed: int = 0
     token_reloads: int = 0
     waited_s: float = 0.0
+    opt_outs_blocked_until: float = 0.0
 
     @property
     def base(self) -> str:
@@ -184,7 +186,11 @@ class Attacker:
             if attempt == 0:
                 self.new_device_token()
                 continue
-            wait = min(float(response.headers.get("Retry-After", "5")), self.left())
+            retry_after = float(response.headers.get("Retry-After", "5"))
+            if what == "opt-out":  # no waiting an hour: search on, opt out again later
+                self.opt_outs_blocked_until = time.monotonic() + retry_after
+                return None
+            wait = min(retry_after, self.left())
             if wait > 0:
                 time.sleep(wait)
                 self.waited_s += wait
@@ -227,6 +233,9 @@ class Attacker:
             self.crops.append(_jpeg(crop))
 
     def opt_out(self, image: bytes) -> None:
+        if time.monotonic() < self.opt_outs_blocked_until:
+            self.untried_opt_outs.append(image)
+            return
         response = self._post("opt-out", "opt-out", image)
         if response is not None and response.status_code == 200:
             removed = int(response.json()["faces_removed"])
@@ -241,6 +250,14 @@ class Attacker:
             self.search(crop)
             if self.left() > 0:
                 self.opt_out(crop)
+        # Every crop searched: the opt-outs it was refused, again as the limits allow.
+        while self.untried_opt_outs and self.left() > 0:
+            wait = min(self.opt_outs_blocked_until - time.monotonic(), self.left())
+            if wait > 0:
+                time.sleep(wait)
+                self.waited_s += wait
+            if self.left() > 0:
+                self.opt_out(self.untried_opt_outs.pop(0))
 
 
 def _iou(a: list[float] | tuple[float, ...], b: list[float] | tuple[float, ...]) -> float:
@@ -324,7 +341,8 @@ def attack(
         "opt_outs": sum(n for k, n in attacker.answers.items() if k.startswith("opt-out ")),
         "opt_outs_accepted_removing_faces": attacker.opt_outs_accepted,
         "device_token_reloads": attacker.token_reloads,
-        "crops_left_untried": len(attacker.crops),
+        "crops_left_unsearched": len(attacker.crops),
+        "opt_outs_left_untried": len(attacker.untried_opt_outs),
         "waited_for_retry_after_s": round(attacker.waited_s, 1),
         "server_errors": server_errors,
         "answers": dict(sorted(attacker.answers.items())),
