@@ -20,6 +20,8 @@ def engine_config(settings: Settings) -> EngineConfig:
         overrides["detector"] = settings.engine_detector
     if settings.engine_embedder:
         overrides["embedder"] = settings.engine_embedder
+    if settings.engine_photo_min_face_fraction is not None:
+        overrides["photo_min_face_fraction"] = settings.engine_photo_min_face_fraction
     if settings.models_dir is not None:
         overrides["models_dir"] = settings.models_dir
     return EngineConfig(**overrides)  # type: ignore[arg-type]

@@ -37,3 +37,16 @@ def test_the_check_sees_each_way_in() -> None:
     assert _reads_outside_config("import os\nos.getenv('X')\n") == ["os.getenv (line 2)"]
     assert _reads_outside_config("from os import environ\n") == ["from os import environ (line 1)"]
     assert _reads_outside_config("from facepass.engine.config import EngineConfig\n") == []
+
+
+def test_indexing_small_face_policy_comes_from_the_settings() -> None:
+    from facepass.config import Settings
+    from facepass.engine import EngineConfig
+    from facepass.engine_config import engine_config
+
+    assert (
+        engine_config(Settings()).photo_min_face_fraction == EngineConfig().photo_min_face_fraction
+    )
+    chosen = engine_config(Settings(engine_photo_min_face_fraction=0.02))
+    assert chosen.photo_min_face_fraction == 0.02
+    assert chosen.min_face_fraction == EngineConfig().min_face_fraction  # selfies unchanged
