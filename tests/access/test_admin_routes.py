@@ -8,8 +8,9 @@ from facepass.app import create_app
 from facepass.config import Settings
 
 WRITES = {"put", "patch", "delete"}
-# Public POSTs: a guest's selfie or token, or the brief's batch validation; no admin token.
-PUBLIC_POSTS = {"search", "recheck", "download", "opt-out", "validate"}
+# Public POSTs: a guest's selfie, token, live-selfie challenge or e-mail of their results link,
+# or the brief's batch validation; no admin token.
+PUBLIC_POSTS = {"search", "recheck", "download", "opt-out", "validate", "email", "challenge"}
 
 
 def test_admin_routes_use_the_one_admin_dependency() -> None:
