@@ -88,6 +88,7 @@ def create_app(
 
     from facepass.api.access import router as access_router
     from facepass.api.event_page import router as event_router
+    from facepass.api.guest_family import router as family_router
     from facepass.api.guest_mail import router as mail_router
     from facepass.api.guest_page import router as web_router
     from facepass.api.media import router as media_router
@@ -114,4 +115,5 @@ def create_app(
     app.include_router(studio_router)
     app.include_router(web_router)
     app.include_router(mail_router)
+    app.include_router(family_router)
     return app

@@ -226,6 +226,7 @@ def _render(
         "download_url": f"{base}/download",
         # "Send me my photos" only where the operator configured outgoing mail.
         "email_url": f"{base}/results/email" if settings.smtp_url else None,
+        "merge_url": f"{base}/results/merge",  # "me and my family"
         "consent_version": CONSENT_VERSION,
         "device_token": device_token,
         "device_header": DEVICE_HEADER,

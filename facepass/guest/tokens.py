@@ -33,10 +33,12 @@ from facepass.engine.types import Embedding
 from facepass.errors import Forbidden
 
 _RESULTS_VERSION = 1
+_FAMILY_VERSION = 2  # "me and my family": each item also says whose face it is
 _QUERY_VERSION = 1
 _MAC_BYTES = 16
 _RESULTS_HEAD = struct.Struct(">B16sIH")  # version, session, expiry, count
 _RESULTS_ITEM = struct.Struct(">16s4H")  # photo id, face box (px, clamped to 65535)
+_FAMILY_ITEM = struct.Struct(">16s4HB")  # ... and the person (0: the guest, 1.. the others)
 _QUERY_HEAD = struct.Struct(">IB")  # expiry, model id length
 _QUERY_FACE = struct.Struct(">ffH")  # yaw, pitch, embedding dimension
 DEVICE_TOKEN_MAX_AGE_S = 30 * 24 * 3600
@@ -73,6 +75,7 @@ class FoundPhoto:
 
     photo_id: uuid.UUID
     box: tuple[float, float, float, float]
+    person: int = 0  # whose face: 0 the guest, 1.. the people they added ("me and my family")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +122,16 @@ class GuestTokens:
     def results_token(
         self, session_id: uuid.UUID, photos: Sequence[FoundPhoto], expires_at: int
     ) -> str:
-        body = bytearray(
-            _RESULTS_HEAD.pack(_RESULTS_VERSION, session_id.bytes, expires_at, len(photos))
-        )
+        # One person's results keep the first format; several people's add a byte per item.
+        family = any(photo.person for photo in photos)
+        version = _FAMILY_VERSION if family else _RESULTS_VERSION
+        body = bytearray(_RESULTS_HEAD.pack(version, session_id.bytes, expires_at, len(photos)))
         for photo in photos:
-            body += _RESULTS_ITEM.pack(photo.photo_id.bytes, *(_clamp(v) for v in photo.box))
+            box = (_clamp(v) for v in photo.box)
+            if family:
+                body += _FAMILY_ITEM.pack(photo.photo_id.bytes, *box, min(255, photo.person))
+            else:
+                body += _RESULTS_ITEM.pack(photo.photo_id.bytes, *box)
         mac = hmac.new(self._results_key, bytes(body), hashlib.sha256).digest()[:_MAC_BYTES]
         return _b64(bytes(body) + mac)
 
@@ -138,18 +146,17 @@ class GuestTokens:
         if len(raw) < _RESULTS_HEAD.size + _MAC_BYTES or not hmac.compare_digest(mac, expected):
             raise invalid_token("results link")
         version, session, expires_at, count = _RESULTS_HEAD.unpack_from(body)
-        if version != _RESULTS_VERSION or len(body) != _RESULTS_HEAD.size + count * (
-            _RESULTS_ITEM.size
-        ):
+        item = {_RESULTS_VERSION: _RESULTS_ITEM, _FAMILY_VERSION: _FAMILY_ITEM}.get(version)
+        if item is None or len(body) != _RESULTS_HEAD.size + count * item.size:
             raise invalid_token("results link")
         if expires_at < (time.time() if now is None else now):
             raise expired_token("results link")
         photos = []
         for index in range(count):
-            photo, *box = _RESULTS_ITEM.unpack_from(
-                body, _RESULTS_HEAD.size + index * _RESULTS_ITEM.size
-            )
-            photos.append(FoundPhoto(uuid.UUID(bytes=photo), (box[0], box[1], box[2], box[3])))
+            photo, *rest = item.unpack_from(body, _RESULTS_HEAD.size + index * item.size)
+            person = rest[4] if version == _FAMILY_VERSION else 0
+            box = (rest[0], rest[1], rest[2], rest[3])
+            photos.append(FoundPhoto(uuid.UUID(bytes=photo), box, person))
         return Results(uuid.UUID(bytes=session), expires_at, photos)
 
     # ---- query ----

@@ -49,6 +49,11 @@ class PhotoLinks(BaseModel):
     large_url: str = Field(description="Signed, expiring link to a ~1600 px JPEG.")
     original_url: str = Field(description="Signed, expiring link to the original upload.")
     download_token: str = Field(description="Signed claim on the original, for the ZIP download.")
+    people: list[int] = Field(
+        default_factory=lambda: [0],
+        description="Who is in this photo: 0 the guest, 1.. the people added to their results "
+        "(POST /results/merge, 'me and my family').",
+    )
 
 
 _ADMIN_ONLY = (
@@ -116,6 +121,19 @@ class ResultsResponse(BaseModel):
     expires_at: int
     results_expires_at: int
     matches: list[PhotoLinks]
+
+
+class MergeRequest(BaseModel):
+    """Results tokens of this session to show as one gallery: the guest's first."""
+
+    results_tokens: list[str] = Field(min_length=2, max_length=4)
+
+
+class MergedResults(ResultsResponse):
+    """One gallery of several people's results, and the results token that covers them all."""
+
+    results_token: str = Field(description="Covers every photo above; GET /results reads it.")
+    people: int = Field(description="How many people the results are of.")
 
 
 class RecheckRequest(BaseModel):

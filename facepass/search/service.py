@@ -411,12 +411,19 @@ def results_of_token(own_db: OwnDatabase, results: Results, signer: MediaSigner)
         suppressed = suppressed_boxes(conn, results.session_id, ids)
     expires_at = signer.expiry()
     # A photo whose face of this search was removed since (an opt-out, a studio's removal)
-    # is not shown again: the token is older than the removal, the removal wins.
-    matches = [
-        PhotoLinks(**_links(signer, p.photo_id, p.box, photos[p.photo_id], expires_at))
-        for p in results.photos
-        if p.photo_id in photos and not is_suppressed(p.box, suppressed.get(p.photo_id, ()))
-    ]
+    # is not shown again: the token is older than the removal, the removal wins. A photo of
+    # several people of one family is one match, marked with each of them (its crop: the first).
+    by_photo: dict[uuid.UUID, PhotoLinks] = {}
+    for p in results.photos:
+        if p.photo_id not in photos or is_suppressed(p.box, suppressed.get(p.photo_id, ())):
+            continue
+        if p.photo_id in by_photo:
+            if p.person not in by_photo[p.photo_id].people:
+                by_photo[p.photo_id].people.append(p.person)
+            continue
+        links = _links(signer, p.photo_id, p.box, photos[p.photo_id], expires_at)
+        by_photo[p.photo_id] = PhotoLinks(**links, people=[p.person])
+    matches = list(by_photo.values())
     return ResultsResponse(
         session_id=results.session_id,
         total=len(matches),

@@ -400,3 +400,44 @@ def test_send_me_my_photos_by_e_mail(  # type: ignore[no-untyped-def]
     page.wait_for_function("() => !document.getElementById('message').hidden")
     assert page.locator("#message-text").inner_text().startswith("An e-mail was just sent.")
     assert len(mailbox.messages) == before + 1
+
+
+def test_me_and_my_family(  # type: ignore[no-untyped-def]
+    open_page, live_server: LiveServer, selfie: Path
+) -> None:
+    """ "Add someone": their consent on the same screen, their selfie, one gallery marked with
+    who is in each photo, one results token for both (kept on reload). The fake camera can show
+    only the astronaut, so here the second person finds the same photos; the union of different
+    people's photos is tested on the API (tests/search/test_family_results.py)."""
+    page = open_page(f"/s/{live_server.session_id}")
+    agree(page)
+    upload_selfie(page, selfie)
+    total = len(live_server.astronaut_photos)
+    page.get_by_role("button", name="Add someone").click()
+    page.locator("#family-consent").wait_for()
+    assert "agrees" in page.locator("#family-consent").inner_text()
+    screenshot(page, "48-family-consent")
+    page.go_back()  # Back: the gallery, nothing taken
+    page.locator("#results").wait_for()
+    page.get_by_role("button", name="Add someone").click()
+    page.get_by_role("button", name="They agree, take their selfie").click()
+    camera_ready(page)
+    page.get_by_role("button", name="Capture").click()
+    page.locator("#review").wait_for()
+    with page.expect_response(re.compile(r"/results/merge$")) as merged:
+        page.get_by_role("button", name="Find my photos").click()
+    assert merged.value.json()["people"] == 2
+    page.locator("#results").wait_for()
+    wait_for_thumbnails(page)
+    assert page.locator("#results-title").inner_text() == f"{total} photos in all"
+    marks = page.eval_on_selector_all("#gallery .who", "els => els.map(e => e.textContent)")
+    assert marks == ["You + Person 2"] * total
+    screenshot(page, "49-family-gallery")
+    key = f"facepass:results:{live_server.session_id}"
+    kept = json.loads(page.evaluate(f"localStorage.getItem('{key}')"))
+    assert kept["results_token"] == merged.value.json()["results_token"]
+    assert len(kept["people"]) == 2
+    page.reload()
+    page.locator("#results").wait_for()
+    marks = page.eval_on_selector_all("#gallery .who", "els => els.map(e => e.textContent)")
+    assert marks == ["You + Person 2"] * total

@@ -29,6 +29,7 @@
   var order = [];            // gallery position -> index in answer.matches
   var batch = null;          // saving to the phone in share-sheet batches: {indexes, done, files}
   var recovering = null;     // the timer that retries while the server is unreachable
+  var adding = false;        // "me and my family": the next search adds a person to the results
 
   /* ---- small helpers ---- */
 
@@ -110,6 +111,8 @@
     if (upload) { cancelUpload(); return; }  // Back while sending: the selfie stays for a retry
     if (view === "camera") { stopCamera(); }
     if (optingOut && step !== "review" && step !== "camera") { endOptOut(); }
+    if (adding && step !== "review" && step !== "camera") { adding = false; }
+    if (step === "family-consent" && answer) { showFamilyConsent(); return; }
     if (step === "review" && selfies.length) { showReview(); return; }
     if (step === "camera") { startCamera(pendingAngle); return; }
     if (step === "opt-out" && answer) { startOptOut(); return; }
@@ -370,6 +373,7 @@
     if (!answer || !answer.query_token) return;
     var before = {};
     (answer.matches || []).forEach(function (m) { before[m.photo_id] = true; });
+    if (answer.people && answer.people.length > 1) { recheckFamily(before); return; }
     showMessage("");
     show("progress");
     $("progress-bar").removeAttribute("value");
@@ -396,6 +400,12 @@
   function handleAnswer(status, body, retryAfter, again, before) {
     if (optingOut && status === 200 && body) {
       optedOut(body);
+      return;
+    }
+    if (status === 200 && body && adding) {
+      adding = false;
+      clearSelfies();
+      addPerson(body);
       return;
     }
     if (status === 200 && body) {
@@ -488,6 +498,7 @@
       matches: body.matches || [],
       index: body.index || null,
       fresh: (answer && answer.fresh) || {},   // photo_id -> true: found by the last recheck
+      people: (answer && answer.people) || null, // "me and my family": [{query_token}] per person
       order: (answer && answer.order) || "best"
     };
     save(STORE, answer);
@@ -633,7 +644,8 @@
       announce(t.no_results_title);
       return;
     }
-    var title = format(t[pluralKey(matches.length)], { n: matches.length });
+    var title = family() ? format(t.family_found, { n: matches.length })
+      : format(t[pluralKey(matches.length)], { n: matches.length });
     $("results-title").textContent = title;
     order = arrange(matches, answer.order);
     markOrder();
@@ -720,6 +732,14 @@
       check.setAttribute("aria-hidden", "true");
       item.appendChild(button);
       item.appendChild(check);
+      if (family()) {
+        var names = (matches[i].people || [0]).map(personName).join(" + ");
+        var who = document.createElement("span");
+        who.className = "who";
+        who.textContent = names;
+        item.appendChild(who);
+        img.alt += " · " + format(t.who, { names: names });
+      }
       if (answer.fresh && answer.fresh[matches[i].photo_id]) {
         var badge = document.createElement("span");
         badge.className = "badge";
@@ -985,6 +1005,82 @@
     return order.filter(function (i) { return selected[answer.matches[i].photo_id]; });
   }
 
+  /* ---- "me and my family": another person's selfie, with their consent, joins the gallery ---- */
+
+  function personName(index) { return index === 0 ? t.person_you : format(t.person_n, { n: index + 1 }); }
+
+  function family() { return !!(answer && answer.people && answer.people.length > 1); }
+
+  function showFamilyConsent() {
+    showMessage("");
+    show("family-consent");
+    enterStep("family-consent");
+    $("family-consent-title").focus();
+  }
+
+  function familyAgreed() {
+    adding = true;
+    clearSelfies();
+    if (cameraAvailable()) { startCamera(null); } else { showIntro(); }
+  }
+
+  function postJson(url, body) {
+    var headers = { "Content-Type": "application/json", Accept: "application/json" };
+    headers[config.device_header] = deviceToken();
+    return fetch(url, { method: "POST", headers: headers, body: JSON.stringify(body) }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (answerBody) {
+        if (!response.ok || !answerBody) { throw fail(errorCode(answerBody), response.status); }
+        return answerBody;
+      });
+    });
+  }
+
+  /* One token for everyone: the gallery (and a reload, a results link) shows them all. */
+  function merge(tokens, people, before) {
+    show("progress");
+    $("progress-bar").removeAttribute("value");
+    $("progress-text").textContent = t.searching;
+    return postJson(config.merge_url, { results_tokens: tokens }).then(function (merged) {
+      answer.people = people;
+      answer.results_token = merged.results_token;
+      answer.results_expires_at = merged.results_expires_at;
+      answer.expires_at = merged.expires_at;
+      answer.matches = merged.matches;
+      save(STORE, answer);
+      showResults(before);
+    }).catch(function (error) {
+      if (!resultsGone(error)) { renderResults(); showMessage(t.UNAVAILABLE); }
+    });
+  }
+
+  function addPerson(body) {
+    var people = (answer.people || [{ query_token: answer.query_token }]).concat([{ query_token: body.query_token }]);
+    return merge([answer.results_token, body.results_token], people, null);
+  }
+
+  /* A family's recheck: each person's search again (no selfies), then one gallery again. */
+  function recheckFamily(before) {
+    showMessage("");
+    show("progress");
+    $("progress-bar").removeAttribute("value");
+    $("progress-text").textContent = t.checking_new;
+    announce(t.checking_new);
+    var people = answer.people;
+    var tokens = [];
+    var chain = Promise.resolve();
+    people.forEach(function (person) {
+      chain = chain.then(function () {
+        return postJson(config.recheck_url, { query_token: person.query_token }).then(function (body) {
+          tokens.push(body.results_token);
+        });
+      });
+    });
+    chain.then(function () { return merge(tokens, people, before); }, function (error) {
+      if (error && error.status === 429) { renderResults(); showMessage(format(t.RATE_LIMITED, { s: 60 })); return; }
+      if (!resultsGone(error)) { renderResults(); showMessage(t.UNAVAILABLE, recheck); }
+    });
+  }
+
   /* ---- "Send me my photos": the results link by e-mail (the address is used once) ---- */
 
   function sendEmail(event) {
@@ -1168,6 +1264,11 @@
     if (historyStep() === "declined") { history.back(); } else { showConsent(); }
   });
   $("lightbox-retry").addEventListener("click", retryLightbox);
+  $("add-someone").addEventListener("click", showFamilyConsent);
+  $("family-agree").addEventListener("click", familyAgreed);
+  $("family-cancel").addEventListener("click", function () {
+    if (historyStep() === "family-consent") { history.back(); } else { renderResults(); }
+  });
   if ($("email-form")) { $("email-form").addEventListener("submit", sendEmail); }
   $("download-all").addEventListener("click", function () {
     showMessage("");
