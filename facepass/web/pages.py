@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -11,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from facepass.web.assets import asset_url
+from facepass.web.assets import asset_url, load_asset
 from facepass.web.i18n import MESSAGES, Language, days_text
 
 # Security headers of every page: nothing but our own origin, and no Referer leaving the page
@@ -107,6 +108,25 @@ class ConsentView:
     results_days: int
 
 
+@cache
+def _script_words() -> frozenset[str]:
+    """The messages the page's script reads by name (`t.key`): only those travel in the page."""
+    script = load_asset("guest.js").body.decode()
+    return frozenset(re.findall(r"\bt\.([A-Za-z_]\w*)", script))
+
+
+def page_words(messages: dict[str, str]) -> dict[str, str]:
+    """The page's share of the messages: what the script names, error codes (looked up by the
+    code a response carries), plural forms and angle guides (by a computed key). Words only
+    the server uses (the e-mail, the error pages, the template's own) stay out."""
+    named = _script_words()
+    return {
+        key: text
+        for key, text in messages.items()
+        if key in named or key.isupper() or key.startswith(("found_", "angle_"))
+    }
+
+
 def render_guest_page(
     lang: Language,
     *,
@@ -119,7 +139,7 @@ def render_guest_page(
     """The guest page of one validated session."""
     messages = MESSAGES[lang]
     days = days_text(lang, consent.results_days)
-    config = {**page_config, "lang": lang, "t": messages, "results_days_text": days}
+    config = {**page_config, "lang": lang, "t": page_words(messages), "results_days_text": days}
     date_text = format_date(event.date, lang) if event.date else None
     return (
         _environment()

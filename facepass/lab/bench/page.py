@@ -4,7 +4,8 @@ A phone viewport (390 x 844), a fresh browser profile per run, Chromium's fake c
 astronaut's selfie, the demo session's ten photos indexed in an embedded FacePass. Measured:
 
 - page weight: bytes over the wire (headers included, gzip where the server compresses) of
-  everything loaded until the consent screen shows: HTML, CSS, JS, icon;
+  everything loaded until the consent screen shows: HTML, CSS, JS, icon; and once more with a
+  cover photo set (`with_cover`: the 640 x 320 crop around its faces);
 - tap to results: from the tap on "Find my photos" (selfie taken) to every thumbnail of the
   first screen decoded, read with `performance.now()` inside the page;
 
@@ -49,21 +50,49 @@ _THUMBS_DONE = """() => {
 }"""
 
 
-def _upload_demo_photos(base_url: str, session_id: str, token: str) -> int:
+def _upload_demo_photos(base_url: str, session_id: str, token: str) -> tuple[int, str]:
+    """Upload and index the demo photos: how many were indexed, and one of the astronaut."""
     from facepass.demo_photos import demo_photo_set
 
     photos = demo_photo_set()
     files = [("files", (p.filename, p.data, "image/jpeg")) for p in photos]
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=120) as client:
-        client.post(f"/api/v1/sessions/{session_id}/photos", files=files).raise_for_status()
+        answer = client.post(f"/api/v1/sessions/{session_id}/photos", files=files)
+        answer.raise_for_status()
+        ids = {f["filename"]: f["photo_id"] for f in answer.json()["files"]}
+        hers = next(ids[p.filename] for p in photos if p.shows_astronaut)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             status = client.get(f"/api/v1/sessions/{session_id}/index-status").json()
             if status["complete"]:
-                return int(status["photos"]["indexed"])
+                return int(status["photos"]["indexed"]), hers
             time.sleep(0.5)
     raise RuntimeError("the demo photos were not indexed in time")
+
+
+def _weight_with_cover(browser: Any, url: str, base_url: str, token: str, photo: str) -> Any:
+    """The consent screen's weight once the studio set a cover photo (the crop around its
+    faces), measured locally; the branding is cleared again afterwards."""
+    branding = f"{base_url}/api/v1/sessions/{url.rsplit('/', 1)[1]}/branding"
+    headers = {"Authorization": f"Bearer {token}"}
+    httpx.put(branding, json={"cover_photo_id": photo}, headers=headers).raise_for_status()
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="en-US"
+    )
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.locator("#consent-agree").wait_for()
+        page.wait_for_load_state("load")
+        weight = page.evaluate(_WEIGHT)
+    finally:
+        context.close()
+        httpx.put(branding, json={}, headers=headers).raise_for_status()
+    return {
+        "page_bytes": sum(int(e["transfer"]) for e in weight),
+        "page_files": {e["name"]: e["transfer"] for e in weight},
+    }
 
 
 def _one_visit(browser: Any, url: str, network: dict[str, Any] | None) -> dict[str, Any]:
@@ -159,7 +188,7 @@ def command(runs: int) -> None:
         try:
             with live_server(settings) as base_url:
                 assert settings.admin_token is not None
-                results["photos_indexed"] = _upload_demo_photos(
+                results["photos_indexed"], cover = _upload_demo_photos(
                     base_url, str(DEMO_SESSION_ID), settings.admin_token
                 )
                 url = f"{base_url}/s/{DEMO_SESSION_ID}"
@@ -177,6 +206,9 @@ def command(runs: int) -> None:
                     for name, network in (("local", None), ("fast_3g", FAST_3G)):
                         visits = [_one_visit(browser, url, network) for _ in range(runs)]
                         results[name] = _summary(visits)
+                    results["with_cover"] = _weight_with_cover(
+                        browser, url, base_url, settings.admin_token, cover
+                    )
                     browser.close()
         finally:
             postgres.stop()
