@@ -227,9 +227,9 @@ INTEL_REID_PARAMS: Mapping[str, Any] = {
         "group_factor": 0.55,
         "lone_factor": 0.64,
         "pose_gap": 40.0,
-        "turned_yaw": 60.0,
-        "turned_pose_gap": 45.0,
-        "turned_scale": 0.8,
+        "turned_yaw": 35.0,
+        "turned_pose_gap": 180.0,
+        "turned_scale": 1.25,
         "turned_anchor": 1.0,
     },
 }
