@@ -1,10 +1,13 @@
-"""The one summary of a sample of latencies every benchmark reports."""
+"""The one summary of a sample of latencies every benchmark reports, and the one peak-memory
+reading."""
 
 from __future__ import annotations
 
 import math
+import resource
 import statistics
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -24,3 +27,15 @@ def percentiles(values_ms: Sequence[float], digits: int = 2) -> dict[str, float]
     summary["mean_ms"] = round(statistics.fmean(ordered), digits)
     summary["n"] = len(ordered)
     return summary
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM (Linux) starts afresh with the process's
+    image; ru_maxrss would carry over the parent's peak across the spawn's exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -31,6 +31,7 @@ from facepass.composition.context import WorkerContext
 from facepass.composition.worker import spawn_worker
 from facepass.config import Settings, get_settings
 from facepass.lab.photos import add_photo
+from facepass.lab.stats import peak_rss_mb
 from facepass.observability.metrics import PHOTOS_INDEXED
 from facepass.photos.models import FAILED, INDEXED, Face, Photo
 
@@ -70,7 +71,7 @@ class WorkerProbe:
         stats = {
             "timings_ms": self.timings,
             "photos": photos_indexed_here(),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
+            "peak_rss_mb": peak_rss_mb(),
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "cpu_s_at_ready": self.cpu_s_at_ready,
         }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -19,21 +18,10 @@ from typing import Any
 import numpy as np
 
 from facepass.lab.bench.people_synthetic import SyntheticSession, synthetic_session
+from facepass.lab.stats import peak_rss_mb
 from facepass.people.grouping import GroupingParams, group_faces, knn_graph
 
 THRESHOLD = 0.086  # dlib-resnet-v1's match threshold: the scale the constants follow
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory. VmHWM (Linux) starts afresh with the process's
-    image; ru_maxrss would carry over the parent's peak across the spawn's exec."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def measure(path: Path, recall: bool) -> dict[str, Any]:
@@ -41,7 +29,7 @@ def measure(path: Path, recall: bool) -> dict[str, Any]:
     with np.load(path) as saved:
         session = SyntheticSession(saved["vectors"], saved["photos"], saved["people"])
     faces = len(session.vectors)
-    before = _peak_rss_mb()
+    before = peak_rss_mb()
     started = time.perf_counter()
     grouping = group_faces(session.vectors, session.photos, THRESHOLD)
     seconds = time.perf_counter() - started
@@ -50,7 +38,7 @@ def measure(path: Path, recall: bool) -> dict[str, Any]:
         "people": int(session.people.max()) + 1,
         "groups": grouping.n_groups,
         "seconds": round(seconds, 2),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "rss_before_mb": before,
         "knn": "exact" if faces <= 20_000 else "cells",
     }
