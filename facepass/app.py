@@ -91,6 +91,7 @@ def create_app(
     from facepass.api.guest_family import router as family_router
     from facepass.api.guest_mail import router as mail_router
     from facepass.api.guest_page import router as web_router
+    from facepass.api.liveness import router as liveness_router
     from facepass.api.media import router as media_router
     from facepass.api.ops import router as ops_router
     from facepass.api.people import router as people_router
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(search_router)
     app.include_router(removals_router)
     app.include_router(privacy_router)
+    app.include_router(liveness_router)
     app.include_router(access_router)
     app.include_router(event_router)
     app.include_router(studio_router)

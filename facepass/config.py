@@ -159,6 +159,14 @@ class Settings(BaseSettings):
     results_token_ttl_s: int = 7 * 24 * 3600  # how long a guest's gallery can be reopened
     results_token_max_photos: int = 300  # photos a results token names (it travels in a URL)
     search_upload_timeout_s: float = 90.0  # the page gives up on a silent upload after this
+    # Live selfies (search/live.py): sessions whose studio set no selfie policy follow this.
+    # "live": camera and challenge required; "live_or_gallery": a gallery photo may search too.
+    selfie_policy_default: Literal["live", "live_or_gallery"] = "live"
+    live_challenge_ttl_s: int = Field(default=60, ge=10, le=600)
+    # The anti-spoofing score below which a live pair's frame is refused; None: the model's
+    # own (0.002, chosen on the tuning split). 0.5 is upstream's point: it refuses the print
+    # and screen samples but also many real faces (docs/hardening.md, "Live selfies").
+    live_spoof_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
     # The guest page: who runs the service (consent screen), and the event's QR code.
     operator_name: str | None = None

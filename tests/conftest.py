@@ -103,4 +103,6 @@ def settings(own_db_url: str, pixora_url: str, tmp_path: Path) -> Settings:
         media_signing_key="test-signing-key-0123456789abcdef",
         data_dir=tmp_path / "data",
         log_json=False,
+        # Gallery photos search in these tests; the live path's tests set "live" (the default).
+        selfie_policy_default="live_or_gallery",
     )

@@ -21,6 +21,7 @@ from facepass.composition.context import AppContext
 from facepass.config import Settings
 from facepass.db import OwnDatabase
 from facepass.engine_config import Engines
+from facepass.guest.challenge import ChallengeStore
 from facepass.guest.ratelimit import RateLimiter
 from facepass.guest.signing import MediaSigner
 from facepass.guest.tokens import GuestTokens
@@ -108,6 +109,10 @@ async def get_search_crowd(request: Request) -> SearchCrowd:
     return context_of(request).search_crowd
 
 
+async def get_challenges(request: Request) -> ChallengeStore:
+    return context_of(request).challenges
+
+
 def get_db(own_db: OwnDbDep) -> Iterator[Session]:
     """A session of FacePass's own database for one request."""
     with own_db.sessions() as session:
@@ -135,6 +140,7 @@ SignerDep = Annotated[MediaSigner, Depends(get_signer)]
 TokensDep = Annotated[GuestTokens, Depends(get_tokens)]
 EngineGateDep = Annotated[CapacityLimiter, Depends(get_engine_gate)]
 SearchCrowdDep = Annotated[SearchCrowd, Depends(get_search_crowd)]
+ChallengesDep = Annotated[ChallengeStore, Depends(get_challenges)]
 DbSession = Annotated[Session, Depends(get_db)]
 PixoraDb = Annotated[Session, Depends(get_pixora_db)]
 

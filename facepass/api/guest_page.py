@@ -40,6 +40,7 @@ from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.schemas import SessionInfo
 from facepass.pixora.validation import validate_session
+from facepass.search.selfie_policy import SelfiePolicy, policy_of
 from facepass.web.assets import ASSET_NAMES, asset_url, load_asset
 from facepass.web.branding import (
     SessionBranding,
@@ -155,7 +156,10 @@ async def _guest_page(
     cover_box = None
     if branding and branding.cover_photo_id:
         cover_box = await run_in_threadpool(_cover, parts.own_db, parsed, branding.cover_photo_id)
-    body = _render(parts, lang, parsed, validation.session, branding, device_token, cover_box)
+    policy = await run_in_threadpool(policy_of, parts.own_db, parts.settings, parsed)
+    body = _render(
+        parts, lang, parsed, validation.session, branding, device_token, cover_box, policy
+    )
     return _page(request, body, 200, lang, remember)
 
 
@@ -197,6 +201,7 @@ def _render(
     branding: SessionBranding | None,
     device_token: str,
     cover_box: tuple[float, float, float, float] | None = None,
+    policy: SelfiePolicy = SelfiePolicy.LIVE,
 ) -> str:
     settings = parts.settings
     signer = parts.signer
@@ -222,6 +227,8 @@ def _render(
         "results_url": f"{base}/results",
         "recheck_url": f"{base}/recheck",
         "opt_out_url": f"{base}/opt-out",
+        "challenge_url": f"{base}/challenge",
+        "selfie_policy": policy.value,  # "live": no gallery photo; an opt-out is always live
         "removal_review_days": settings.removal_review_days,
         "download_url": f"{base}/download",
         # "Send me my photos" only where the operator configured outgoing mail.

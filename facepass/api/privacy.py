@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facepass.api.admin import AdminAccess
 from facepass.api.dependencies import (
+    ChallengesDep,
     EngineDep,
     OwnDbDep,
     PixoraDep,
@@ -24,7 +25,7 @@ from facepass.api.dependencies import (
 )
 from facepass.errors import NotFound, error_responses
 from facepass.guest.limits import DEVICE_DOC, DEVICE_HEADER, check_opt_out_limits, client_address
-from facepass.guest.selfies import CONSENT_FIELD, MULTIPART_SELFIES
+from facepass.guest.selfies import CHALLENGE_FIELD, CONSENT_FIELD, MULTIPART_SELFIES
 from facepass.privacy.models import REMOVAL
 from facepass.privacy.removals import new_ticket
 from facepass.privacy.schemas import OptOutResult, RemovalResult
@@ -38,6 +39,14 @@ _OPT_OUT_BODY = copy.deepcopy(MULTIPART_SELFIES)
 _OPT_OUT_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"][
     CONSENT_FIELD
 ] = {"type": "string", "maxLength": 64, "description": "Version of the consent text shown."}
+_OPT_OUT_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"][
+    CHALLENGE_FIELD
+] = {
+    "type": "string",
+    "maxLength": 64,
+    "description": "The live-selfie challenge (POST .../challenge) the two selfies answer; "
+    "always required: an opt-out needs a live pair whatever the session's selfie policy.",
+}
 
 
 @router.post(
@@ -58,6 +67,7 @@ async def guest_opt_out(
     limiter: RateLimiterDep,
     tokens: TokensDep,
     crowd: SearchCrowdDep,
+    challenges: ChallengesDep,
     device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
 ) -> OptOutResult:
     """The faces of this session that the search matches to the selfie are hidden from every
@@ -66,15 +76,21 @@ async def guest_opt_out(
     (FACEPASS_OPT_OUT_RATE_LIMIT per address, FACEPASS_OPT_OUT_DEVICE_RATE_LIMIT per browser);
     an optional `consent_version` field is recorded in the audit row. The studio can review
     and restore the removal for FACEPASS_REMOVAL_REVIEW_DAYS (`GET .../removals`). Nothing of
-    the selfie is kept.
+    the selfie is kept. Always a live pair: two selfies answering `challenge_id` (403
+    LIVE_SELFIE_REQUIRED without one; the search's CHALLENGE_* and LIVE_* refusals otherwise).
     """
 
     # The search's own limits, in its order, then the opt-out's (a few an hour).
     async def opt_out_limits() -> None:
         await check_opt_out_limits(request, limiter, settings, tokens)
 
-    parts = SelfieParts(settings, own_db, engines, pixora, cache, limiter, tokens, crowd)
-    query = await embed_request_selfies(request, session_id, parts, extra_limits=opt_out_limits)
+    parts = SelfieParts(
+        settings, own_db, engines, pixora, cache, limiter, tokens, crowd, challenges
+    )
+    # Whatever the session's selfie policy, removing a guest needs a live pair.
+    query = await embed_request_selfies(
+        request, session_id, parts, extra_limits=opt_out_limits, always_live=True
+    )
     engine, embedded, consent_version = query.engine, query.embedded, query.consent_version
     done = await run_in_threadpool(
         partial(

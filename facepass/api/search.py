@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facepass.api.admin import ScoresVisible
 from facepass.api.dependencies import (
+    ChallengesDep,
     EngineDep,
     OwnDbDep,
     PixoraDep,
@@ -28,7 +29,7 @@ from facepass.config import Settings
 from facepass.engine.selfie import SelfieProfile
 from facepass.errors import Conflict, Forbidden, error_responses
 from facepass.guest.limits import DEVICE_DOC, DEVICE_HEADER
-from facepass.guest.selfies import CONSENT_FIELD, MULTIPART_SELFIES, SearchForm
+from facepass.guest.selfies import CHALLENGE_FIELD, CONSENT_FIELD, MULTIPART_SELFIES, SearchForm
 from facepass.guest.signing import MediaSigner
 from facepass.guest.tokens import GuestTokens
 from facepass.observability.metrics import SEARCH_SECONDS, SEARCHES
@@ -65,6 +66,15 @@ _SEARCH_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["propert
     "description": "Version of the consent text the guest agreed to (the guest page sends it); "
     "without it the search is counted as 'consent collected by the client'.",
 }
+_SEARCH_BODY["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"][
+    CHALLENGE_FIELD
+] = {
+    "type": "string",
+    "maxLength": 64,
+    "description": "The live-selfie challenge (POST .../challenge) the two selfies answer: "
+    "looking at the camera, then turned the way it asks. Required unless the session's "
+    "selfie policy is live_or_gallery.",
+}
 
 
 @router.post(
@@ -87,6 +97,7 @@ async def search(
     tokens: TokensDep,
     signer: SignerDep,
     crowd: SearchCrowdDep,
+    challenges: ChallengesDep,
     scores: ScoresVisible,
     device: Annotated[str | None, Header(alias=DEVICE_HEADER, description=DEVICE_DOC)] = None,
 ) -> SearchResponse | JSONResponse:
@@ -95,7 +106,10 @@ async def search(
     422 with NO_FACE_FOUND, FACE_TOO_SMALL, FACE_BLURRY, FACE_NOT_FRONTAL or FACE_LOW_CONFIDENCE
     when no selfie has a usable face; 429 RATE_LIMITED with Retry-After, or 429 SERVER_BUSY
     with Retry-After and X-FacePass-Queue-Position when too many guests search at once (the
-    page says so, waits and retries). Selfies are read into memory only and never stored.
+    page says so, waits and retries). A live pair (with `challenge_id`) is refused with 403
+    CHALLENGE_INVALID / CHALLENGE_EXPIRED, or 422 LIVE_PAIR_REQUIRED, LIVE_NOT_TURNED,
+    LIVE_NOT_SAME_PERSON, LIVE_SPOOF_SUSPECTED; without one, 403 LIVE_SELFIE_REQUIRED where the
+    session's selfie policy is `live`. Selfies are read into memory only and never stored.
     All matches (up to FACEPASS_SEARCH_MAX_RESULTS) come at once
     with signed links; clients page through them locally (`page_size` is a hint). The answer's
     `results_token` and `query_token` let the browser show the gallery again (GET /results)
@@ -112,7 +126,9 @@ async def search(
                 service.retain_selfies, settings.data_dir, session_id, form.selfies
             )
 
-    parts = SelfieParts(settings, own_db, engines, pixora, cache, limiter, tokens, crowd)
+    parts = SelfieParts(
+        settings, own_db, engines, pixora, cache, limiter, tokens, crowd, challenges
+    )
     query = await embed_request_selfies(request, session_id, parts, on_form=count_the_search)
     engine, embedded = query.engine, query.embedded
     params = service.ranking_params(settings, engines, engine)

@@ -262,3 +262,50 @@ def eval_calibrate(
         as_json,
         max_sessions=max_sessions,
     )
+
+
+@eval_group.command("liveness")
+@data_option("Evaluation data: cfp/Images/NNN/{frontal,profile}, lfw/ (View 1 people files).")
+@analysis_cache_option()
+@click.option(
+    "--split",
+    type=click.Choice(["tune", "test"]),
+    default="test",
+    show_default=True,
+    help="CFP 001-200 with LFW peopleDevTrain (tune), or CFP 201-300 with peopleDevTest (test).",
+)
+@click.option(
+    "--tune",
+    "tune_target",
+    type=float,
+    help="Choose the anti-spoofing threshold on this split: the strictest that accepts this "
+    "share of genuine pairs turned a little (e.g. 0.98); only with --split tune.",
+)
+@click.option(
+    "--every",
+    default=1,
+    show_default=True,
+    help="Every Nth CFP person of the split (a smaller sample on a loaded machine).",
+)
+@click.option(
+    "--live-threshold",
+    type=float,
+    help="Judge with this anti-spoofing threshold (FACEPASS_LIVE_SPOOF_THRESHOLD) instead of "
+    "the model's own (e.g. 0.5, upstream's point).",
+)
+def liveness_command(
+    data_dir: Path,
+    cache_dir: Path,
+    split: str,
+    tune_target: float | None,
+    every: int,
+    live_threshold: float | None,
+) -> None:
+    """The live-selfie rule on real faces: anti-spoofing false rejects (CFP, LFW, fake camera),
+    its scores on event cut-outs and the upstream samples, genuine and impostor pairs, and
+    pairs cut out of event photos (with and without a turned photo of the person)."""
+    from facepass.lab.eval.liveness import command
+
+    if tune_target is not None and split != "tune":
+        raise click.UsageError("--tune chooses constants on the tuning split only")
+    command(data_dir, cache_dir, split, tune_target, every, live_threshold)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from redis import Redis
 from facepass.config import Settings
 from facepass.db import OwnDatabase
 from facepass.engine_config import Engines
+from facepass.guest.challenge import ChallengeStore
 from facepass.guest.ratelimit import RateLimiter
 from facepass.guest.signing import MediaSigner
 from facepass.guest.tokens import GuestTokens
@@ -113,6 +114,7 @@ class AppContext:
     signer: MediaSigner
     tokens: GuestTokens
     search_crowd: SearchCrowd
+    challenges: ChallengeStore
     closers: list[Closer] = field(default_factory=list, repr=False)
     background: BackgroundWork | None = None
 
@@ -168,6 +170,9 @@ class AppContext:
                     settings.search_queue_max,
                     settings.search_batch_max_faces,
                     settings.search_batch_wait_ms,
+                ),
+                challenges=ChallengeStore(
+                    redis, settings.redis_key_prefix, settings.live_challenge_ttl_s
                 ),
                 closers=closers,
             )

@@ -9,6 +9,7 @@ DEFAULT_DETECTOR = "centerface-v1"
 # Intel's face-reidentification-retail-0095 (docs/engine.md); sessions indexed with dlib's
 # ResNet (`dlib-resnet-v1`, the default before it) keep their model until `facepass reindex`.
 DEFAULT_EMBEDDER = "intel-face-reid-retail-0095"
+DEFAULT_ANTISPOOF = "minifasnet-v1"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class EngineConfig:
     providers: tuple[str, ...] = ("CPUExecutionProvider",)
     detector: str = DEFAULT_DETECTOR
     embedder: str = DEFAULT_EMBEDDER
+    # The passive anti-spoofing model a live selfie's frames are judged by (engine/antispoof.py).
+    antispoof: str = DEFAULT_ANTISPOOF
     # Smallest face searched for, as a fraction of the photo's shorter side (80 px at 24 MP);
     # selfies and the CLI.
     min_face_fraction: float = 1 / 50

@@ -22,7 +22,7 @@ from facepass.engine.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
-ModelKind = Literal["detector", "embedder", "landmarks"]
+ModelKind = Literal["detector", "embedder", "landmarks", "antispoof"]
 PACK_MANIFEST = "pack.json"
 
 
@@ -40,7 +40,9 @@ class ModelSpec:
     """A model the engine can load; `id` (which includes the version) is stored with embeddings."""
 
     id: str
-    family: str  # chooses the loader class: centerface, scrfd, yunet, dlib-resnet, arcface
+    family: (
+        str  # chooses the loader class: centerface, scrfd, yunet, dlib-resnet, arcface, minifasnet
+    )
     kind: ModelKind
     version: str
     license: str
@@ -132,7 +134,43 @@ def builtin_models() -> list[ModelSpec]:
         specs.extend(_dlib_resnet_spec(dlib_models, *recipe) for recipe in DLIB_RECIPES)
     except ModelError as exc:
         logger.warning("Built-in embedder unavailable: %s", exc.detail)
+    specs.append(minifasnet_spec())
     return specs
+
+
+def minifasnet_spec() -> ModelSpec:
+    """Minivision's passive anti-spoofing pair, vendored in the package (models/minifasnet/,
+    its LICENSE and PROVENANCE.md beside the files)."""
+    folder = VENDORED_MODELS / "minifasnet"
+    return ModelSpec(
+        id="minifasnet-v1",
+        family="minifasnet",
+        kind="antispoof",
+        version="1",
+        license="Apache-2.0",
+        commercial_use=True,
+        files=(
+            ModelFile(
+                "scale_2.7",
+                folder / "2.7_80x80_MiniFASNetV2.onnx",
+                "4433e871ef03f6c4c13de1757e63dcd69db14b6d7d9cff2319cb274c0f6dbecb",
+            ),
+            ModelFile(
+                "scale_4.0",
+                folder / "4_0_0_80x80_MiniFASNetV1SE.onnx",
+                "a8e67ffbaf39fa74c3b2ed673b530fcfb2f47379d0f26a52b71c2fc6473ec20f",
+            ),
+        ),
+        source=(
+            "minivision-ai/Silent-Face-Anti-Spoofing@b6d5f04a (weights), ONNX exports of "
+            "marcos4758/Silent-Face-Anti-Spoofing-Tests@1557f99a; training data: Minivision's own"
+        ),
+        # Upstream's crop scales. The live threshold: the strictest at which the model itself
+        # refuses at most 2 % of genuine pairs turned a little (CFP 001-200 every 4th person,
+        # LFW peopleDevTrain), `facepass eval liveness --split tune --tune 0.98`; upstream's
+        # argmax point is 0.5 (docs/hardening.md).
+        params={"scales": {"scale_2.7": 2.7, "scale_4.0": 4.0}, "live_threshold": 0.002},
+    )
 
 
 # dlib's ResNet under each recipe the engine ships: (id, alignment views, match threshold).

@@ -25,6 +25,7 @@ from facepass.http.multipart import PartInfo, multipart_boundary, read_multipart
 
 SELFIE_FIELD = "selfie"
 CONSENT_FIELD = "consent_version"  # the version of the consent text the guest agreed to
+CHALLENGE_FIELD = "challenge_id"  # the live-selfie challenge the pair answers (guest/challenge.py)
 _MAX_CONSENT_CHARS = 64
 _FORM_OVERHEAD_BYTES = 64 * 1024  # boundaries, part headers and small fields
 _EXTRA_PARTS = 8  # small fields a client may send beside its selfies
@@ -50,6 +51,7 @@ class SearchForm:
 
     selfies: list[Selfie]
     consent_version: str | None
+    challenge_id: str | None = None  # a live pair's challenge, when the page sent one
 
 
 class _SelfieCollector:
@@ -214,14 +216,14 @@ async def read_search_form(
         max_count=max_count,
         max_bytes=max_bytes,
         max_pixels=max_pixels,
-        fields=(CONSENT_FIELD,),
+        fields=(CONSENT_FIELD, CHALLENGE_FIELD),
     )
     consent = fields.get(CONSENT_FIELD) or None
     if consent is not None and (len(consent) > _MAX_CONSENT_CHARS or not consent.isprintable()):
         raise UnprocessableInput(
             f"{CONSENT_FIELD} must be a short version label.", code="INVALID_CONSENT"
         )
-    return SearchForm(selfies, consent)
+    return SearchForm(selfies, consent, fields.get(CHALLENGE_FIELD) or None)
 
 
 # The form's OpenAPI request body (the search adds its consent field to a copy).

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
+
+from facepass.demo_photos import astronaut
 
 
 def write_y4m(path: Path, image: Image.Image, frames: int = 10) -> None:
@@ -30,3 +32,29 @@ def write_y4m(path: Path, image: Image.Image, frames: int = 10) -> None:
             out.write(b"FRAME\n")
             for plane in planes:
                 out.write(plane)
+
+
+def turned_selfie(size: tuple[int, int] = (640, 480), turn: float = 0.5) -> Image.Image:
+    """The astronaut's selfie with her head turned a little: a perspective warp that pushes
+    one side of the face away (the engine measures a yaw of about 10 degrees) and narrows it."""
+    side = size[1]
+    portrait = ImageOps.mirror(astronaut()).crop((150, 0, 406, 256))
+    portrait = portrait.resize((side, side), Image.Resampling.LANCZOS)
+    near = [(0, 0), (0, side), (side, side), (side, 0)]
+    shrink = turn * side / 2
+    far = [(0, 0), (0, side), (side, side - shrink), (side, shrink)]
+    rows, values = [], []
+    for (x, y), (u, v) in zip(far, near, strict=True):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        values += [u, v]
+    coefficients = np.linalg.solve(np.array(rows, float), np.array(values, float))
+    warped = portrait.transform(
+        (side, side),
+        Image.Transform.PERSPECTIVE,
+        tuple(coefficients),
+        Image.Resampling.BICUBIC,
+        fillcolor=(40, 44, 52),
+    ).resize((int(side * 0.8), side), Image.Resampling.LANCZOS)
+    frame = Image.new("RGB", size, (40, 44, 52))
+    frame.paste(warped, ((size[0] - warped.width) // 2 + 30, 0))
+    return frame

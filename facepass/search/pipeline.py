@@ -24,6 +24,7 @@ from facepass.config import Settings
 from facepass.db import OwnDatabase
 from facepass.engine import FaceEngine
 from facepass.engine_config import Engines
+from facepass.guest.challenge import ChallengeRefused, ChallengeStore
 from facepass.guest.limits import check_client_limit, check_device_limit, check_session_limit
 from facepass.guest.ratelimit import RateLimiter
 from facepass.guest.selfies import SearchForm, read_search_form
@@ -33,13 +34,9 @@ from facepass.pixora.cache import ValidationCache
 from facepass.pixora.database import PixoraDatabase
 from facepass.pixora.validation import active_session
 from facepass.search.crowd import SearchCrowd, ServerBusy
+from facepass.search.live import LivePairRefused, LiveSelfieRequired, embed_guest_selfies
 from facepass.search.query import SelfieRejected
-from facepass.search.service import (
-    Embedded,
-    embed_selfies_in_crowd,
-    engine_for_session,
-    log_search,
-)
+from facepass.search.service import Embedded, engine_for_session, log_search
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +51,7 @@ class SelfieParts:
     limiter: RateLimiter
     tokens: GuestTokens
     crowd: SearchCrowd  # the engine gate (one call per core at once), line and batcher
+    challenges: ChallengeStore  # live-selfie challenges (search/live.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +87,15 @@ async def embed_request_selfies(
     *,
     extra_limits: Callable[[], Awaitable[None]] | None = None,
     on_form: Callable[[SearchForm], Awaitable[None]] | None = None,
+    always_live: bool = False,
 ) -> SelfieQuery:
     """Limits, the form, the engine that embeds like the session's index, the selfies' faces.
 
     422 (SelfieRejected's codes) when no selfie has a usable face, counted as a `no_face`
     search; 429 SERVER_BUSY when this process's line is full (facepass.search.crowd), counted
-    as `busy`; any other failure propagates uncounted (it is not the guest's selfie's fault).
+    as `busy`; a pair that is not live (search/live.py: the session's selfie policy, the
+    challenge, the pair; `always_live` for the opt-out) is counted as `not_live`; any other
+    failure propagates uncounted (it is not the guest's selfie's fault).
     """
     settings = parts.settings
     await check_search_limits(
@@ -115,12 +116,25 @@ async def embed_request_selfies(
             engine_for_session, parts.own_db, parts.engines, session_id
         )
         try:
-            embedded = await embed_selfies_in_crowd(engine, form.selfies, parts.crowd)
+            embedded = await embed_guest_selfies(
+                own_db=parts.own_db,
+                settings=settings,
+                challenges=parts.challenges,
+                engine=engine,
+                crowd=parts.crowd,
+                session_id=session_id,
+                form=form,
+                always_live=always_live,
+            )
         except ServerBusy:
             SEARCHES.labels("busy").inc()
             raise
         except SelfieRejected as exc:
             SEARCHES.labels("no_face").inc()
+            log_search(session_id, selfies=len(form.selfies), outcome=exc.code)
+            raise
+        except (LivePairRefused, LiveSelfieRequired, ChallengeRefused) as exc:
+            SEARCHES.labels("not_live").inc()
             log_search(session_id, selfies=len(form.selfies), outcome=exc.code)
             raise
         return SelfieQuery(engine, embedded, form.consent_version)

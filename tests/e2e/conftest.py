@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image
 
 from facepass.config import Settings
-from facepass.demo_photos import DemoPhoto, astronaut, astronaut_selfie, demo_photo_set
+from facepass.demo_photos import DemoPhoto, astronaut_selfie, demo_photo_set
 from facepass.lab.camera import write_y4m
 from facepass.lab.liveserver import live_server as serving  # the real app in a thread
 from tests.conftest import ADMIN_TOKEN, REPO_ROOT
@@ -32,32 +31,6 @@ from tests.search.conftest import create_pixora_session, search_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
-
-
-def turned_selfie(size: tuple[int, int] = (640, 480), turn: float = 0.5) -> Image.Image:
-    """The astronaut's selfie with her head turned a little: a perspective warp that pushes
-    one side of the face away (the engine measures a yaw of about 10 degrees) and narrows it."""
-    side = size[1]
-    portrait = ImageOps.mirror(astronaut()).crop((150, 0, 406, 256))
-    portrait = portrait.resize((side, side), Image.Resampling.LANCZOS)
-    near = [(0, 0), (0, side), (side, side), (side, 0)]
-    shrink = turn * side / 2
-    far = [(0, 0), (0, side), (side, side - shrink), (side, shrink)]
-    rows, values = [], []
-    for (x, y), (u, v) in zip(far, near, strict=True):
-        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
-        values += [u, v]
-    coefficients = np.linalg.solve(np.array(rows, float), np.array(values, float))
-    warped = portrait.transform(
-        (side, side),
-        Image.Transform.PERSPECTIVE,
-        tuple(coefficients),
-        Image.Resampling.BICUBIC,
-        fillcolor=(40, 44, 52),
-    ).resize((int(side * 0.8), side), Image.Resampling.LANCZOS)
-    frame = Image.new("RGB", size, (40, 44, 52))
-    frame.paste(warped, ((size[0] - warped.width) // 2 + 30, 0))
-    return frame
 
 
 @dataclass
@@ -250,3 +223,11 @@ def agree(page) -> None:  # type: ignore[no-untyped-def]
 def screenshot(page, name: str, *, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+@pytest.fixture(scope="package")
+def camera_person():  # type: ignore[no-untyped-def]
+    """A real person (CFP 201-300) whose photos, as webcam frames, make live pairs each way."""
+    from tests.e2e.live_camera import find_camera_person
+
+    return find_camera_person()

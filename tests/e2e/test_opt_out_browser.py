@@ -1,7 +1,8 @@
 """'Remove me from this event's search' in a real browser: from the results or the consent
-screen, a second selfie, a confirmation step, and the guest is gone from the session's search;
-the studio then restores the removal (sessions of their own: the shared one keeps its
-astronaut for the other browser tests)."""
+screen, a live selfie pair (the camera's frontal and turned frames of a real person, CFP
+201-300: an opt-out always needs one), a confirmation step, and the guest is gone from the
+session's search; the studio then restores the removal (sessions of their own: the shared one
+keeps its astronaut for the other browser tests)."""
 
 from __future__ import annotations
 
@@ -11,26 +12,25 @@ from pathlib import Path
 import httpx
 import pytest
 
-from facepass.demo_photos import astronaut_selfie, demo_photo_set
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.conftest import LiveServer, _upload_and_wait, agree, screenshot
+from tests.e2e.conftest import FakeCamera, LiveServer, agree, screenshot
+from tests.e2e.live_camera import CameraPerson, take_live_pair
 from tests.e2e.test_guest_page_browser import gallery_photo_ids, upload_selfie
-from tests.search.conftest import create_pixora_session, jpeg
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_guest_removes_themselves_from_the_events_search(  # type: ignore[no-untyped-def]
-    open_page, live_server: LiveServer, pixora_admin_url: str, tmp_path: Path
+    open_page,
+    live_server: LiveServer,
+    pixora_admin_url: str,
+    tmp_path: Path,
+    fake_camera: FakeCamera,
+    camera_person: CameraPerson,
 ) -> None:
-    photos = demo_photo_set()
-    astronaut = [p for p in photos if p.shows_astronaut][:2]
-    others = [p for p in photos if not p.shows_astronaut][:1]
-    session_id = create_pixora_session(pixora_admin_url, name="Opt-out")
-    ids = _upload_and_wait(live_server.base_url, session_id, astronaut + others)
-    astronaut_ids = {ids[p.filename] for p in astronaut}
-    selfie = tmp_path / "selfie.jpg"
-    selfie.write_bytes(jpeg(astronaut_selfie()))
+    session_id, astronaut_ids = camera_person.session(live_server, pixora_admin_url)
+    selfie = tmp_path / "selfie.jpg"  # a gallery photo searches (live_or_gallery here)
+    selfie.write_bytes(camera_person.frontal_jpeg())
 
     page = open_page(f"/s/{session_id}")
     agree(page)
@@ -45,7 +45,12 @@ def test_a_guest_removes_themselves_from_the_events_search(  # type: ignore[no-u
     assert "stay with the studio" in page.locator("#opt-out").inner_text()
     page.locator("#opt-out-continue").click()
     page.locator("#intro").wait_for()
-    page.set_input_files("#file-input", str(selfie))
+    assert not page.locator("#upload-label").is_visible()  # an opt-out needs the camera
+    try:
+        take_live_pair(page, fake_camera, camera_person)
+    finally:
+        fake_camera.reset()
+    page.locator("#search").click()  # "Remove me"
     # Nothing is sent before the guest confirms: "this removes you from this event's search".
     page.locator("#opt-out-confirm").wait_for()
     confirm_text = page.locator("#opt-out-confirm-text").inner_text()
@@ -58,7 +63,7 @@ def test_a_guest_removes_themselves_from_the_events_search(  # type: ignore[no-u
         "() => document.getElementById('message-text').textContent.startsWith('Done:')"
     )
     assert message.inner_text() == (
-        "Done: 2 faces removed. This event's search will not find you again."
+        f"Done: {len(astronaut_ids)} faces removed. This event's search will not find you again."
     )
     assert page.locator("#intro").is_visible()
     screenshot(page, "32-opted-out")
@@ -92,14 +97,16 @@ def test_a_guest_removes_themselves_from_the_events_search(  # type: ignore[no-u
 
 
 def test_an_opt_out_starts_from_the_consent_screen_and_can_be_cancelled(  # type: ignore[no-untyped-def]
-    open_page, live_server: LiveServer, pixora_admin_url: str, tmp_path: Path
+    open_page,
+    live_server: LiveServer,
+    pixora_admin_url: str,
+    tmp_path: Path,
+    fake_camera: FakeCamera,
+    camera_person: CameraPerson,
 ) -> None:
-    photos = demo_photo_set()
-    astronaut = [p for p in photos if p.shows_astronaut][:1]
-    session_id = create_pixora_session(pixora_admin_url, name="Opt-out from consent")
-    ids = _upload_and_wait(live_server.base_url, session_id, astronaut)
+    session_id, photo_ids = camera_person.session(live_server, pixora_admin_url)
     selfie = tmp_path / "selfie.jpg"
-    selfie.write_bytes(jpeg(astronaut_selfie()))
+    selfie.write_bytes(camera_person.frontal_jpeg())
 
     def found() -> set[uuid.UUID]:
         with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
@@ -116,16 +123,21 @@ def test_an_opt_out_starts_from_the_consent_screen_and_can_be_cancelled(  # type
     page.locator("#opt-out").wait_for()
     page.locator("#opt-out-continue").click()
     page.locator("#intro").wait_for()
-    page.set_input_files("#file-input", str(selfie))
-    page.locator("#opt-out-confirm").wait_for()
-    page.locator("#opt-out-confirm-no").click()  # changed her mind: nothing was sent
-    page.locator("#opt-out-confirm").wait_for(state="hidden")
-    assert found() == set(ids.values())
+    try:
+        take_live_pair(page, fake_camera, camera_person)
+        page.locator("#search").click()  # "Remove me"
+        page.locator("#opt-out-confirm").wait_for()
+        page.locator("#opt-out-confirm-no").click()  # changed her mind: nothing was sent
+        page.locator("#opt-out-confirm").wait_for(state="hidden")
+        assert found() == photo_ids
 
-    page.reload()
-    page.locator("#consent-opt-out").click()
-    page.locator("#opt-out-continue").click()
-    page.set_input_files("#file-input", str(selfie))
+        page.reload()
+        page.locator("#consent-opt-out").click()
+        page.locator("#opt-out-continue").click()
+        take_live_pair(page, fake_camera, camera_person)
+    finally:
+        fake_camera.reset()
+    page.locator("#search").click()  # "Remove me"
     page.locator("#opt-out-confirm-yes").click()
     page.wait_for_function(
         "() => document.getElementById('message-text').textContent.startsWith('Done:')"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,11 +14,15 @@ from facepass.app import create_app
 from facepass.composition.context import AppContext
 from facepass.config import Settings
 from tests.conftest import shared_data
+from tests.liveness.pairs import Pairs, live_form, live_pairs
 from tests.search.conftest import add_indexed_photo, create_pixora_session, search_settings
 
 GUEST_A = "Colin_Powell"
 GUEST_B = "George_W_Bush"
 PHOTOS_EACH = 4
+
+
+LIVE_CANDIDATES = 24  # a guest's photos (none in the session) among which a live pair is picked
 
 
 def lfw_photo(person: str, number: int) -> bytes:
@@ -36,6 +41,26 @@ class PrivacyWorld:
 
     def selfie(self, person: str) -> bytes:
         return lfw_photo(person, PHOTOS_EACH + 1)  # a photo that is not in the session
+
+    def live_pairs(self, person: str, first: int = PHOTOS_EACH + 1) -> Pairs:
+        """A frontal and a turned photo of the person (none in the session) that make a live
+        pair, per direction: an opt-out always needs one."""
+        folder = shared_data("lfw", "images_deepfunneled", person)
+        numbers = range(first, first + LIVE_CANDIDATES)
+        paths = [folder / f"{person}_{n:04d}.jpg" for n in numbers]
+        return live_pairs([p.read_bytes() for p in paths if p.exists()])
+
+
+def live_opt_out(client: Any, session_id: uuid.UUID, pairs: Pairs, **kwargs: Any) -> Any:
+    """POST .../opt-out with a live pair answering a fresh challenge."""
+
+    def issue() -> Any:
+        answer = client.post(f"/api/v1/sessions/{session_id}/challenge")
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    form = live_form(issue, pairs, data=kwargs.pop("data", None))
+    return client.post(f"/api/v1/sessions/{session_id}/opt-out", **form, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,10 @@ from facepass.indexing.pipeline import IndexingContext, index_photo
 from facepass.lab.photos import add_photo
 from facepass.observability.metrics import REGISTRY
 from facepass.photos.service import delete_photo
-from facepass.search import pipeline
+from facepass.search import live
 from tests.access.conftest import audit_rows
-from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, search
+from tests.liveness.pairs import any_direction
+from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, live_opt_out, search
 
 
 def _reindex(world: PrivacyWorld, photo_id: uuid.UUID) -> None:
@@ -37,10 +38,8 @@ def test_after_an_opt_out_the_guest_is_never_found_and_others_are_unchanged(
     assert before_b
     assert before_b <= world.photos[GUEST_B]
 
-    response = client.post(
-        f"/api/v1/sessions/{session}/opt-out",
-        files=[("selfie", ("selfie.jpg", world.selfie(GUEST_A), "image/jpeg"))],
-        data={"consent_version": "2026-11"},
+    response = live_opt_out(
+        client, session, world.live_pairs(GUEST_A), data={"consent_version": "2026-11"}
     )
     assert response.status_code == 200, response.text
     answer = response.json()
@@ -93,10 +92,8 @@ def test_an_opt_out_without_a_usable_face_removes_nothing(
 ) -> None:
     from tests.photos.images import faceless_jpeg
 
-    response = client.post(
-        f"/api/v1/sessions/{world.session_id}/opt-out",
-        files=[("selfie", ("cup.jpg", faceless_jpeg(), "image/jpeg"))],
-    )
+    cups = any_direction(faceless_jpeg(), faceless_jpeg())
+    response = live_opt_out(client, world.session_id, cups)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "NO_FACE_FOUND"
 
@@ -110,20 +107,17 @@ def test_only_a_selfie_without_a_usable_face_counts_as_a_no_face_search(
 ) -> None:
     from tests.photos.images import faceless_jpeg
 
-    url = f"/api/v1/sessions/{world.session_id}/opt-out"
     before = _no_face_searches()
-    assert (
-        client.post(url, files=[("selfie", ("cup.jpg", faceless_jpeg(), "image/jpeg"))]).status_code
-        == 422
-    )
+    cups = any_direction(faceless_jpeg(), faceless_jpeg())
+    assert live_opt_out(client, world.session_id, cups).status_code == 422
     assert _no_face_searches() == before + 1
 
     async def broken_engine(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the engine failed")  # e.g. ONNX Runtime out of memory
 
-    monkeypatch.setattr(pipeline, "embed_selfies_in_crowd", broken_engine)
+    monkeypatch.setattr(live, "analyze_frame", broken_engine)
     failing = TestClient(client.app, raise_server_exceptions=False)
-    answer = failing.post(url, files=[("selfie", ("me.jpg", world.selfie(GUEST_A), "image/jpeg"))])
+    answer = live_opt_out(failing, world.session_id, world.live_pairs(GUEST_A))
     assert answer.status_code == 500
     assert _no_face_searches() == before + 1  # the engine's failure is not the guest's selfie
 
@@ -153,6 +147,6 @@ def test_opt_outs_share_the_searches_rate_limit(world: PrivacyWorld) -> None:
             f"/api/v1/sessions/{world.session_id}/search",
             files=[("selfie", ("cup.jpg", faceless_jpeg(), "image/jpeg"))],
         )
-    assert codes == [422, 422]
+    assert codes == [403, 403]  # counted before the live check refuses them (no challenge)
     assert search.status_code == 429
     assert "Retry-After" in search.headers

@@ -19,7 +19,7 @@ from facepass.lab.liveserver import live_server
 from facepass.photos.service import delete_photo
 from facepass.privacy.removals import finalize_due
 from tests.conftest import ADMIN_TOKEN
-from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, lfw_photo
+from tests.privacy.conftest import GUEST_A, GUEST_B, PrivacyWorld, live_opt_out
 from tests.search.conftest import add_indexed_photo
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -79,7 +79,7 @@ def test_opt_out_hides_at_once_and_the_studio_restores_it(
     old_tokens = [m["download_token"] for m in before["matches"]]
     assert http.get(old_link).status_code == 200
 
-    optout = http.post(f"/api/v1/sessions/{session}/opt-out", files=_selfie(world.selfie(GUEST_A)))
+    optout = live_opt_out(http, session, world.live_pairs(GUEST_A))
     assert optout.status_code == 200, optout.text
     removed = optout.json()["faces_removed"]
     assert removed >= len(found_a)
@@ -156,7 +156,7 @@ def test_an_opt_out_matching_nothing_is_counted_not_stored(
 ) -> None:
     session = world.session_id
     listed = len(_removals(http, world))
-    optout = http.post(f"/api/v1/sessions/{session}/opt-out", files=_selfie(lfw_photo(STRANGER, 1)))
+    optout = live_opt_out(http, session, world.live_pairs(STRANGER, first=1))
     assert optout.status_code == 200, optout.text
     assert optout.json()["faces_removed"] == 0
     assert len(_removals(http, world)) == listed
@@ -178,7 +178,7 @@ def test_after_the_review_window_a_removal_is_final_and_its_faces_purged(
     http: httpx.Client, world: PrivacyWorld
 ) -> None:
     session = world.session_id
-    optout = http.post(f"/api/v1/sessions/{session}/opt-out", files=_selfie(world.selfie(GUEST_B)))
+    optout = live_opt_out(http, session, world.live_pairs(GUEST_B))
     assert optout.status_code == 200
     removal = _removals(http, world)[0]
     assert removal["status"] == "in_review"
@@ -211,18 +211,20 @@ def test_opt_outs_are_limited_per_browser_and_per_address(world: PrivacyWorld) -
             "opt_out_rate_limit": "4/hour",
         }
     )
-    stranger = _selfie(lfw_photo(STRANGER, 2))  # matches nothing: the limits alone are tested
-    url = f"/api/v1/sessions/{world.session_id}/opt-out"
+    stranger = world.live_pairs(STRANGER, first=1)  # matches nothing: the limits alone count
+    session = world.session_id
     with (
         live_server(settings, run_migrations=False, start_background=False) as base,
         httpx.Client(base_url=base, timeout=120) as http,
     ):
         one = {"X-FacePass-Device": world.app_context.tokens.new_device_token()}
         two = {"X-FacePass-Device": world.app_context.tokens.new_device_token()}
-        statuses = [http.post(url, files=stranger, headers=one).status_code for _ in range(3)]
+        statuses = [
+            live_opt_out(http, session, stranger, headers=one).status_code for _ in range(3)
+        ]
         assert statuses == [200, 200, 429]
-        assert http.post(url, files=stranger, headers=two).status_code == 200
-        refused = http.post(url, files=stranger, headers=two)  # the address's fifth: spent
+        assert live_opt_out(http, session, stranger, headers=two).status_code == 200
+        refused = live_opt_out(http, session, stranger, headers=two)  # the address's fifth
         assert refused.status_code == 429
         assert refused.json()["error"]["code"] == "RATE_LIMITED"
         assert int(refused.headers["Retry-After"]) > 0

@@ -99,6 +99,9 @@ def search_settings(
         "media_signing_key": "test-signing-key-0123456789abcdef",
         "data_dir": data_dir,
         "log_json": False,
+        # The product's default is "live" (camera and challenge); these fixtures search with
+        # single photos, as a gallery would. Tests of the live path set "live" themselves.
+        "selfie_policy_default": "live_or_gallery",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]

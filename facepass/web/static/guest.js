@@ -14,6 +14,8 @@
   var selfies = [];          // {blob, url, angle}
   var optingOut = false;     // the next selfie goes to the opt-out, not to a search
   var optOutConfirmed = false;  // the guest said "Yes, remove me" on the confirmation step
+  var challenge = null;      // the live-selfie challenge {id, direction} the camera pair answers
+  var liveSent = false;      // a live pair is on its way: any failure starts a new challenge
   var answer = null;         // {results_token, query_token, results_expires_at, expires_at, matches}
   var shown = 0;
   var lightboxIndex = -1;
@@ -224,9 +226,10 @@
   function cameraFailed(error) {
     stopCamera();
     var denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
+    challenge = null;
     promoteUpload();
     if (selfies.length) { showReview(); } else { show("intro"); }
-    showMessage(denied ? t.camera_denied : t.camera_absent);
+    showMessage(liveRequired() ? t.camera_required : denied ? t.camera_denied : t.camera_absent);
     $("upload-label").focus();
   }
 
@@ -245,6 +248,62 @@
       if (historyStep() === "camera") { history.replaceState({ fp: "review" }, ""); }
       showReview();
     }, "image/jpeg", 0.9);
+  }
+
+  /* ---- live selfie: a challenge before the camera opens, then the turned frame it asks for ---- */
+
+  function liveRequired() { return optingOut || config.selfie_policy === "live"; }
+
+  /* The gallery only where the session's policy lets a photo search (never for an opt-out). */
+  function applySelfiePolicy() {
+    var gallery = !liveRequired();
+    $("upload-label").hidden = !gallery;
+    $("upload-hint").hidden = !gallery;
+  }
+
+  /* The camera: under `live_or_gallery` as before (optional turned angles); where a live pair
+     is needed, a challenge first, then the frontal frame and the turn it asks for. */
+  function startSelfie() {
+    if (liveRequired()) { startLive(); } else { clearSelfies(); startCamera(null); }
+  }
+
+  function startLive() {
+    if (!consented() && !optingOut) { showConsent(); return; }
+    clearSelfies();
+    challenge = null;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", config.challenge_url);
+    xhr.responseType = "json";
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader(config.device_header, deviceToken());
+    xhr.onload = function () {
+      var body = xhr.response;
+      if (xhr.status === 200 && body && body.challenge_id) {
+        challenge = { id: body.challenge_id, direction: body.direction };
+        startCamera(null);
+      } else {
+        handleAnswer(xhr.status, body, xhr.getResponseHeader("Retry-After"), startLive, false);
+      }
+    };
+    xhr.onerror = function () { failed(t.NETWORK, startLive); };
+    xhr.send();
+  }
+
+  function livePairTaken() {
+    return !!challenge && selfies.length === 2 && selfies[1].angle === challenge.direction;
+  }
+
+  /* After the frontal frame: only the turn the challenge asks for, and no search before it. */
+  function liveReview(angleButtons) {
+    for (var i = 0; i < angleButtons.length; i++) {
+      angleButtons[i].hidden = angleButtons[i].getAttribute("data-angle") !== challenge.direction;
+    }
+    var done = livePairTaken();
+    $("angles").hidden = done;
+    $("angles").querySelector("h2").textContent = t.live_title;
+    $("angles").querySelector(".hint").textContent = t.live_hint;
+    $("search").disabled = !done;
+    (done ? $("search") : $("angles").querySelector("button:not([hidden])")).focus();
   }
 
   /* ---- selfies ---- */
@@ -274,6 +333,7 @@
       remove.textContent = "×";
       remove.setAttribute("aria-label", t.remove + " " + format(t.selfie_label, { n: index + 1 }));
       remove.addEventListener("click", function () {
+        if (challenge) { challenge = null; clearSelfies(); showIntro(); return; }  // a pair or nothing
         URL.revokeObjectURL(selfie.url);
         selfies.splice(index, 1);
         if (selfies.length) { showReview(); } else { showIntro(); }
@@ -291,7 +351,7 @@
     $("angles").hidden = selfies.length >= config.max_selfies || !cameraAvailable() || !!stream;
     show("review");
     enterStep("review");
-    $("search").focus();
+    if (challenge) { liveReview(angleButtons); } else { $("search").focus(); }
   }
 
   /* Downscale a chosen photo to ~max_side px JPEG before it leaves the phone. */
@@ -317,7 +377,7 @@
   function onFileChosen() {
     var file = $("file-input").files[0];
     $("file-input").value = "";
-    if (!file) return;
+    if (!file || liveRequired()) return;
     if (!consented() && !optingOut) { showConsent(); return; }
     showMessage("");
     fromGallery = true;
@@ -356,6 +416,13 @@
     announce(t.uploading);
     var body = new FormData();
     body.append("consent_version", config.consent_version);
+    var retry = search;
+    if (challenge) {
+      body.append("challenge_id", challenge.id);  // used up by this request, whatever its answer
+      challenge = null;
+      liveSent = true;
+      retry = startLive;
+    }
     selfies.forEach(function (selfie, index) { body.append("selfie", selfie.blob, "selfie-" + index + ".jpg"); });
     var xhr = send(url, body, false);
     xhr.upload.onprogress = function (event) {
@@ -366,7 +433,7 @@
       $("progress-text").textContent = t.searching;
       announce(t.searching);
     };
-    wire(xhr, search, false);
+    wire(xhr, retry, false);
   }
 
   function recheck() {
@@ -408,6 +475,7 @@
       addPerson(body);
       return;
     }
+    liveSent = false;
     if (status === 200 && body) {
       clearSelfies();
       keep(body);
@@ -415,6 +483,11 @@
       return;
     }
     var code = errorCode(body);
+    if (/^(LIVE|CHALLENGE)_/.test(code)) {
+      clearSelfies();
+      failed(t[code] || t[code.charAt(0) === "C" ? "CHALLENGE_INVALID" : "LIVE_SELFIE_REQUIRED"], startLive);
+      return;
+    }
     if (status === 429 && code === "SERVER_BUSY") {
       waitInLine(parseInt(retryAfter || "2", 10), again);
     } else if (status === 429) {
@@ -441,6 +514,7 @@
 
   /* Back to where the guest was, with the message and, where it helps, a retry button. */
   function failed(text, again) {
+    if (liveSent) { liveSent = false; clearSelfies(); }  // its challenge is used up
     if (selfies.length) { showReview(); } else if (answer) { renderResults(); } else { showIntro(); }
     showMessage(text, again ? function () { showMessage(""); again(); } : null);
     announce(text);
@@ -1148,6 +1222,7 @@
 
   function continueOptOut() {
     optingOut = true;
+    applySelfiePolicy();
     $("search").textContent = t.opt_out_send;
     showIntro();  // reached from the consent screen too: this selfie only removes
   }
@@ -1165,6 +1240,7 @@
   function endOptOut() {
     optingOut = false;
     optOutConfirmed = false;
+    applySelfiePolicy();
     $("search").textContent = t.search;
   }
 
@@ -1230,7 +1306,7 @@
 
   $("consent-agree").addEventListener("click", agree);
   $("consent-decline").addEventListener("click", decline);
-  $("start-camera").addEventListener("click", function () { startCamera(null); });
+  $("start-camera").addEventListener("click", startSelfie);
   $("capture").addEventListener("click", capture);
   $("cancel-camera").addEventListener("click", function () {
     if (historyStep() === "camera") { history.back(); return; }  // onPopState takes it from there
@@ -1240,7 +1316,7 @@
   $("file-input").addEventListener("change", onFileChosen);
   $("search").addEventListener("click", search);
   $("cancel-upload").addEventListener("click", cancelUpload);
-  $("retake").addEventListener("click", function () { clearSelfies(); startCamera(null); });
+  $("retake").addEventListener("click", startSelfie);
   var angles = document.querySelectorAll("button[data-angle]");
   for (var a = 0; a < angles.length; a++) {
     angles[a].addEventListener("click", function (event) {
@@ -1304,6 +1380,7 @@
   for (var i = 0; i < again.length; i++) { again[i].addEventListener("click", searchAgain); }
 
   applyBranding();
+  applySelfiePolicy();
   deviceToken();
   if (!cameraAvailable()) { promoteUpload(); }
   if (!openResultsLink() && !restore()) { showIntroOrConsent(); }
