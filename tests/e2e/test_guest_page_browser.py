@@ -15,7 +15,8 @@ import pytest
 
 from facepass.demo_photos import astronaut_selfie
 from facepass.guest.signing import MediaSigner
-from tests.e2e.conftest import FakeCamera, LiveServer, agree, screenshot, turned_selfie
+from facepass.lab.camera import turned_selfie
+from tests.e2e.conftest import FakeCamera, LiveServer, agree, screenshot
 from tests.search.conftest import jpeg
 
 pytestmark = pytest.mark.browser

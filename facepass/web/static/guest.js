@@ -250,19 +250,18 @@
     }, "image/jpeg", 0.9);
   }
 
-  /* ---- live selfie: a challenge before the camera opens, then the turned frame it asks for ---- */
+  /* ---- live selfie: a challenge, the frontal frame, the turn it asks for ---- */
 
   function liveRequired() { return optingOut || config.selfie_policy === "live"; }
 
-  /* The gallery only where the session's policy lets a photo search (never for an opt-out). */
+  /* The gallery only where the policy lets a photo search (never for an opt-out). */
   function applySelfiePolicy() {
     var gallery = !liveRequired();
     $("upload-label").hidden = !gallery;
     $("upload-hint").hidden = !gallery;
   }
 
-  /* The camera: under `live_or_gallery` as before (optional turned angles); where a live pair
-     is needed, a challenge first, then the frontal frame and the turn it asks for. */
+  /* live_or_gallery: the camera as before (optional angles); else the live pair. */
   function startSelfie() {
     if (liveRequired()) { startLive(); } else { clearSelfies(); startCamera(null); }
   }
@@ -293,7 +292,7 @@
     return !!challenge && selfies.length === 2 && selfies[1].angle === challenge.direction;
   }
 
-  /* After the frontal frame: only the turn the challenge asks for, and no search before it. */
+  /* After the frontal frame: only the asked turn, no search before it. */
   function liveReview(angleButtons) {
     for (var i = 0; i < angleButtons.length; i++) {
       angleButtons[i].hidden = angleButtons[i].getAttribute("data-angle") !== challenge.direction;
