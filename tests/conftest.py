@@ -1,13 +1,19 @@
 """Shared fixtures: the real services the tests talk to.
 
-- FacePass's own database: embedded PostgreSQL 18 with pgvector, one server per test run.
+- FacePass's own database: embedded PostgreSQL 18 with pgvector, one server per test run, and
+  on it one database per test module, cloned from a migrated template (no module sees
+  another's rows).
 - Pixora's stand-in: the machine's PostgreSQL 15 (127.0.0.1:5432), a fresh database per run
   with the brief's schema, read through a SELECT-only role, as production does.
 - Redis: the machine's server, with a key prefix unique to the run.
+
+Tests that use any of these are marked `services` (from the fixtures they ask for, or by hand);
+`make test-fast` runs the others, with no PostgreSQL, Redis or browser.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,7 +24,7 @@ from sqlalchemy import create_engine, pool, text
 
 from facepass.config import Settings
 from facepass.db import sqlalchemy_url
-from facepass.embedded import EmbeddedPostgres, start_embedded_postgres
+from facepass.embedded import EmbeddedPostgres, _url_for, start_embedded_postgres
 from facepass.pixora.demo import create_schema, grant_read_only, insert_demo_sessions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -51,13 +57,34 @@ def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPo
     postgres.stop()
 
 
+OWN_DB_TEMPLATE = "facepass_template"
+_module_databases = itertools.count(1)
+
+
 @pytest.fixture(scope="session")
-def own_db_url(embedded_pg: EmbeddedPostgres) -> str:
-    """FacePass's own database, migrated to head."""
+def own_db_template(embedded_pg: EmbeddedPostgres) -> str:
+    """A FacePass database migrated to head, which each test module's database is cloned from."""
     from facepass.migrations import upgrade
 
-    upgrade(embedded_pg.own_url)
-    return embedded_pg.own_url
+    admin = _admin_engine(embedded_pg.admin_url)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{OWN_DB_TEMPLATE}"')
+    admin.dispose()
+    upgrade(_url_for(embedded_pg.admin_url, user="postgres", database=OWN_DB_TEMPLATE))
+    return OWN_DB_TEMPLATE
+
+
+@pytest.fixture(scope="module")
+def own_db_url(embedded_pg: EmbeddedPostgres, own_db_template: str) -> Iterator[str]:
+    """This test module's own FacePass database, migrated (a clone of the template)."""
+    name = f"facepass_module_{next(_module_databases)}"
+    admin = _admin_engine(embedded_pg.admin_url)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{own_db_template}"')
+    yield _url_for(embedded_pg.admin_url, user="postgres", database=name)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -106,3 +133,17 @@ def settings(own_db_url: str, pixora_url: str, tmp_path: Path) -> Settings:
         # Gallery photos search in these tests; the live path's tests set "live" (the default).
         selfie_policy_default="live_or_gallery",
     )
+
+
+# What a test needs to be left out of `make test-fast`: any of these fixtures, or the mark.
+SERVICE_FIXTURES = frozenset(
+    {"embedded_pg", "own_db_template", "own_db_url", "pixora_admin_url", "pixora_url", "settings"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `services` every test that reaches PostgreSQL, Redis or the browser."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SERVICE_FIXTURES or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.services)

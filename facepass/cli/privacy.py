@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ from typing import Any
 import click
 
 from facepass.cli import main
+from facepass.cli.bootstrap import worker_context
 from facepass.composition.context import WorkerContext
-from facepass.config import ConfigError, get_settings
+from facepass.config import get_settings
 
 DATA_DIR_OPTION = click.option(
     "--data-dir",
@@ -28,30 +28,9 @@ DATA_DIR_OPTION = click.option(
 )
 
 
-@contextmanager
-def context_for(data_dir: Path | None) -> Iterator[WorkerContext]:
+def context_for(data_dir: Path | None) -> AbstractContextManager[WorkerContext]:
     """Parts on the configured databases, or on the embedded server under `data_dir`."""
-    from facepass.migrations import migrate
-
-    settings = get_settings()
-    with ExitStack() as cleanup:
-        if data_dir is not None or settings.embedded:
-            from facepass.embedded import embedded_settings
-
-            settings, postgres = embedded_settings(settings, data_dir or settings.data_dir)
-            cleanup.callback(postgres.stop)  # only drops this process's handle on the server
-        if settings.database_url is None or settings.main_app_database_url is None:
-            raise click.ClickException(
-                "set FACEPASS_DATABASE_URL and MAIN_APP_DATABASE_URL, or pass --data-dir"
-            )
-        try:
-            settings.require_production_ready()
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from exc
-        migrate(settings.database_url, settings.migration_database_url)
-        work = WorkerContext.build(settings)
-        cleanup.callback(work.close)
-        yield work
+    return worker_context(get_settings(), data_dir)
 
 
 def _emit(record: dict[str, Any]) -> None:

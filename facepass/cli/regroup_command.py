@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import text
 
-from facepass.composition.context import WorkerContext
+from facepass.cli.bootstrap import worker_context
 from facepass.config import Settings
 from facepass.people.tasks import regroup_session
 
 
 def regroup_sessions(settings: Settings, session_id: uuid.UUID | None = None) -> dict[str, Any]:
     """Regroup one session, or every session with faces; returns a report per session."""
-    from facepass.migrations import upgrade
-
-    with ExitStack() as cleanup:
-        if settings.embedded:
-            from facepass.embedded import embedded_settings
-
-            settings, postgres = embedded_settings(settings, settings.data_dir)
-            cleanup.callback(postgres.stop)
-        assert settings.database_url is not None
-        upgrade(settings.database_url)
-        work = WorkerContext.build(settings)
-        cleanup.callback(work.close)
+    with worker_context(settings) as work:
         if session_id is not None:
             sessions = [session_id]
         else:

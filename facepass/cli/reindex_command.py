@@ -7,7 +7,7 @@ import uuid
 from contextlib import ExitStack
 from typing import Any
 
-from facepass.composition.context import WorkerContext
+from facepass.cli.bootstrap import worker_context
 from facepass.config import Settings
 from facepass.indexing.reindex import (
     sessions_needing_model,
@@ -27,18 +27,8 @@ def reindex_sessions(
     Searches keep using each session's current model until its new index is complete. With
     `every_photo`, photos already indexed by this model are rebuilt too (see start_reindex).
     """
-    from facepass.migrations import upgrade
-
     with ExitStack() as cleanup:
-        if settings.embedded:
-            from facepass.embedded import embedded_settings
-
-            settings, postgres = embedded_settings(settings, settings.data_dir)
-            cleanup.callback(postgres.stop)  # only drops this process's handle on the server
-        assert settings.database_url is not None
-        upgrade(settings.database_url)
-        work = WorkerContext.build(settings)
-        cleanup.callback(work.close)
+        work = cleanup.enter_context(worker_context(settings))
         engine = work.engines.get()
         with work.own_db.engine.begin() as conn:
             ensure_vector_index(conn, engine.model_id, engine.embedding_dim)
@@ -51,7 +41,7 @@ def reindex_sessions(
                 sessions = sessions_needing_model(db, engine.model_id)
         # The in-process queue lives in the API process: its reconciler queues these photos.
         queue = None
-        if settings.queue_backend != "inprocess":
+        if work.settings.queue_backend != "inprocess":
             from facepass.indexing.queue import build_index_queue
 
             queue = build_index_queue(work)

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -88,10 +88,16 @@ class LocalValidationCache:
     go first, then the least recently used.
     """
 
-    def __init__(self, ttl: TtlPolicy, *, max_entries: int = LOCAL_MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        ttl: TtlPolicy,
+        *,
+        max_entries: int = LOCAL_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ttl = ttl
         self._entries: TLRUCache[uuid.UUID, CachedLookup] = TLRUCache(
-            maxsize=max_entries, ttu=self._expires_at, timer=time.monotonic
+            maxsize=max_entries, ttu=self._expires_at, timer=clock
         )
         self._lock = threading.Lock()
 

@@ -24,6 +24,9 @@ from facepass.pixora.demo import (
 from tests.access.conftest import bearer
 from tests.conftest import REPO_ROOT
 
+# Starts the embedded PostgreSQL through the CLI: not for `make test-fast`.
+pytestmark = pytest.mark.services
+
 
 def _facepass(*args: str) -> subprocess.CompletedProcess[str]:
     env = {

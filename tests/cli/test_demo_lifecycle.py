@@ -16,9 +16,13 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from facepass.lab.liveserver import free_port
 from tests.conftest import REPO_ROOT
+
+# Starts the embedded PostgreSQL through the CLI: not for `make test-fast`.
+pytestmark = pytest.mark.services
 
 ENV_TOKEN = "env-token-never-printed-0123456789"
 

@@ -90,9 +90,9 @@ def _upload_and_wait(
     return ids
 
 
-# Package scope: the live server's in-process workers and reconciler index pending photos of
-# the whole (shared) test database, so they must be gone before other packages seed photos.
-@pytest.fixture(scope="package")
+# One per test module, on the module's own database (its in-process workers and reconciler
+# index that database's pending photos only).
+@pytest.fixture(scope="module")
 def live_server(
     own_db_url: str,
     pixora_url: str,

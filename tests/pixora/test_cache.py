@@ -45,14 +45,42 @@ def _redis_client(url: str) -> Redis:
     return Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.25)
 
 
-@pytest.fixture(params=["redis", "local"])
-def short_cache(request, settings: Settings):
-    """Each cache kind with a 0.4 s positive and a 0.15 s negative TTL."""
-    quick = settings.model_copy(update={"cache_ttl_s": 0.4, "cache_negative_ttl_s": 0.15})
-    client = _redis_client(quick.redis_url or "") if request.param == "redis" else None
-    yield build_validation_cache(quick, client)
-    if client is not None:
-        client.close()
+class FakeClock:
+    """The local cache's clock, moved by the test instead of waited for."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def local_cache(clock: FakeClock) -> LocalValidationCache:
+    """The in-process cache with a 0.4 s positive and a 0.15 s negative TTL, on a fake clock."""
+    return LocalValidationCache(TtlPolicy(0.4, 0.15), clock=clock)
+
+
+@pytest.fixture
+def redis_cache(settings: Settings):
+    """Redis's cache (Redis keeps the time) with a 3 s positive and a 0.3 s negative TTL."""
+    quick = settings.model_copy(update={"cache_ttl_s": 3.0, "cache_negative_ttl_s": 0.3})
+    client = _redis_client(quick.redis_url or "")
+    cache = build_validation_cache(quick, client)
+    assert isinstance(cache, RedisValidationCache)
+    yield cache
+    client.close()
+
+
+@pytest.fixture(params=[pytest.param("redis", marks=pytest.mark.services), "local"])
+def short_cache(request):
+    """Each cache kind (for what does not depend on time)."""
+    return request.getfixturevalue(f"{request.param}_cache")
 
 
 def test_build_picks_redis_local_or_nothing(settings: Settings) -> None:
@@ -66,21 +94,38 @@ def test_build_picks_redis_local_or_nothing(settings: Settings) -> None:
     assert isinstance(build_validation_cache(off, None), NoCache)
 
 
-def test_answers_round_trip_and_expire_by_kind(short_cache) -> None:
+def _three_answers(cache) -> tuple[SessionInfo, SessionInfo, uuid.UUID]:
     enabled, disabled, unknown = _session(), _session(enabled=False), uuid.uuid4()
-    short_cache.put_many({enabled.id: enabled, disabled.id: disabled, unknown: None})
-    got = short_cache.get_many([enabled.id, disabled.id, unknown, uuid.uuid4()])
+    cache.put_many({enabled.id: enabled, disabled.id: disabled, unknown: None})
+    got = cache.get_many([enabled.id, disabled.id, unknown, uuid.uuid4()])
     assert got == {
         enabled.id: CachedLookup(enabled),
         disabled.id: CachedLookup(disabled),
         unknown: CachedLookup(None),
     }
-    time.sleep(0.25)  # past the negative TTL, within the positive one
-    assert short_cache.get_many([enabled.id, disabled.id, unknown]) == {
+    return enabled, disabled, unknown
+
+
+def test_local_answers_round_trip_and_expire_by_kind(
+    local_cache: LocalValidationCache, clock: FakeClock
+) -> None:
+    enabled, disabled, unknown = _three_answers(local_cache)
+    clock.now += 0.2  # past the negative TTL, within the positive one
+    assert local_cache.get_many([enabled.id, disabled.id, unknown]) == {
         enabled.id: CachedLookup(enabled)
     }
-    time.sleep(0.25)
-    assert short_cache.get(enabled.id) is None
+    clock.now += 0.25
+    assert local_cache.get(enabled.id) is None
+
+
+def test_redis_answers_round_trip_and_expire_by_kind(redis_cache: RedisValidationCache) -> None:
+    enabled, disabled, unknown = _three_answers(redis_cache)
+    time.sleep(0.5)  # past the negative TTL (Redis's clock), far within the positive one
+    assert redis_cache.get_many([enabled.id, disabled.id, unknown]) == {
+        enabled.id: CachedLookup(enabled)
+    }
+    remaining_ms = redis_cache._redis.pttl(redis_cache._key(enabled.id))
+    assert 0 < remaining_ms <= 3000  # and the positive answer expires in its own time
 
 
 def test_invalidate_forgets_an_answer(short_cache) -> None:
