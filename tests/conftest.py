@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,11 +60,65 @@ def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPo
 
 
 OWN_DB_TEMPLATE = "facepass_template"
-_module_databases = itertools.count(1)
+
+
+class ModuleDatabases:
+    """Test modules' FacePass databases, cloned from the migrated template in a thread of their
+    own: a couple are made ahead while tests run, and dropped behind (a DROP waits for a
+    checkpoint, seconds on a loaded machine), so no module waits for either."""
+
+    AHEAD = 2
+
+    def __init__(self, admin_url: str, template: str) -> None:
+        self._admin_url, self._template = admin_url, template
+        self._numbers = itertools.count(1)
+        self._ready: queue.Queue[str | BaseException] = queue.Queue()
+        self._work: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="module-databases", daemon=True)
+        self._thread.start()
+        for _ in range(self.AHEAD):
+            self._work.put(("create", ""))
+
+    def _run(self) -> None:
+        admin = _admin_engine(self._admin_url)
+        try:
+            while (job := self._work.get()) is not None:
+                action, name = job
+                try:
+                    with admin.connect() as conn:
+                        if action == "create":
+                            name = f"facepass_module_{next(self._numbers)}"
+                            conn.exec_driver_sql(
+                                f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"'
+                            )
+                            self._ready.put(name)
+                        else:
+                            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+                except BaseException as exc:  # a module waiting for a database sees why
+                    if action == "create":
+                        self._ready.put(exc)
+        finally:
+            admin.dispose()
+
+    def take(self) -> str:
+        """A fresh database's URL (and the next one is started)."""
+        self._work.put(("create", ""))
+        name = self._ready.get(timeout=300)
+        if isinstance(name, BaseException):
+            raise name
+        return _url_for(self._admin_url, user="postgres", database=name)
+
+    def give_back(self, url: str) -> None:
+        self._work.put(("drop", url.partition("@/")[2].partition("?")[0]))
+
+    def close(self) -> None:
+        """Stop after the work queued so far (leftovers go with the embedded server)."""
+        self._work.put(None)
+        self._thread.join(timeout=60)
 
 
 @pytest.fixture(scope="session")
-def own_db_template(embedded_pg: EmbeddedPostgres) -> str:
+def own_db_template(embedded_pg: EmbeddedPostgres) -> Iterator[ModuleDatabases]:
     """A FacePass database migrated to head, which each test module's database is cloned from."""
     from facepass.migrations import upgrade
 
@@ -71,20 +127,17 @@ def own_db_template(embedded_pg: EmbeddedPostgres) -> str:
         conn.exec_driver_sql(f'CREATE DATABASE "{OWN_DB_TEMPLATE}"')
     admin.dispose()
     upgrade(_url_for(embedded_pg.admin_url, user="postgres", database=OWN_DB_TEMPLATE))
-    return OWN_DB_TEMPLATE
+    databases = ModuleDatabases(embedded_pg.admin_url, OWN_DB_TEMPLATE)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(scope="module")
-def own_db_url(embedded_pg: EmbeddedPostgres, own_db_template: str) -> Iterator[str]:
+def own_db_url(own_db_template: ModuleDatabases) -> Iterator[str]:
     """This test module's own FacePass database, migrated (a clone of the template)."""
-    name = f"facepass_module_{next(_module_databases)}"
-    admin = _admin_engine(embedded_pg.admin_url)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{own_db_template}"')
-    yield _url_for(embedded_pg.admin_url, user="postgres", database=name)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.dispose()
+    url = own_db_template.take()
+    yield url
+    own_db_template.give_back(url)
 
 
 @pytest.fixture(scope="session")
