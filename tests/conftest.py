@@ -140,6 +140,14 @@ def own_db_url(own_db_template: ModuleDatabases) -> Iterator[str]:
     own_db_template.give_back(url)
 
 
+@pytest.fixture(scope="package")
+def package_db_url(own_db_template: ModuleDatabases) -> Iterator[str]:
+    """One FacePass database for a test package whose world spans its modules (package scope)."""
+    url = own_db_template.take()
+    yield url
+    own_db_template.give_back(url)
+
+
 @pytest.fixture(scope="session")
 def pixora_admin_url() -> Iterator[str]:
     """A fresh database on the machine's PostgreSQL 15 with the brief's schema and demo rows."""
@@ -190,7 +198,15 @@ def settings(own_db_url: str, pixora_url: str, tmp_path: Path) -> Settings:
 
 # What a test needs to be left out of `make test-fast`: any of these fixtures, or the mark.
 SERVICE_FIXTURES = frozenset(
-    {"embedded_pg", "own_db_template", "own_db_url", "pixora_admin_url", "pixora_url", "settings"}
+    {
+        "embedded_pg",
+        "own_db_template",
+        "own_db_url",
+        "package_db_url",
+        "pixora_admin_url",
+        "pixora_url",
+        "settings",
+    }
 )
 
 

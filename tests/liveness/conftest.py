@@ -90,13 +90,13 @@ def _find_cfp_pair(context: AppContext, pixora_admin_url: str) -> CfpPair | None
 
 @pytest.fixture(scope="package")
 def world(
-    own_db_url: str,
+    package_db_url: str,
     pixora_url: str,
     pixora_admin_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveWorld]:
     settings = search_settings(
-        own_db_url,
+        package_db_url,
         pixora_url,
         tmp_path_factory.mktemp("live-data"),
         search_rate_limit="1000/minute",
