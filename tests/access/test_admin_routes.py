@@ -8,9 +8,19 @@ from facepass.app import create_app
 from facepass.config import Settings
 
 WRITES = {"put", "patch", "delete"}
-# Public POSTs: a guest's selfie, token, live-selfie challenge or e-mail of their results link,
-# or the brief's batch validation; no admin token.
-PUBLIC_POSTS = {"search", "recheck", "download", "opt-out", "validate", "email", "challenge"}
+# Public POSTs, by the end of their path: a guest's selfie or token (search, recheck, the ZIP,
+# opt-out, the live-selfie challenge, the e-mail of their results link, a family's merged
+# results), or the brief's batch validation; no admin token.
+PUBLIC_POSTS = {
+    "search",
+    "recheck",
+    "download",
+    "opt-out",
+    "validate",
+    "challenge",
+    "results/email",
+    "results/merge",
+}
 
 
 def test_admin_routes_use_the_one_admin_dependency() -> None:
@@ -27,7 +37,7 @@ def test_admin_routes_use_the_one_admin_dependency() -> None:
             should = (
                 "admin" in operation.get("summary", "").lower()
                 or method in WRITES
-                or (method == "post" and path.rsplit("/", 1)[-1] not in PUBLIC_POSTS)
+                or (method == "post" and not any(path.endswith(f"/{end}") for end in PUBLIC_POSTS))
             )
             if guarded:
                 admin.append(f"{method} {path}")
