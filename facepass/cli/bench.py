@@ -252,12 +252,14 @@ def bench_people(faces: str, recall: bool) -> None:
 @click.option(
     "--photos", type=click.IntRange(4, 200), default=25, show_default=True, help="Event photos."
 )
-@data_option("Evaluation data with LFW (the event's guests and the attacker's selfie).")
+@data_option("Evaluation data with LFW and CFP (the event's guests, the attacker's live pair).")
 def bench_attack(duration_s: float, photos: int, data_dir: Path) -> None:
-    """Issue 16's attack: one client from one selfie collects and erases the other guests.
+    """Issue 16's attack: one client from one live selfie collects and erases the other guests.
 
+    Its own searches send its genuine live pair; for the other guests it answers each challenge
+    with crops cut out of the photos it obtained (a turned crop where the event holds one).
     Prints JSON: other guests' faces removed, photos obtained that do not show the client
-    (goal: 0 and 0), the answers it got, and any server error."""
+    (goal: 0 and 0), refusals by code, 429s, the answers it got, and any server error."""
     from facepass.lab.bench.attack import command
 
     command(duration_s, photos, data_dir)
