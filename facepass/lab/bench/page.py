@@ -7,7 +7,8 @@ astronaut's selfie, the demo session's ten photos indexed in an embedded FacePas
   everything loaded until the consent screen shows: HTML, CSS, JS, icon; and once more with a
   cover photo set (`with_cover`: the 640 x 320 crop around its faces);
 - tap to results: from the tap on "Find my photos" (selfie taken) to every thumbnail of the
-  first screen decoded, read with `performance.now()` inside the page;
+  first screen decoded, read with `performance.now()` inside the page, with one selfie (the
+  session's policy `live_or_gallery`; under `live` the guest also takes the turned frame);
 
 locally, and through Chrome's emulated "Fast 3G" (DevTools' preset: 562.5 ms latency,
 1.44 Mbit/s down, 675 kbit/s up) set over CDP. Needs Debian's chromium and playwright (the
@@ -181,8 +182,12 @@ def command(runs: int) -> None:
                 "search_rate_limit": "100000/minute",
                 "search_device_rate_limit": "100000/minute",
                 "redis_url": None,
+                # One selfie, as the earlier figures measured: a live pair adds a second
+                # capture at the guest's own pace, which no tap-to-results figure can time.
+                "selfie_policy_default": "live_or_gallery",
             }
         )
+        results["selfie_policy"] = settings.selfie_policy_default
         camera = Path(tmp) / "selfie.y4m"
         write_y4m(camera, astronaut_selfie((640, 480)))
         try:
