@@ -82,12 +82,14 @@ def find_camera_person() -> CameraPerson:
     pytest.skip("no person of CFP 201-300 makes a live pair each way as webcam frames")
 
 
-def take_live_pair(page: Any, fake_camera: FakeCamera, person: CameraPerson) -> dict[str, Any]:
-    """Press "Take a selfie" on the intro: the challenge, the frontal frame, then the turn it
-    asks for; returns the challenge (the page is left on the review with both selfies)."""
+def take_live_pair(
+    page: Any, fake_camera: FakeCamera, person: CameraPerson, start: str = "Take a selfie"
+) -> dict[str, Any]:
+    """Press `start` ("Take a selfie" on the intro): the challenge, the frontal frame, then the
+    turn it asks for; returns the challenge (the page is left on the review with both selfies)."""
     fake_camera.show(person.frontal)
     with page.expect_response(re.compile(r"/challenge$")) as issued:
-        page.get_by_role("button", name="Take a selfie").click()
+        page.get_by_role("button", name=start).click()
     challenge: dict[str, Any] = issued.value.json()
     direction = Direction(challenge["direction"])
     page.locator("#camera").wait_for()

@@ -14,7 +14,7 @@ import pytest
 from facepass.guest.challenge import Direction
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.conftest import FakeCamera, LiveServer, agree, screenshot
-from tests.e2e.live_camera import CameraPerson
+from tests.e2e.live_camera import CameraPerson, take_live_pair
 
 pytestmark = pytest.mark.browser
 
@@ -84,5 +84,49 @@ def test_the_live_guided_selfie_finds_the_guest(  # type: ignore[no-untyped-def]
         assert found <= photos
         page.locator("#results").wait_for()
         screenshot(page, "42-live-results")
+    finally:
+        fake_camera.reset()
+
+
+def test_add_someone_under_the_live_policy_takes_their_live_pair(  # type: ignore[no-untyped-def]
+    open_page,
+    live_server: LiveServer,
+    fake_camera: FakeCamera,
+    pixora_admin_url: str,
+    camera_person: CameraPerson,
+) -> None:
+    """ "Add someone" asks the second person for the same live pair (a challenge of its own):
+    under `live` a single frame would be refused. The fake camera has one real person, so the
+    second person is the first again; the union itself is tested on the API."""
+    session_id, photos = camera_person.session(live_server, pixora_admin_url)
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    policy = httpx.put(
+        f"{live_server.base_url}/api/v1/sessions/{session_id}/selfie-policy",
+        headers=admin,
+        json={"selfie_policy": "live"},
+    )
+    assert policy.status_code == 200, policy.text
+    try:
+        page = open_page(f"/s/{session_id}")
+        agree(page)
+        take_live_pair(page, fake_camera, camera_person)
+        with page.expect_response(re.compile(r"/search$")) as searched:
+            page.get_by_role("button", name="Find my photos").click()
+        assert searched.value.status == 200, searched.value.text()
+        page.locator("#results").wait_for()
+        page.get_by_role("button", name="Add someone").click()
+        page.locator("#family-consent").wait_for()
+        second = take_live_pair(
+            page, fake_camera, camera_person, start="They agree, take their selfie"
+        )
+        assert second["challenge_id"]
+        with page.expect_response(re.compile(r"/results/merge$")) as merged:
+            page.get_by_role("button", name="Find my photos").click()
+        assert merged.value.status == 200, merged.value.text()
+        assert merged.value.json()["people"] == 2
+        page.locator("#results").wait_for()
+        found = {uuid.UUID(m["photo_id"]) for m in merged.value.json()["matches"]}
+        assert found
+        assert found <= photos
     finally:
         fake_camera.reset()

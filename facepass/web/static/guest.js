@@ -1094,7 +1094,8 @@
   function familyAgreed() {
     adding = true;
     clearSelfies();
-    if (cameraAvailable()) { startCamera(null); } else { showIntro(); }
+    // The same selfie as the first person's: under the live policy a challenge and its turn.
+    if (cameraAvailable()) { startSelfie(); } else { showIntro(); }
   }
 
   function postJson(url, body) {
