@@ -225,6 +225,20 @@ def eval_people(data_dir: Path, cache_dir: Path, tune: bool) -> None:
 @analysis_cache_option()
 @click.option("--precision", type=float, default=0.99, show_default=True)
 @click.option("--turned-precision", type=float, default=0.98, show_default=True)
+@click.option(
+    "--profile-weight",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Weight of one frontal selfie's profile recall beside its frontal one (0: ignored).",
+)
+@click.option(
+    "--min-frontal",
+    type=float,
+    default=0.95,
+    show_default=True,
+    help="One selfie's frontal recall below this costs ten times the shortfall.",
+)
 @click.option("--rounds", type=int, default=1, show_default=True, help="Passes over the grid.")
 @click.option(
     "--sessions",
@@ -241,12 +255,14 @@ def eval_calibrate(
     cache_dir: Path,
     precision: float,
     turned_precision: float,
+    profile_weight: float,
+    min_frontal: float,
     rounds: int,
     max_sessions: int | None,
     as_json: bool,
 ) -> None:
     """Tune the configured model's threshold and search factors on labelled photos."""
-    from facepass.lab.eval.calibrate import command
+    from facepass.lab.eval.calibrate import Targets, command
 
     names = [d.strip() for d in datasets.split(",") if d.strip()]
     if any(d not in ("cfp", "lfw") for d in names):
@@ -256,8 +272,7 @@ def eval_calibrate(
         names,
         photos_dir,
         cache_dir,
-        precision,
-        turned_precision,
+        Targets(precision, turned_precision, profile_weight, min_frontal),
         rounds,
         as_json,
         max_sessions=max_sessions,

@@ -13,9 +13,10 @@ from facepass.lab.eval.calibrate import (
     Targets,
     calibrate,
     load_in_memory,
+    objective,
     search_in_memory,
 )
-from facepass.lab.eval.heldout import HeldOutSession, SessionPhoto
+from facepass.lab.eval.heldout import HeldOutSession, SessionPhoto, Tally
 from facepass.search.ranking import RankingParams, unit
 
 
@@ -75,3 +76,21 @@ def test_calibration_finds_more_of_each_person_at_the_target_precision() -> None
     for name, values in GRID.items():
         assert getattr(best, name) in {*values, getattr(start, name)}
     assert best == replace(best, pose_gap=start.pose_gap)  # no pose factor without profiles
+
+
+def _tally(frontal_found: int, profile_found: int, wrong: int = 0) -> Tally:
+    found = frontal_found + profile_found
+    return Tally(10, 0, found + wrong, found, 100, frontal_found, 40, profile_found)
+
+
+def test_one_selfie_objective_counts_profiles_but_not_at_the_cost_of_frontal_recall() -> None:
+    targets = Targets(precision=0.99, profile_weight=1.0, min_frontal=0.95)
+    pose_bound = _tally(99, 2)
+    pose_blind = _tally(96, 25)
+    blind_and_losing_frontal = _tally(85, 30)
+    assert objective(pose_blind, None, targets) > objective(pose_bound, None, targets)
+    assert objective(blind_and_losing_frontal, None, targets) < objective(pose_bound, None, targets)
+    frontal_only = replace(targets, profile_weight=0.0)
+    assert objective(pose_blind, None, frontal_only) < objective(pose_bound, None, frontal_only)
+    imprecise = _tally(96, 25, wrong=5)
+    assert objective(imprecise, None, targets) < objective(pose_bound, None, targets)

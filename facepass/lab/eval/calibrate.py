@@ -31,7 +31,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "group_factor": (0.35, 0.41, 0.47, 0.55, 0.7, 0.85, 1.0),
     "lone_factor": (0.46, 0.52, 0.58, 0.64, 0.75, 0.9, 1.0),
     "turned_yaw": (35.0, 45.0, 60.0),
-    "pose_gap": (40.0, 60.0, 180.0),
+    "pose_gap": (40.0, 60.0, 75.0, 90.0, 120.0, 180.0),
     "turned_pose_gap": (30.0, 45.0, 180.0),
     "turned_scale": (0.8, 0.9, 1.0, 1.1, 1.25),
     "turned_anchor": (0.0, 0.5, 1.0, 1.5),
@@ -120,23 +120,34 @@ def search_in_memory(
 
 @dataclass(frozen=True)
 class Targets:
-    """What calibration maximises: recall of the frontal photos with one selfie at
-    `precision`; where the photos have profiles, also their recall with a second, turned
-    selfie at `turned_precision`."""
+    """What calibration maximises. One frontal selfie: its frontal plus `profile_weight` times
+    its profile recall, at `precision` and with frontal recall at least `min_frontal` (a pose
+    rule that finds more profiles by losing frontal photos does not pay); where the photos have
+    profiles, also the profile recall of a second, turned selfie at `turned_precision`."""
 
     precision: float = 0.99
     turned_precision: float = 0.98
+    profile_weight: float = 1.0
+    min_frontal: float = 0.95
+
+
+SHORTFALL_COST = 100.0
 
 
 def objective(one: Tally, two: Tally | None, targets: Targets) -> float:
-    """Recall found within the precision targets; a shortfall costs ten times its size."""
+    """Recall found within the targets; a shortfall of precision or of frontal recall costs a
+    hundred times its size (near-hard targets: with profiles counted, a little precision
+    could otherwise buy much recall)."""
     first = one.report()
     score = float(first["recall_frontal"])
-    score -= 10 * max(0.0, targets.precision - float(first["precision"]))
+    if one.profile:
+        score += targets.profile_weight * float(first["recall_profile"])
+    score -= SHORTFALL_COST * max(0.0, targets.precision - float(first["precision"]))
+    score -= SHORTFALL_COST * max(0.0, targets.min_frontal - float(first["recall_frontal"]))
     if two is not None:
         second = two.report()
         score += float(second["recall_profile"])
-        score -= 10 * max(0.0, targets.turned_precision - float(second["precision"]))
+        score -= SHORTFALL_COST * max(0.0, targets.turned_precision - float(second["precision"]))
     return score
 
 
@@ -228,8 +239,7 @@ def command(
     datasets: Sequence[str],
     photos_dir: Path | None,
     cache_dir: Path,
-    precision: float,
-    turned_precision: float,
+    targets: Targets,
     rounds: int,
     as_json: bool,
     *,
@@ -273,7 +283,7 @@ def command(
         cache,
         sessions,
         start,
-        Targets(precision, turned_precision),
+        targets,
         turned=turned,
         rounds=rounds,
         progress=echo,
