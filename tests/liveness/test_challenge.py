@@ -48,6 +48,7 @@ def redis_prefix() -> str:
     return f"facepass-test:{RUN_ID}:{uuid.uuid4().hex[:6]}:"
 
 
+@pytest.mark.services  # the machine's Redis, reached directly
 def test_a_challenge_answers_once_whichever_api_process_asks(redis_prefix: str) -> None:
     # Two API processes: each its own Redis connection and store, one Redis between them.
     first, second = Redis.from_url(REDIS_SERVER), Redis.from_url(REDIS_SERVER)
@@ -72,6 +73,7 @@ def test_a_challenge_answers_once_whichever_api_process_asks(redis_prefix: str) 
         second.close()
 
 
+@pytest.mark.services  # the machine's Redis, reached directly
 def test_an_expired_challenge_is_refused_as_expired(redis_prefix: str) -> None:
     redis = Redis.from_url(REDIS_SERVER)
     try:
