@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
+
+from facepass.http.text import DisplayName
 
 
 class CoverFace(BaseModel):
@@ -73,16 +75,7 @@ class SplitIn(BaseModel):
 
 
 class NameIn(BaseModel):
-    name: str | None = Field(max_length=120, description="The person's name; null clears it.")
-
-    @field_validator("name")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.isprintable():
-            raise ValueError("must be printable text")
-        return value.strip() or None
+    name: DisplayName | None = Field(description="The person's name; null or blank clears it.")
 
 
 class PersonFace(BaseModel):

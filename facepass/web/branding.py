@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from facepass.db import Base
 from facepass.errors import UnprocessableInput
+from facepass.http.text import DisplayName
 
 MAX_LOGO_BYTES = 256 * 1024
 _LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -47,9 +48,9 @@ class SessionBranding(Base):
 class BrandingIn(BaseModel):
     """What a studio sets (PUT replaces every field; leave one out to clear it)."""
 
-    event_name: str | None = Field(None, max_length=120, description="Shown instead of Pixora's")
+    event_name: DisplayName | None = Field(None, description="Shown instead of Pixora's")
     event_date: date | None = Field(None, description="The event's date, shown under its name")
-    studio_name: str | None = Field(None, max_length=120, description="Who took the photos")
+    studio_name: DisplayName | None = Field(None, description="Who took the photos")
     accent_color: str | None = Field(None, description="#rrggbb; buttons and links")
     cover_photo_id: uuid.UUID | None = Field(None, description="A photo of this session")
     logo_base64: str | None = Field(
@@ -62,13 +63,6 @@ class BrandingIn(BaseModel):
         if value is not None and not _COLOR.fullmatch(value):
             raise ValueError("accent_color must look like #1a73e8")
         return value.lower() if value else None
-
-    @field_validator("event_name", "studio_name")
-    @classmethod
-    def _text(cls, value: str | None) -> str | None:
-        if value is not None and not value.isprintable():
-            raise ValueError("must be printable text")
-        return value.strip() or None if value is not None else None
 
 
 class BrandingOut(BaseModel):
