@@ -167,6 +167,10 @@ class Settings(BaseSettings):
     # own (0.002, chosen on the tuning split). 0.5 is upstream's point: it refuses the print
     # and screen samples but also many real faces (docs/hardening.md, "Live selfies").
     live_spoof_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    # A live frame nearer than this times the embedder's match threshold to a face the session
+    # holds is a copy of it (422 LIVE_COPIED_FACE). Unset: the rule's own (LiveParams,
+    # chosen by `facepass eval copies`); 0 turns the check off.
+    live_copy_factor: float | None = Field(default=None, ge=0.0, le=1.0)
 
     # The guest page: who runs the service (consent screen), and the event's QR code.
     operator_name: str | None = None

@@ -77,7 +77,9 @@ async def guest_opt_out(
     an optional `consent_version` field is recorded in the audit row. The studio can review
     and restore the removal for FACEPASS_REMOVAL_REVIEW_DAYS (`GET .../removals`). Nothing of
     the selfie is kept. Always a live pair: two selfies answering `challenge_id` (403
-    LIVE_SELFIE_REQUIRED without one; the search's CHALLENGE_* and LIVE_* refusals otherwise).
+    LIVE_SELFIE_REQUIRED without one; the search's CHALLENGE_* and LIVE_* refusals otherwise,
+    LIVE_COPIED_FACE included: a frame that is a copy of a face the session holds, removed
+    ones too).
     """
 
     # The search's own limits, in its order, then the opt-out's (a few an hour).

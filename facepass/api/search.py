@@ -108,9 +108,10 @@ async def search(
     with Retry-After and X-FacePass-Queue-Position when too many guests search at once (the
     page says so, waits and retries). A live pair (with `challenge_id`) is refused with 403
     CHALLENGE_INVALID / CHALLENGE_EXPIRED, or 422 LIVE_PAIR_REQUIRED, LIVE_NOT_TURNED,
-    LIVE_NOT_SAME_PERSON, LIVE_SPOOF_SUSPECTED; without one, 403 LIVE_SELFIE_REQUIRED where the
-    session's selfie policy is `live`. Selfies are read into memory only and never stored.
-    All matches (up to FACEPASS_SEARCH_MAX_RESULTS) come at once
+    LIVE_NOT_SAME_PERSON, LIVE_SPOOF_SUSPECTED, LIVE_COPIED_FACE (a frame is a copy of a face
+    the session holds, e.g. a crop of an event photo, not a new capture); without one, 403
+    LIVE_SELFIE_REQUIRED where the session's selfie policy is `live`. Selfies are read into
+    memory only and never stored. All matches (up to FACEPASS_SEARCH_MAX_RESULTS) come at once
     with signed links; clients page through them locally (`page_size` is a hint). The answer's
     `results_token` and `query_token` let the browser show the gallery again (GET /results)
     and look for new photos (POST /recheck) later without the selfie. Similarities and the

@@ -2,13 +2,15 @@
 
 `embed_guest_selfies` is the step search and opt-out share between reading the form and
 searching: a request that names a challenge is judged as a live pair (`consume_challenge`, cheap,
-before the engine runs; then `live_queries` off the event loop); one that names none may search
+before the engine runs; then `live_queries` off the event loop; then `refuse_copies`: neither
+frame may be a copy of a face the session holds); one that names none may search
 only where the session's policy is `live_or_gallery` (an opt-out never). A pair that is not live
 is refused with a 422 whose code the page turns into advice.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Sequence
@@ -26,6 +28,7 @@ from facepass.errors import Forbidden, UnprocessableInput
 from facepass.guest.challenge import Challenge, ChallengeStore
 from facepass.guest.selfies import SearchForm, Selfie
 from facepass.search import service
+from facepass.search.copy_guard import copied_frames
 from facepass.search.crowd import SearchCrowd
 from facepass.search.live_pair import (
     LiveParams,
@@ -37,12 +40,15 @@ from facepass.search.live_pair import (
 from facepass.search.query import QueryFace
 from facepass.search.selfie_policy import SelfiePolicy, policy_of
 
+logger = logging.getLogger(__name__)
+
 LIVE_FRAMES = 2
 
 _ADVICE = {
     LiveRefusal.NOT_TURNED: "Turn your head a little further the way asked, then try again.",
     LiveRefusal.NOT_SAME_PERSON: "Both selfies must show you: take them again.",
     LiveRefusal.NOT_LIVE: "Take the selfies with the camera, of your own face, in good light.",
+    LiveRefusal.COPIED: "Take the selfies with the camera now, not from a photo.",
 }
 
 
@@ -107,6 +113,36 @@ def live_queries(
     return LiveQueries([first.query, second.query], verdict, (time.perf_counter() - started) * 1000)
 
 
+def refuse_copies(
+    own_db: OwnDatabase,
+    session_id: uuid.UUID,
+    engine: FaceEngine,
+    live: LiveQueries,
+    params: LiveParams,
+) -> None:
+    """LivePairRefused (LIVE_COPIED_FACE) when a frame of a live pair is a copy of a face the
+    session holds (search/copy_guard.py; blocking)."""
+    distances = copied_frames(
+        own_db,
+        session_id,
+        engine.model_id,
+        engine.embedding_dim,
+        [q.embedding for q in live.queries],
+        params.copy_factor,
+        engine.match_threshold,
+    )
+    if distances:
+        logger.info(
+            "live pair refused as a copy of the session's faces",
+            extra={
+                "session_id": str(session_id),
+                "distances": [None if d is None else round(d, 4) for d in distances],
+                "copy_distance": round(params.copy_factor * engine.match_threshold, 4),
+            },
+        )
+        raise LivePairRefused(_ADVICE[LiveRefusal.COPIED], code=LiveRefusal.COPIED.value)
+
+
 async def embed_guest_selfies(
     *,
     own_db: OwnDatabase,
@@ -134,7 +170,9 @@ async def embed_guest_selfies(
     if challenge is None:
         return await service.embed_selfies_in_crowd(engine, form.selfies, crowd)
     antispoof = await run_in_threadpool(get_antispoof, engine.config)
-    params = LiveParams.for_model(antispoof, settings.live_spoof_threshold)
+    params = LiveParams.for_model(
+        antispoof, settings.live_spoof_threshold, settings.live_copy_factor
+    )
     # A place in the process's line, then both frames behind the engine gate (the pair's
     # frames are judged whole, so they are not micro-batched with other searches).
     async with crowd.line.admitted():
@@ -142,4 +180,5 @@ async def embed_guest_selfies(
             live_queries, engine, challenge, form.selfies, params, limiter=crowd.gate
         )
         crowd.line.served(live.elapsed_ms / 1000)
+    await run_in_threadpool(refuse_copies, own_db, session_id, engine, live, params)
     return service.Embedded(live.queries, [], live.elapsed_ms)

@@ -28,6 +28,10 @@ from facepass.search.query import MAX_SELFIE_FACES, QueryFace, SelfieRejected, p
 # The sign of the yaw change a turn to the guest's own left / right makes in the camera's frame.
 YAW_SIGN = {Direction.LEFT: 1.0, Direction.RIGHT: -1.0}
 
+# A copy of an indexed face is nearer it than this times the embedder's match threshold
+# (docs/hardening.md, "Live selfies": chosen with `facepass eval copies --split tune`).
+COPY_FACTOR = 0.05
+
 
 class LiveRefusal(StrEnum):
     """Why a pair is not live (the error code the guest page turns into advice)."""
@@ -35,6 +39,8 @@ class LiveRefusal(StrEnum):
     NOT_TURNED = "LIVE_NOT_TURNED"
     NOT_SAME_PERSON = "LIVE_NOT_SAME_PERSON"
     NOT_LIVE = "LIVE_SPOOF_SUSPECTED"
+    # Judged after the pair passes, against the session's faces (search/copy_guard.py).
+    COPIED = "LIVE_COPIED_FACE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +51,29 @@ class LiveParams:
     pairs); 10 leaves guests who turn less a margin. `same_person_factor` 1: the session's
     embedder at its own threshold. `live_threshold`: the anti-spoofing model's, from its
     registry entry (chosen on the tuning split by `facepass eval liveness --split tune --tune
-    0.98`) unless the operator sets FACEPASS_LIVE_SPOOF_THRESHOLD.
+    0.98`) unless the operator sets FACEPASS_LIVE_SPOOF_THRESHOLD. `copy_factor`: a frame
+    nearer than this times the embedder's match threshold to a face the session holds is a
+    copy of it, not a new capture (search/copy_guard.py; chosen on the tuning split by
+    `facepass eval copies --split tune`, FACEPASS_LIVE_COPY_FACTOR overrides, 0 turns it off).
     """
 
     min_turn_deg: float = 10.0
     same_person_factor: float = 1.0
     live_threshold: float = 0.5
+    copy_factor: float = COPY_FACTOR
 
     @classmethod
-    def for_model(cls, antispoof: AntiSpoof, live_threshold: float | None = None) -> LiveParams:
+    def for_model(
+        cls,
+        antispoof: AntiSpoof,
+        live_threshold: float | None = None,
+        copy_factor: float | None = None,
+    ) -> LiveParams:
         """The rule with the model's threshold, or the operator's."""
-        return cls(live_threshold=antispoof.threshold if live_threshold is None else live_threshold)
+        return cls(
+            live_threshold=antispoof.threshold if live_threshold is None else live_threshold,
+            copy_factor=COPY_FACTOR if copy_factor is None else copy_factor,
+        )
 
 
 @dataclass(frozen=True, slots=True)
