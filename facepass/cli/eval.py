@@ -324,3 +324,49 @@ def liveness_command(
     if tune_target is not None and split != "tune":
         raise click.UsageError("--tune chooses constants on the tuning split only")
     command(data_dir, cache_dir, split, tune_target, every, live_threshold)  # type: ignore[arg-type]
+
+
+@eval_group.command("copies")
+@data_option("Evaluation data: cfp/Images/NNN/{frontal,profile}.")
+@analysis_cache_option()
+@click.option(
+    "--split",
+    type=click.Choice(["tune", "test"]),
+    default="test",
+    show_default=True,
+    help="CFP 001-200 (tune: also chooses the factor) or CFP 201-300 (test).",
+)
+@click.option(
+    "--people",
+    default=50,
+    show_default=True,
+    help="CFP people of the split, spread evenly over it.",
+)
+@click.option(
+    "--factor",
+    type=float,
+    help="Judge at this copy factor (FACEPASS_LIVE_COPY_FACTOR) instead of the rule's own "
+    "(with --split tune: instead of choosing one).",
+)
+@click.option(
+    "--max-genuine-refused",
+    default=0.01,
+    show_default=True,
+    help="With --split tune: the largest factor refusing at most this share of genuine "
+    "frames is found, and half of it chosen.",
+)
+def copies_command(
+    data_dir: Path,
+    cache_dir: Path,
+    split: str,
+    people: int,
+    factor: float | None,
+    max_genuine_refused: float,
+) -> None:
+    """The copy guard of live selfies on real faces: genuine new photos of an indexed person
+    wrongly refused as copies, and crops of indexed faces (as issue 16's attacker cuts them,
+    and perturbed: JPEG 60, halved, blurred, rotated, mirrored, all at once) caught. JSON on
+    stdout, a table of the factor grid on stderr."""
+    from facepass.lab.eval.copies import command
+
+    command(data_dir, cache_dir, split, people, factor, max_genuine_refused)  # type: ignore[arg-type]
