@@ -352,8 +352,8 @@ def liveness_command(
     "--max-genuine-refused",
     default=0.01,
     show_default=True,
-    help="With --split tune: the largest factor refusing at most this share of genuine "
-    "frames is found, and half of it chosen.",
+    help="With --split tune: the factor chosen is the largest of the grid refusing at most "
+    "this share of genuine frames.",
 )
 def copies_command(
     data_dir: Path,

@@ -30,7 +30,7 @@ YAW_SIGN = {Direction.LEFT: 1.0, Direction.RIGHT: -1.0}
 
 # A copy of an indexed face is nearer it than this times the embedder's match threshold
 # (docs/hardening.md, "Live selfies": chosen with `facepass eval copies --split tune`).
-COPY_FACTOR = 0.05
+COPY_FACTOR = 0.12
 
 
 class LiveRefusal(StrEnum):
