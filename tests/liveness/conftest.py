@@ -39,6 +39,7 @@ class CfpPair:
     turned: dict[Direction, bytes]
     session_id: uuid.UUID
     photos: set[uuid.UUID] = field(default_factory=set)
+    person: int = 0  # the CFP person
 
 
 @dataclass
@@ -50,6 +51,7 @@ class LiveWorld:
     pixora_admin_url: str
     astronaut_photos: set[uuid.UUID]
     cfp: CfpPair | None
+    context: AppContext  # open while the package's tests run: index more photos with it
 
 
 def _find_cfp_pair(context: AppContext, pixora_admin_url: str) -> CfpPair | None:
@@ -80,7 +82,7 @@ def _find_cfp_pair(context: AppContext, pixora_admin_url: str) -> CfpPair | None
                 turned.setdefault(direction, path.read_bytes())
         if not turned:
             continue
-        pair = CfpPair(frontal, turned, create_pixora_session(pixora_admin_url))
+        pair = CfpPair(frontal, turned, create_pixora_session(pixora_admin_url), person=person)
         for number in range(2, 6):
             data = (folder / "frontal" / f"{number:02d}.jpg").read_bytes()
             pair.photos.add(add_indexed_photo(context, pair.session_id, data, f"{number}.jpg"))
@@ -101,6 +103,8 @@ def world(
         tmp_path_factory.mktemp("live-data"),
         search_rate_limit="1000/minute",
         search_device_rate_limit="1000/minute",
+        opt_out_rate_limit="1000/hour",  # the opt-out's own limits have a test of their own
+        opt_out_device_rate_limit="1000/hour",
         selfie_policy_default="live",  # the product's default
     )
     context = AppContext.build(settings)
@@ -121,6 +125,7 @@ def world(
                 pixora_admin_url,
                 photos,
                 cfp,
+                context,
             )
     finally:
         context.close()
