@@ -276,8 +276,8 @@ def measure(cache: AnalysisCache, data: Path, people: Sequence[int]) -> Measured
 
                 # The frontal photo's copy is sent as the frontal frame, the profile's as the
                 # turned one (what the attacker's pair is made of).
-                index = 0 if kind == "frontal" else 1
-                frame = cache.frame(f"event-1/80-{name}:{path}", copy, index)
+                role = 0 if kind == "frontal" else 1
+                frame = cache.frame(f"event-1/80-{name}:{path}", copy, role)
                 distance = nearest(frame, f"copy_{name}")
                 if distance is not None:
                     out.copies[name].append(distance)
