@@ -110,9 +110,10 @@ class Settings(BaseSettings):
     people_regroup_delay_s: float = 10.0  # quiet gap after the last indexed photo
     people_regroup_max_wait_s: float = 120.0  # ... but regroup at most this long after the first
     people_search_expansion: bool = False  # a firmly matched person brings its other photos
-    # Grouping cuts as fractions of the model's match threshold (facepass eval people --tune):
-    people_average_factor: float = 0.4  # average linkage: lower is purer, higher splits less
-    people_edge_factor: float = 0.5  # small groups join their nearest neighbour's (0: never)
+    # Grouping cuts as fractions of the model's match threshold (facepass eval people --tune);
+    # unset: the model's own (its registry params "people"), else the grouping's defaults.
+    people_average_factor: float | None = None  # average linkage: lower is purer, splits more
+    people_edge_factor: float | None = None  # small groups join their nearest one's (0: never)
 
     # Face engine.
     engine_threads: int = 1

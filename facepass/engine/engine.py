@@ -78,6 +78,7 @@ class FaceEngine:
         embedder: Embedder,
         ranking_factors: Mapping[str, float] | None = None,
         quality_gates: Mapping[str, float] | None = None,
+        people_factors: Mapping[str, float] | None = None,
     ) -> None:
         self.config = config
         self.detector = detector
@@ -88,6 +89,9 @@ class FaceEngine:
         # The search's consensus and pose factors tuned for this model (its registry entry's
         # params "ranking", written by `facepass eval calibrate`); empty: the search defaults.
         self.ranking_factors: Mapping[str, float] = dict(ranking_factors or {})
+        # The people grouping's cuts tuned for this model (params "people", written from
+        # `facepass eval people --tune`); empty: the grouping's defaults.
+        self.people_factors: Mapping[str, float] = dict(people_factors or {})
         # The configuration faces are judged by: the embedder's own quality gates (its entry's
         # params "quality", chosen for that model) where the configuration keeps the defaults.
         self.gates: EngineConfig = model_gates(config, quality_gates)
@@ -103,6 +107,7 @@ class FaceEngine:
         embedder = _load_embedder(embedder_spec, config)
         factors = embedder_spec.params.get("ranking") or {}
         gates = embedder_spec.params.get("quality") or {}
+        people = embedder_spec.params.get("people") or {}
         logger.info(
             "Face engine ready (%s + %s) in %.0f ms",
             config.detector,
@@ -115,6 +120,7 @@ class FaceEngine:
             embedder,
             {str(k): float(v) for k, v in factors.items()},
             {str(k): float(v) for k, v in gates.items()},
+            {str(k): float(v) for k, v in people.items()},
         )
 
     def analyze(

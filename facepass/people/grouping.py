@@ -31,7 +31,8 @@ model reaches, on held-out CFP and LFW people: `facepass eval people` (docs/peop
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +54,26 @@ class GroupingParams:
     edge_factor: float = 0.5  # a small group joins its nearest neighbour's group this close
     edge_group: int = 3  # ... when it has at most this many faces (edge faces, never core)
     block_rows: int = 256  # rows of one similarity block (memory: block_rows x N floats)
+
+    @classmethod
+    def for_model(
+        cls,
+        model_factors: Mapping[str, float],
+        average_factor: float | None = None,
+        edge_factor: float | None = None,
+    ) -> GroupingParams:
+        """The cuts for one model: the operator's where set, else the model's own (its registry
+        params "people"), else the defaults above."""
+        base = cls()
+        return replace(
+            base,
+            average_factor=average_factor
+            if average_factor is not None
+            else float(model_factors.get("average_factor", base.average_factor)),
+            edge_factor=edge_factor
+            if edge_factor is not None
+            else float(model_factors.get("edge_factor", base.edge_factor)),
+        )
 
     def scaled(self, threshold: float) -> Thresholds:
         """Absolute cosine distances for a model whose match threshold is `threshold`."""

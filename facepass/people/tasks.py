@@ -91,15 +91,16 @@ def regroup_session(
 ) -> RegroupResult | None:
     """Group the session's faces of its active model now; None if another process is at it."""
     started = time.perf_counter()
-    settings = work.settings
-    params = params or GroupingParams(
-        average_factor=settings.people_average_factor, edge_factor=settings.people_edge_factor
-    )
     with work.own_db.engine.begin() as conn:
         if not try_lock_session(conn, session_id):
             return None
         model_id = _active_model(conn, session_id, work.engines.get().model_id)
         engine = work.engines.for_model(model_id)
+        params = params or GroupingParams.for_model(
+            engine.people_factors,
+            work.settings.people_average_factor,
+            work.settings.people_edge_factor,
+        )
         faces = load_faces(conn, session_id, model_id, engine.embedding_dim)
         grouping = group_faces(
             faces.vectors, faces.photo_codes, engine.match_threshold, params, faces.pin_codes

@@ -126,3 +126,21 @@ def test_pins_keep_a_studios_faces_together_and_apart() -> None:
     assert labels[5] not in {labels[0], labels[3]}
     # Unpinned faces still group as before: Boris's other faces with his pinned one.
     assert {labels[9], labels[10], labels[11]} == {labels[8]}
+
+
+def test_the_cuts_are_the_operators_then_the_models_then_the_defaults() -> None:
+    default = GroupingParams()
+    model = {"average_factor": 0.5, "edge_factor": 0.6}
+    assert GroupingParams.for_model({}) == default
+    tuned = GroupingParams.for_model(model)
+    assert (tuned.average_factor, tuned.edge_factor) == (0.5, 0.6)
+    assert tuned.link_factor == default.link_factor  # only the two cuts are per model
+    chosen = GroupingParams.for_model(model, average_factor=0.3, edge_factor=0.0)
+    assert (chosen.average_factor, chosen.edge_factor) == (0.3, 0.0)  # 0 (never) is a choice
+
+
+def test_the_default_embedder_carries_its_own_cuts() -> None:
+    from facepass.engine.registry import INTEL_REID_PARAMS
+
+    cuts = GroupingParams.for_model(INTEL_REID_PARAMS["people"])
+    assert cuts != GroupingParams()

@@ -405,7 +405,7 @@ def command(data_dir: Path, cache_dir: Path, engine: FaceEngine, do_tune: bool) 
     }
     labelled = {name: session_faces(cache, s) for name, s in sessions.items()}
     report: dict[str, Any] = {"model_id": engine.model_id, "threshold": threshold}
-    params, expansion = GroupingParams(), ExpansionParams()
+    params, expansion = GroupingParams.for_model(engine.people_factors), ExpansionParams()
     if do_tune:
         params, report["grouping_grid"] = tune_grouping([labelled[n] for n in TUNING], threshold)
         tuned = [(sessions[n], labelled[n], _group(labelled[n], threshold, params)) for n in TUNING]
