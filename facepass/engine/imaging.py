@@ -45,6 +45,14 @@ def open_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError("IMAGE_TOO_LARGE", f"The image is too large to process: {exc}") from exc
     except UnidentifiedImageError as exc:
+        # Pillow says "unidentified" both for a document and for a JPEG whose first segments
+        # are garbage (its plugin gives up while parsing them); the studio needs to hear
+        # which: a file that starts as a supported image is a broken photo, not a wrong type.
+        started_as = signature_format(data)
+        if started_as is not None:
+            raise ImageError(
+                "CORRUPT_IMAGE", f"The file starts as a {started_as} image but cannot be read."
+            ) from exc
         raise ImageError(
             "UNSUPPORTED_FORMAT", "The file is not an image in a supported format."
         ) from exc
@@ -65,6 +73,43 @@ def open_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
             f"and {MAX_SIDE} pixels a side are accepted.",
         )
     return image
+
+
+# The leading bytes ("magic numbers") of the formats in ALLOWED_FORMATS.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+)
+# ISO base media brands of HEIF and AVIF files (the box type "ftyp" sits at byte 4).
+_FTYP_BRANDS = {
+    b"heic": "HEIF",
+    b"heix": "HEIF",
+    b"heim": "HEIF",
+    b"heis": "HEIF",
+    b"hevc": "HEIF",
+    b"hevx": "HEIF",
+    b"mif1": "HEIF",
+    b"msf1": "HEIF",
+    b"avif": "AVIF",
+    b"avis": "AVIF",
+}
+
+
+def signature_format(data: bytes) -> str | None:
+    """The supported format whose signature the bytes start with, if any (nothing decoded)."""
+    for prefix, name in _SIGNATURES:
+        if data.startswith(prefix):
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[4:8] == b"ftyp":
+        return _FTYP_BRANDS.get(data[8:12])
+    return None
 
 
 def oriented_size(image: Image.Image) -> tuple[int, int]:
