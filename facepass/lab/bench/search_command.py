@@ -194,6 +194,9 @@ def _http(
             "search_rate_limit": "1000000/minute",
             "search_session_rate_limit": "1000000/minute",
             "search_device_rate_limit": "1000000/minute",
+            # Guests' gallery selfies, as the earlier figures measured: a live pair adds a
+            # second capture at the guest's pace (and its cost is the pair's, measured apart).
+            "selfie_policy_default": "live_or_gallery",
             "redis_url": None,
         }
     )
