@@ -120,7 +120,7 @@ def detect_command(
     "--split",
     type=click.Choice(["tune", "test"]),
     default=None,
-    help="Held-out protocol: 'tune' (CFP 001-200; lfw: LFW View 1 train people).is what constants"
+    help="Held-out protocol: 'tune' (CFP 001-200; lfw: LFW View 1 train people) is what constants"
     " are chosen on, 'test' (CFP 201-300, LFW View 1 test people) is what is reported. Without"
     " it: the earlier LFW sessions (--sizes, --strategies), which factors were tuned on.",
 )

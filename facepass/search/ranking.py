@@ -48,8 +48,9 @@ class FaceHit:
 class FaceIndex(Protocol):
     """The faces of one session, for one model."""
 
-    def nearest(self, query: Embedding, limit: int) -> list[FaceHit]:
-        """Up to `limit` faces nearest the query (approximately ordered), with embeddings."""
+    def nearest(self, query: Embedding, limit: int, within: float | None = None) -> list[FaceHit]:
+        """Up to `limit` faces nearest the query (approximately ordered), with embeddings;
+        with `within`, only faces at most that far (fewer rows to send: the search's reach)."""
         ...
 
     def embeddings(self, face_ids: Sequence[int]) -> dict[int, Embedding]:
@@ -133,7 +134,7 @@ def faces_within(
     limit = params.threshold if threshold is None else threshold
     k = min(params.first_k, params.max_faces)
     while True:
-        hits = sorted(index.nearest(query, k), key=lambda h: h.distance)
+        hits = sorted(index.nearest(query, k, within=limit), key=lambda h: h.distance)
         exhausted = len(hits) < k or hits[-1].distance > limit
         if exhausted or k >= params.max_faces:
             break

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Sequence
 
 import numpy as np
-from pgvector.sqlalchemy import Vector
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import BigInteger
@@ -36,11 +35,9 @@ def vector_literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{float(x):.8g}" for x in vector) + "]"
 
 
-def parse_vector(value: object) -> Embedding:
-    """A stored embedding (pgvector adapter array, or text) as float32."""
-    if isinstance(value, str):
-        return np.asarray([float(x) for x in value.strip("[]").split(",")], np.float32)
-    return np.asarray(value, np.float32)
+def vector_from_send(data: bytes) -> Embedding:
+    """pgvector's binary form (`vector_send`: int16 dim, int16 unused, big-endian float4s)."""
+    return np.frombuffer(data, dtype=">f4", offset=4).astype(np.float32)
 
 
 class PgVectorFaceIndex:
@@ -64,18 +61,25 @@ class PgVectorFaceIndex:
             exact = self._face_count(EXACT_SCAN_MAX_FACES + 1) <= EXACT_SCAN_MAX_FACES
         self.exact = exact
         distance = knn_expression(dim)
-        # The embeddings come back as numpy arrays (pgvector's type): consensus groups them.
+        # Embeddings travel in pgvector's binary form (`vector_send`): parsing the text form
+        # of a few hundred 256-d vectors cost a search more CPU than everything else it does.
+        # `:within` bounds the rows to the search's reach (NULL: no bound); the inner LIMIT
+        # keeps the k-NN shape the HNSW index serves.
         self._nearest = text(
             f"""
-            SELECT id, photo_id, box_left, box_top, box_right, box_bottom, yaw,
-                   {distance} AS distance,
-                   embedding::vector({int(dim)}) AS vector
-            FROM faces
-            WHERE session_id = :s AND model_id = :m AND indexable
-            ORDER BY {distance}
-            LIMIT :k
+            SELECT * FROM (
+                SELECT id, photo_id, box_left, box_top, box_right, box_bottom, yaw,
+                       {distance} AS distance,
+                       vector_send(embedding::vector({int(dim)})) AS vector_bytes
+                FROM faces
+                WHERE session_id = :s AND model_id = :m AND indexable
+                ORDER BY {distance}
+                LIMIT :k
+            ) AS nearest
+            WHERE CAST(:within AS float8) IS NULL OR distance <= CAST(:within AS float8)
+            ORDER BY distance
             """  # noqa: S608 - `distance` is built from an int by knn_expression
-        ).columns(vector=Vector(dim))
+        )
         if exact:
             # MATERIALIZED keeps the planner from walking the HNSW index over other sessions.
             self._nearest = text(
@@ -85,13 +89,19 @@ class PgVectorFaceIndex:
                            embedding::vector({int(dim)}) AS vector
                     FROM faces
                     WHERE session_id = :s AND model_id = :m AND indexable
+                ), measured AS (
+                    SELECT *, vector <=> CAST(:q AS vector({int(dim)})) AS distance FROM own
                 )
-                SELECT *, vector <=> CAST(:q AS vector({int(dim)})) AS distance
-                FROM own ORDER BY distance LIMIT :k
+                SELECT id, photo_id, box_left, box_top, box_right, box_bottom, yaw, distance,
+                       vector_send(vector) AS vector_bytes
+                FROM measured
+                WHERE CAST(:within AS float8) IS NULL OR distance <= CAST(:within AS float8)
+                ORDER BY distance LIMIT :k
                 """  # noqa: S608 - only ints are interpolated
-            ).columns(vector=Vector(dim))
+            )
         self._embeddings = text(
-            f"SELECT id, embedding::vector({int(dim)})::text FROM faces WHERE id = ANY(:ids)"  # noqa: S608
+            f"SELECT id, vector_send(embedding::vector({int(dim)})) FROM faces"  # noqa: S608
+            " WHERE id = ANY(:ids)"
         ).bindparams(bindparam("ids", type_=ARRAY(BigInteger())))
         if not exact:
             self._tune(ef_search)
@@ -119,11 +129,17 @@ class PgVectorFaceIndex:
                 {"name": name, "value": str(value)},
             )
 
-    def nearest(self, query: Embedding, limit: int) -> list[FaceHit]:
-        """Up to `limit` faces of the session nearest the query."""
+    def nearest(self, query: Embedding, limit: int, within: float | None = None) -> list[FaceHit]:
+        """Up to `limit` faces of the session nearest the query (at most `within` away)."""
         rows = self._conn.execute(
             self._nearest,
-            {"q": vector_literal(query), "s": self._session_id, "m": self._model_id, "k": limit},
+            {
+                "q": vector_literal(query),
+                "s": self._session_id,
+                "m": self._model_id,
+                "k": limit,
+                "within": within,
+            },
         )
         return [
             FaceHit(
@@ -131,7 +147,7 @@ class PgVectorFaceIndex:
                 photo_id=row.photo_id,
                 distance=float(row.distance),
                 box=(row.box_left, row.box_top, row.box_right, row.box_bottom),
-                embedding=row.vector,
+                embedding=vector_from_send(row.vector_bytes),
                 yaw=float(row.yaw),
             )
             for row in rows
@@ -142,4 +158,4 @@ class PgVectorFaceIndex:
         if not face_ids:
             return {}
         rows = self._conn.execute(self._embeddings, {"ids": list(face_ids)})
-        return {row[0]: parse_vector(row[1]) for row in rows}
+        return {row[0]: vector_from_send(row[1]) for row in rows}

@@ -25,10 +25,12 @@ class MemoryIndex:
         self.yaws = list(yaws) if yaws is not None else [0.0] * len(faces)
         self.calls: list[int] = []
 
-    def nearest(self, query: Embedding, limit: int) -> list[FaceHit]:
+    def nearest(self, query: Embedding, limit: int, within: float | None = None) -> list[FaceHit]:
         self.calls.append(limit)
         distances = 1.0 - self.matrix @ query
         order = np.argsort(distances)[:limit]
+        if within is not None:
+            order = order[distances[order] <= within]
         return [
             FaceHit(
                 int(i),

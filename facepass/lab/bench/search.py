@@ -238,15 +238,15 @@ def measure_vector_search(
     engine: Engine,
     session: BenchSession,
     model_id: str,
-    threshold: float,
+    params: RankingParams,
     queries: int,
     ef_values: Sequence[int],
 ) -> dict[str, dict[str, float]]:
-    """The API's ranking, exact and with HNSW at each ef_search, on the same `queries` selfies:
-    latency, and the photos HNSW found of those the exact search found."""
+    """The API's ranking (`params`: the model's threshold and factors, as the API ranks),
+    exact and with HNSW at each ef_search, on the same `queries` selfies: latency, and the
+    photos HNSW found of those the exact search found."""
     if not session.queries:
         raise ValueError("a target session without selfies")
-    params = RankingParams(threshold=threshold)
     chosen = [session.queries[i % len(session.queries)] for i in range(queries)]
     exact_ms: list[float] = []
     truth: list[set[uuid.UUID]] = []

@@ -85,6 +85,7 @@ def command(
     from facepass.engine import FaceEngine
     from facepass.engine_config import engine_config
     from facepass.migrations import upgrade
+    from facepass.search.ranking import RankingParams
     from facepass.search.vector_search import EXACT_SCAN_MAX_FACES
 
     if not (data_dir / "lfw").is_dir():
@@ -104,6 +105,10 @@ def command(
     }
     distractor_faces = max(0, total_faces - sum(faces))
     threshold = engine.match_threshold
+    # As the API ranks (facepass.search.service.ranking_params, default settings).
+    ranking = RankingParams(
+        threshold=threshold, max_faces=2 * get_settings().search_max_results
+    ).with_factors(engine.ranking_factors)
     results: dict[str, Any] = {
         "model_id": engine.model_id,
         "threshold": threshold,
@@ -155,7 +160,7 @@ def command(
                     "api_path": "exact" if session.faces <= EXACT_SCAN_MAX_FACES else "hnsw",
                     "planner_path_of_plain_knn": bm.query_plan(own, session, engine.model_id),
                     "vector_search": bm.measure_vector_search(
-                        own, session, engine.model_id, threshold, queries, ef_search
+                        own, session, engine.model_id, ranking, queries, ef_search
                     ),
                 }
                 click.echo(f"  vector search measured on the session of {size}", err=True)

@@ -51,11 +51,13 @@ class MemoryFaceIndex:
             np.stack([unit(e) for _, e, _ in faces]) if faces else np.zeros((0, 1), np.float32)
         )
 
-    def nearest(self, query: Embedding, limit: int) -> list[FaceHit]:
+    def nearest(self, query: Embedding, limit: int, within: float | None = None) -> list[FaceHit]:
         if not self._photos:
             return []
         distances = 1.0 - self._matrix @ query
         order = np.argsort(distances, kind="stable")[:limit]
+        if within is not None:
+            order = order[distances[order] <= within]
         return [
             FaceHit(
                 int(i),

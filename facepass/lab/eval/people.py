@@ -213,10 +213,14 @@ class MatrixIndex:
     def __init__(self, labelled: LabelledFaces) -> None:
         self.labelled = labelled
 
-    def nearest(self, query: npt.NDArray[np.float32], limit: int) -> list[FaceHit]:
+    def nearest(
+        self, query: npt.NDArray[np.float32], limit: int, within: float | None = None
+    ) -> list[FaceHit]:
         faces = self.labelled.faces
         distances = 1.0 - faces.vectors @ query
         order = np.argsort(distances)[:limit]
+        if within is not None:
+            order = order[distances[order] <= within]
         return [
             FaceHit(
                 int(faces.face_ids[i]),
