@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from pgvector.sqlalchemy import Vector
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import BigInteger, Boolean, SmallInteger, Text, Uuid
 
+from facepass.db import vector_from_send
 from facepass.locks import AdvisoryLock, try_lock_for
 from facepass.people.grouping import Grouping
 
@@ -72,19 +72,22 @@ def load_faces(conn: Connection, session_id: uuid.UUID, model_id: str, dim: int)
     """Every searchable face of the session for the model (what search reads too)."""
     query = text(
         f"""
-        SELECT f.id, f.photo_id, f.embedding::vector({int(dim)}) AS vector, pin.person_id AS pin
+        SELECT f.id, f.photo_id, vector_send(f.embedding::vector({int(dim)})) AS vector,
+               pin.person_id AS pin
         FROM faces f
         LEFT JOIN LATERAL ({PIN_OF_FACE}) pin ON true
         WHERE f.session_id = :s AND f.model_id = :m AND f.indexable AND f.embedding IS NOT NULL
         ORDER BY f.id
         """  # noqa: S608 - only an int and a constant are interpolated
-    ).columns(vector=Vector(dim))
+    )
     rows = conn.execute(query, {"s": session_id, "m": model_id}).all()
     face_ids = np.array([row.id for row in rows], np.int64)
     photo_ids = [row.photo_id for row in rows]
     codes: dict[uuid.UUID, int] = {}
     photo_codes = np.array([codes.setdefault(p, len(codes)) for p in photo_ids], np.int64)
-    raw = np.array([row.vector for row in rows], np.float32).reshape(len(rows), dim)
+    raw = np.array([vector_from_send(row.vector) for row in rows], np.float32).reshape(
+        len(rows), dim
+    )
     norms = np.linalg.norm(raw, axis=1, keepdims=True)
     vectors = (raw / np.where(norms > 0, norms, 1.0)).astype(np.float32)
     pinned_to = [row.pin for row in rows]

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from pgvector.sqlalchemy import Vector
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql.selectable import TextualSelect
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import BigInteger, Uuid
 
+from facepass.db import vector_from_send
 from facepass.search.ranking import FaceHit, best_face_per_photo
 
 
@@ -88,35 +88,27 @@ def merge_hits(hits: Sequence[FaceHit], added: Sequence[FaceHit]) -> list[FaceHi
 
 _MEMBERSHIP = text(
     """
-    SELECT pf.face_id, pf.person_id, pf.core, p.centroid::text AS centroid
+    SELECT pf.face_id, pf.person_id, pf.core, vector_send(p.centroid) AS centroid
     FROM person_faces pf JOIN people p ON p.id = pf.person_id
     WHERE pf.face_id = ANY(:ids) AND p.model_id = :m
     """
 ).bindparams(bindparam("ids", type_=ARRAY(BigInteger())))
 
 
-def _members_query(dim: int) -> TextualSelect:
-    return (
-        text(
-            f"""
+def _members_query(dim: int) -> TextClause:
+    return text(
+        f"""
             SELECT f.id, f.photo_id, f.box_left, f.box_top, f.box_right, f.box_bottom, pf.core,
-                   f.embedding::vector({int(dim)}) AS vector
+                   vector_send(f.embedding::vector({int(dim)})) AS vector
             FROM person_faces pf JOIN faces f ON f.id = pf.face_id
             WHERE pf.person_id = ANY(:people) AND f.session_id = :s
             """  # noqa: S608 - only an int is interpolated
-        )
-        .columns(vector=Vector(dim))
-        .bindparams(bindparam("people", type_=ARRAY(Uuid())))
-    )
+    ).bindparams(bindparam("people", type_=ARRAY(Uuid())))
 
 
 def _unit(vector: object) -> npt.NDArray[np.float32]:
     array = np.asarray(vector, np.float32)
     return array / max(float(np.linalg.norm(array)), 1e-12)
-
-
-def _parse(value: str) -> npt.NDArray[np.float32]:
-    return np.asarray([float(x) for x in value.strip("[]").split(",")], np.float32)
 
 
 def expand_with_people(
@@ -135,14 +127,16 @@ def expand_with_people(
         return hits
     rows = conn.execute(_MEMBERSHIP, {"ids": [h.face_id for h in hits], "m": model_id}).all()
     membership = {row.face_id: Membership(row.person_id, row.core) for row in rows}
-    centroids = {row.person_id: _parse(row.centroid) for row in rows if row.centroid}
+    centroids = {
+        row.person_id: vector_from_send(row.centroid) for row in rows if row.centroid is not None
+    }
     matrix = np.stack([_unit(q) for q in queries])
     people = firm_people(matrix, hits, membership, centroids, threshold, params)
     if not people:
         return hits
     members = []
     for row in conn.execute(_members_query(dim), {"people": list(people), "s": session_id}):
-        distance = float((1.0 - matrix @ _unit(row.vector)).min())
+        distance = float((1.0 - matrix @ _unit(vector_from_send(row.vector))).min())
         box = (row.box_left, row.box_top, row.box_right, row.box_bottom)
         members.append(MemberFace(FaceHit(row.id, row.photo_id, distance, box), row.core))
     return merge_hits(hits, vouched(members, threshold, params))

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import BigInteger
 
+from facepass.db import vector_from_send
 from facepass.engine.types import Embedding
 from facepass.photos.vector_index import knn_expression
 from facepass.search.ranking import FaceHit
@@ -33,11 +34,6 @@ MAX_SCAN_TUPLES = 50_000
 def vector_literal(vector: np.ndarray) -> str:
     """pgvector's text form of a vector: '[0.1,0.2,...]'."""
     return "[" + ",".join(f"{float(x):.8g}" for x in vector) + "]"
-
-
-def vector_from_send(data: bytes) -> Embedding:
-    """pgvector's binary form (`vector_send`: int16 dim, int16 unused, big-endian float4s)."""
-    return np.frombuffer(data, dtype=">f4", offset=4).astype(np.float32)
 
 
 class PgVectorFaceIndex:
