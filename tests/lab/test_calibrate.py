@@ -94,3 +94,59 @@ def test_one_selfie_objective_counts_profiles_but_not_at_the_cost_of_frontal_rec
     assert objective(pose_blind, None, frontal_only) < objective(pose_bound, None, frontal_only)
     imprecise = _tally(96, 25, wrong=5)
     assert objective(imprecise, None, targets) < objective(pose_bound, None, targets)
+
+
+def _people(
+    cache: SyntheticCache, seed: int, spread: float, tag: str, lookalike: float | None = None
+) -> HeldOutSession:
+    """12 people with 6 photos each `spread` around them; with `lookalike`, one stranger per
+    person that close to them; 40 unrelated strangers."""
+    rng = np.random.default_rng(seed)
+    photos: list[SessionPhoto] = []
+    selfies: dict[str, list[Path]] = {}
+    for person in range(12):
+        name = f"{tag}{person}"
+        centre = rng.standard_normal(32)
+        selfies[name] = [cache.add(Path(f"{name}/selfie"), centre)]
+        for n in range(6):
+            path = cache.add(Path(f"{name}/{n}"), centre + spread * rng.standard_normal(32))
+            photos.append(SessionPhoto(path, name, "frontal"))
+        if lookalike is not None:
+            path = cache.add(Path(f"{name}/x"), centre + lookalike * rng.standard_normal(32))
+            photos.append(SessionPhoto(path, None, "distractor"))
+    for n in range(40):
+        path = cache.add(Path(f"{tag}x/{n}"), rng.standard_normal(32))
+        photos.append(SessionPhoto(path, None, "distractor"))
+    return HeldOutSession(photos, selfies)
+
+
+def test_each_dataset_meets_the_precision_target_by_itself() -> None:
+    cache = SyntheticCache()
+    # Six sessions of an easy dataset whose people's photos are spread wide (a looser threshold
+    # finds more of them), and one of a hard dataset where look-alikes sit just as close.
+    easy = [_people(cache, seed, 0.6, f"e{seed}_") for seed in range(6)]
+    hard = _people(cache, 99, 0.25, "h_", lookalike=0.6)
+    start = RankingParams(
+        threshold=0.06, max_faces=500, candidate_factor=1.0, lone_factor=0.46, consensus=False
+    )
+
+    def hard_precision(datasets: list[str] | None) -> float:
+        best, summary = calibrate(
+            cache,  # type: ignore[arg-type]
+            [*easy, hard],
+            start,
+            Targets(precision=0.99),
+            turned=False,
+            datasets=datasets,
+        )
+        loaded = [load_in_memory(cache, hard)]  # type: ignore[arg-type]
+        report = search_in_memory(cache, loaded, best, 1).report()  # type: ignore[arg-type]
+        if datasets is not None:
+            by_dataset = summary["by_dataset"]
+            assert isinstance(by_dataset, dict)
+            assert by_dataset["hard"]["one_selfie"] == report
+        return float(report["precision"])
+
+    # Pooled, the easy sessions' recall buys a threshold that lets the hard one's look-alikes in.
+    assert hard_precision(None) < 0.99
+    assert hard_precision(["easy"] * 6 + ["hard"]) >= 0.99
