@@ -209,15 +209,34 @@ def _rank_pose(index: FaceIndex, query: Query, params: RankingParams) -> list[Fa
     if query.yaw > params.turned_yaw:
         gap = params.turned_pose_gap
         params = replace(params, threshold=params.threshold * params.turned_scale)
-    reach = params.threshold * (params.candidate_factor if params.consensus else 1.0)
-    hits = [
-        hit
-        for hit in faces_within(index, query.embedding, params, reach)
-        if abs(abs(hit.yaw) - query.yaw) <= gap
-    ]
-    if params.consensus:
-        hits = consensus([query.embedding], hits, params)
-    return hits
+    if not params.consensus:
+        return [
+            hit
+            for hit in faces_within(index, query.embedding, params)
+            if abs(abs(hit.yaw) - query.yaw) <= gap
+        ]
+    return consensus([query.embedding], _consensus_candidates(index, query, params, gap), params)
+
+
+def _consensus_candidates(
+    index: FaceIndex, query: Query, params: RankingParams, gap: float
+) -> list[FaceHit]:
+    """The faces within the consensus's reach and of a similar pose, nearest first, stopping
+    as soon as the rest cannot change its answer: it groups only the `max_candidates` nearest
+    and accepts a face beyond them only within the lone distance. A wide reach (the default
+    embedder's holds half of a session's faces) would otherwise fetch every face of it."""
+    reach = params.threshold * params.candidate_factor
+    lone = params.threshold * params.lone_factor
+    # Rows beyond the reach are never sent (`within`), so asking for enough at once is free.
+    k = min(params.max_candidates + params.first_k, params.max_faces)
+    while True:
+        hits = sorted(index.nearest(query.embedding, k, within=reach), key=lambda h: h.distance)
+        posed = [hit for hit in hits if abs(abs(hit.yaw) - query.yaw) <= gap]
+        exhausted = len(hits) < k or hits[-1].distance > reach or k >= params.max_faces
+        settled = len(posed) >= params.max_candidates and hits[-1].distance > lone
+        if exhausted or settled:
+            return [hit for hit in posed if hit.distance <= reach]
+        k = min(k * 4, params.max_faces)
 
 
 def average_linkage(vectors: np.ndarray, cutoff: float) -> list[list[int]]:

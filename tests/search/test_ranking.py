@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from facepass.engine.types import Embedding
-from facepass.search.ranking import FaceHit, RankingParams, faces_within, rank_photos, unit
+from facepass.search.ranking import (
+    FaceHit,
+    RankingParams,
+    consensus,
+    faces_within,
+    rank_photos,
+    unit,
+)
 
 
 class MemoryIndex:
@@ -192,3 +199,25 @@ def test_the_turned_query_leans_on_the_frontal_selfie() -> None:
     anchored = RankingParams(0.3, turned_anchor=1.5, turned_scale=0.5, consensus=False)
     found = {h.photo_id for h in rank_photos(index, selfies, anchored, yaws)}
     assert found == {p for p, _ in hers}
+
+
+def test_a_wide_reach_stops_fetching_once_the_rest_cannot_change_the_answer() -> None:
+    rng = np.random.default_rng(5)
+    guest = unit(rng.standard_normal(32).astype(np.float32))
+    own = [(uuid.uuid4(), v) for v in _around(guest, 0.25, 12, seed=6)]
+    crowd = [(uuid.uuid4(), unit(rng.standard_normal(32).astype(np.float32))) for _ in range(1500)]
+    index = MemoryIndex([*own, *crowd])
+    # A reach past 1.0 holds about half of the crowd: every face of it was fetched before.
+    params = RankingParams(threshold=0.8, candidate_factor=1.25, max_faces=2000)
+    reach = params.threshold * params.candidate_factor
+    assert len(faces_within(index, guest, params, reach)) > 600
+    index.calls.clear()
+    found = rank_photos(index, [guest], params)
+    assert max(index.calls) < 600
+    # The same answer as consensus over every face within the reach.
+    every = faces_within(index, guest, params, reach)
+    expected = consensus([guest], every, params)
+    assert {h.photo_id for h in found} == {h.photo_id for h in expected}
+    mine = {photo for photo, _ in own}
+    assert {h.photo_id for h in found} <= mine
+    assert len(found) >= len(mine) // 2
