@@ -22,7 +22,7 @@ fixed threshold, and strangers who merely resemble the guest stay out.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
@@ -128,15 +128,23 @@ def unit(vector: np.ndarray) -> Embedding:
 
 
 def faces_within(
-    index: FaceIndex, query: Embedding, params: RankingParams, threshold: float | None = None
+    index: FaceIndex,
+    query: Embedding,
+    params: RankingParams,
+    threshold: float | None = None,
+    *,
+    first_k: int | None = None,
+    enough: Callable[[list[FaceHit]], bool] | None = None,
 ) -> list[FaceHit]:
-    """Every face within the threshold, up to max_faces, nearest first."""
+    """Every face within the threshold, up to max_faces, nearest first: the index is asked
+    for more (k x 4) until the threshold, not the page, stops it, or until `enough` says the
+    nearest faces fetched so far already decide what the caller will do with them."""
     limit = params.threshold if threshold is None else threshold
-    k = min(params.first_k, params.max_faces)
+    k = min(params.first_k if first_k is None else first_k, params.max_faces)
     while True:
         hits = sorted(index.nearest(query, k, within=limit), key=lambda h: h.distance)
         exhausted = len(hits) < k or hits[-1].distance > limit
-        if exhausted or k >= params.max_faces:
+        if exhausted or k >= params.max_faces or (enough is not None and enough(hits)):
             break
         k = min(k * 4, params.max_faces)
     return [hit for hit in hits if hit.distance <= limit]
@@ -221,22 +229,24 @@ def _rank_pose(index: FaceIndex, query: Query, params: RankingParams) -> list[Fa
 def _consensus_candidates(
     index: FaceIndex, query: Query, params: RankingParams, gap: float
 ) -> list[FaceHit]:
-    """The faces within the consensus's reach and of a similar pose, nearest first, stopping
-    as soon as the rest cannot change its answer: it groups only the `max_candidates` nearest
+    """The faces within the consensus's reach and of a similar pose, nearest first, fetched
+    only until the rest cannot change its answer: it groups only the `max_candidates` nearest
     and accepts a face beyond them only within the lone distance. A wide reach (the default
     embedder's holds half of a session's faces) would otherwise fetch every face of it."""
-    reach = params.threshold * params.candidate_factor
     lone = params.threshold * params.lone_factor
+
+    def posed(hits: list[FaceHit]) -> list[FaceHit]:
+        return [hit for hit in hits if abs(abs(hit.yaw) - query.yaw) <= gap]
+
+    def settled(hits: list[FaceHit]) -> bool:
+        return len(posed(hits)) >= params.max_candidates and hits[-1].distance > lone
+
+    reach = params.threshold * params.candidate_factor
     # Rows beyond the reach are never sent (`within`), so asking for enough at once is free.
-    k = min(params.max_candidates + params.first_k, params.max_faces)
-    while True:
-        hits = sorted(index.nearest(query.embedding, k, within=reach), key=lambda h: h.distance)
-        posed = [hit for hit in hits if abs(abs(hit.yaw) - query.yaw) <= gap]
-        exhausted = len(hits) < k or hits[-1].distance > reach or k >= params.max_faces
-        settled = len(posed) >= params.max_candidates and hits[-1].distance > lone
-        if exhausted or settled:
-            return [hit for hit in posed if hit.distance <= reach]
-        k = min(k * 4, params.max_faces)
+    first_k = params.max_candidates + params.first_k
+    return posed(
+        faces_within(index, query.embedding, params, reach, first_k=first_k, enough=settled)
+    )
 
 
 def average_linkage(vectors: np.ndarray, cutoff: float) -> list[list[int]]:
